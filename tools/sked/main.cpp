@@ -1,0 +1,129 @@
+// sked — the command-line face of the library.
+//     sked next [--tz ZONE] [--from INSTANT] [-n COUNT] [--name JOB] EXPR
+//     sked explain [--name JOB] EXPR
+// Exit status: 0 success, 1 no occurrence left, 2 bad usage or a bad expression.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <sked/cron.hpp>
+#include <sked/cron_explain.hpp>
+#include <sked/date_zone.hpp>
+#include <sked/zoned.hpp>
+
+#include "rfc3339.hpp"
+
+namespace {
+
+using any_zone = std::variant<sked::utc_zone, sked::fixed_zone, sked::date_zone>;
+
+constexpr const char* usage =
+    "usage: sked next [--tz ZONE] [--from INSTANT] [-n COUNT] [--name JOB] EXPR\n"
+    "       sked explain [--name JOB] EXPR\n"
+    "ZONE is an IANA name (Asia/Manila), UTC, or an offset like +05:30; it overrides a\n"
+    "CRON_TZ= prefix. INSTANT is RFC 3339 (2026-11-23T12:00:00Z); the default is now.\n";
+
+struct arguments {
+    std::string command;
+    std::string expression;
+    std::optional<std::string> zone;
+    std::optional<std::string> from;
+    std::string job_name;
+    long count = 1;
+};
+
+int fail(const std::string& message) {
+    std::fprintf(stderr, "sked: %s\n", message.c_str());
+    return 2;
+}
+
+std::optional<arguments> read_arguments(int argc, char** argv, std::string& problem) {
+    arguments args;
+    if (argc < 2) return problem = "missing command", std::nullopt;
+    args.command = argv[1];
+    std::vector<std::string> positional;
+    for (int i = 2; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        const bool has_value = i + 1 < argc;
+        if ((arg == "--tz" || arg == "--from" || arg == "-n" || arg == "--name") && !has_value)
+            return problem = std::string(arg) + " needs a value", std::nullopt;
+        if (arg == "--tz") args.zone = argv[++i];
+        else if (arg == "--from") args.from = argv[++i];
+        else if (arg == "--name") args.job_name = argv[++i];
+        else if (arg == "-n") {
+            char* end = nullptr;
+            args.count = std::strtol(argv[++i], &end, 10);
+            if (*end != '\0' || args.count < 1 || args.count > 100000)
+                return problem = "-n takes a count from 1 to 100000", std::nullopt;
+        } else if (arg.size() > 1 && arg[0] == '-' && arg[1] == '-') {
+            return problem = "unknown option " + std::string(arg), std::nullopt;
+        } else {
+            positional.emplace_back(arg);
+        }
+    }
+    if (positional.size() != 1) return problem = "expected one expression (quote it)", std::nullopt;
+    args.expression = positional.front();
+    return args;
+}
+
+std::optional<any_zone> find_zone(const std::string& name) {
+    if (name.empty() || name == "UTC" || name == "Etc/UTC" || name == "Z") return sked::utc_zone{};
+    if (name[0] == '+' || name[0] == '-') {
+        const auto probe = sked::tool::parse_rfc3339("1970-01-01T00:00:00" + name);
+        if (!probe) return std::nullopt;
+        return sked::fixed_zone{-probe->time_since_epoch()};
+    }
+    if (auto zone = sked::date_zone::locate(name)) return any_zone{*zone};
+    return std::nullopt;
+}
+
+int run_next(const arguments& args, const sked::cron& expr) {
+    const std::string zone_name = args.zone ? *args.zone : std::string(expr.zone_name());
+    const auto zone = find_zone(zone_name);
+    if (!zone) return fail("unknown time zone '" + zone_name + "'");
+    auto from = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    if (args.from) {
+        const auto parsed = sked::tool::parse_rfc3339(*args.from);
+        if (!parsed) return fail("--from '" + *args.from + "' is not an RFC 3339 instant like 2026-11-23T12:00:00Z");
+        from = *parsed;
+    }
+    return std::visit(
+        [&](const auto& z) {
+            const bool utc = std::is_same_v<std::decay_t<decltype(z)>, sked::utc_zone>;
+            long printed = 0;
+            for (const auto t : sked::occurrences(expr, from, z)) {
+                std::printf("%s\n", sked::tool::format_rfc3339(t, z.segment(t).offset, utc).c_str());
+                if (++printed == args.count) break;
+            }
+            if (printed == 0) std::fprintf(stderr, "sked: no occurrence after %s\n", sked::tool::format_rfc3339(from, {}, true).c_str());
+            return printed == 0 ? 1 : 0;
+        },
+        *zone);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
+        std::fputs(usage, stdout);
+        return 0;
+    }
+    std::string problem;
+    const auto args = read_arguments(argc, argv, problem);
+    if (!args) return std::fputs(usage, stderr), fail(problem);
+    if (args->command != "next" && args->command != "explain")
+        return std::fputs(usage, stderr), fail("unknown command '" + args->command + "'");
+    const auto expr = sked::cron::parse(args->expression, {.job_name = args->job_name});
+    if (!expr) {
+        std::fprintf(stderr, "sked: %s\n  %s\n", std::string(expr.error().message().view()).c_str(), args->expression.c_str());
+        if (expr.error().column != 0) std::fprintf(stderr, "  %*s^\n", expr.error().column - 1, "");
+        return 2;
+    }
+    if (args->command == "explain") return std::printf("%s\n", sked::explain(*expr).c_str()), 0;
+    return run_next(*args, *expr);
+}
