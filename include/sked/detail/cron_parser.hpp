@@ -380,22 +380,32 @@ private:
         return value == 7 ? 0 : value;
     }
 
+    /// Bits low, low+step, ... <= high, as a mask (values below 64 only).
+    static constexpr std::uint64_t series(int low, int high, int step) noexcept {
+        if (step == 1) return (~std::uint64_t{0} >> (63 - high)) & (~std::uint64_t{0} << low);
+        std::uint64_t bits = 0;
+        for (int v = low; v <= high; v += step) bits |= std::uint64_t{1} << v;
+        return bits;
+    }
+
     constexpr bool set_range(const field_rules& rules, int low, int high, int step) noexcept {
-        for (int v = low; v <= high; v += step) {
-            const auto bit = static_cast<unsigned>(v);
-            switch (rules.field) {
-                case cron_field::second: spec_.seconds |= std::uint64_t{1} << bit; break;
-                case cron_field::minute: spec_.minutes |= std::uint64_t{1} << bit; break;
-                case cron_field::hour: spec_.hours |= std::uint32_t{1} << bit; break;
-                case cron_field::day_of_month: spec_.days |= std::uint32_t{1} << bit; break;
-                case cron_field::month: spec_.months |= static_cast<std::uint16_t>(1u << bit); break;
-                case cron_field::day_of_week:
-                    spec_.weekdays |= static_cast<std::uint8_t>(1u << static_cast<unsigned>(normalize_weekday(v)));
-                    break;
-                default: {
-                    const auto year_bit = bit - static_cast<unsigned>(first_year);
-                    spec_.years[year_bit / 64] |= std::uint64_t{1} << (year_bit % 64);
-                }
+        if (rules.field == cron_field::year) {
+            for (int v = low; v <= high; v += step) {
+                const auto bit = static_cast<unsigned>(v - first_year);
+                spec_.years[bit / 64] |= std::uint64_t{1} << (bit % 64);
+            }
+            return true;
+        }
+        const std::uint64_t bits = series(low, high, step);
+        switch (rules.field) {
+            case cron_field::second: spec_.seconds |= bits; break;
+            case cron_field::minute: spec_.minutes |= bits; break;
+            case cron_field::hour: spec_.hours |= static_cast<std::uint32_t>(bits); break;
+            case cron_field::day_of_month: spec_.days |= static_cast<std::uint32_t>(bits); break;
+            case cron_field::month: spec_.months |= static_cast<std::uint16_t>(bits); break;
+            default: {  // day-of-week: fold Vixie's 7, or shift Quartz's 1-7, onto 0-6
+                const std::uint64_t days = options_.weekdays == weekday_numbering::quartz ? bits >> 1 : bits | (bits >> 7);
+                spec_.weekdays |= static_cast<std::uint8_t>(days & 0x7f);
             }
         }
         return true;

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds tests/install/consumer against sked installed to a prefix (find_package) and
+# as a subdirectory, runs both, and checks the answer. Also checks that the installed
+# package refuses an incompatible version request.
+set -euo pipefail
+source_dir=$1 build_dir=$2 compiler=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cmake --install "$build_dir" --prefix "$work/prefix" > "$work/install.log"
+test -f "$work/prefix/share/cmake/sked/skedConfigVersion.cmake"
+test -f "$work/prefix/include/sked/cron.hpp"
+test -f "$work/prefix/include/sked/date_zone.hpp"
+
+# 2026-11-18T11:06:40Z -> next Manila midnight 2026-11-19T00:00+08:00 = 2026-11-18T16:00:00Z
+expected=1795017600
+for mode in package subdirectory; do
+  cmake -S "$source_dir/tests/install/consumer" -B "$work/$mode" -DCMAKE_CXX_COMPILER="$compiler" \
+        -DSKED_CONSUME=$mode -DSKED_SOURCE_DIR="$source_dir" -DCMAKE_PREFIX_PATH="$work/prefix" > "$work/$mode.log"
+  cmake --build "$work/$mode" >> "$work/$mode.log"
+  got=$("$work/$mode/consumer")
+  [[ "$got" == "$expected" ]] || { echo "FAIL $mode: got $got, want $expected"; exit 1; }
+  echo "ok   consumer built with $mode prints $got"
+done
+# The subdirectory build must not pull in sked's tests or warnings.
+if grep -q "sked_tests" "$work/subdirectory/Makefile" 2>/dev/null; then echo "FAIL: tests leaked into subdirectory build"; exit 1; fi
+
+# A version the package is not compatible with must be refused.
+mkdir -p "$work/too_new"
+cat > "$work/too_new/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(too_new LANGUAGES NONE)
+find_package(sked 1.0 CONFIG REQUIRED)
+CMAKE
+if cmake -S "$work/too_new" -B "$work/too_new/build" -DCMAKE_PREFIX_PATH="$work/prefix" > "$work/too_new.log" 2>&1; then
+  echo "FAIL: find_package(sked 1.0) accepted version 0.1"; exit 1
+fi
+echo "ok   find_package(sked 1.0) is refused by 0.1"
+echo "3 passed, 0 failed"
