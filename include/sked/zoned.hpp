@@ -79,8 +79,8 @@ constexpr std::optional<std::chrono::sys_seconds> next(const cron& expr, std::ch
     if (expr.every() != seconds{0}) return expr.next(from);
     const bool wild = expr.is_wild();
     sys_seconds t = from;  // answer is strictly after t
+    zone_segment here = zone.segment(t + seconds{1});
     for (int step = 0; step < detail::max_segments_searched; ++step) {
-        const zone_segment here = zone.segment(t + seconds{1});
         const auto candidate = expr.next(detail::to_local(t, here.offset));
         const sys_seconds at = candidate ? detail::to_sys(*candidate, here.offset) : zone_far_future;
         if (at < here.end) {
@@ -89,18 +89,18 @@ constexpr std::optional<std::chrono::sys_seconds> next(const cron& expr, std::ch
                 const auto repeat_end = detail::to_local(here.begin, before.offset);
                 if (before.offset > here.offset && *candidate < repeat_end) {
                     t = detail::to_sys(repeat_end, here.offset) - seconds{1};  // skip the repeated hour
+                    here = zone.segment(t + seconds{1});
                     continue;
                 }
             }
             return at;
         }
         if (here.end >= zone_far_future) return std::nullopt;
-        if (!wild && candidate) {
-            const zone_segment after = zone.segment(here.end);
-            if (after.offset > here.offset && *candidate < detail::to_local(here.end, after.offset))
-                return here.end;  // the local time lies in the gap: run when the gap ends
-        }
+        const zone_segment after = zone.segment(here.end);
+        if (!wild && candidate && after.offset > here.offset && *candidate < detail::to_local(here.end, after.offset))
+            return here.end;  // the local time lies in the gap: run when the gap ends
         t = here.end - seconds{1};
+        here = after;
     }
     return std::nullopt;
 }
@@ -112,8 +112,8 @@ constexpr std::optional<std::chrono::sys_seconds> prev(const cron& expr, std::ch
     if (expr.every() != seconds{0}) return expr.prev(from);
     const bool wild = expr.is_wild();
     sys_seconds t = from;  // answer is strictly before t
+    zone_segment here = zone.segment(t - seconds{1});
     for (int step = 0; step < detail::max_segments_searched; ++step) {
-        const zone_segment here = zone.segment(t - seconds{1});
         const auto candidate = expr.prev(detail::to_local(t, here.offset));
         const sys_seconds at = candidate ? detail::to_sys(*candidate, here.offset) : zone_far_past;
         if (at >= here.begin && candidate) {
@@ -121,6 +121,7 @@ constexpr std::optional<std::chrono::sys_seconds> prev(const cron& expr, std::ch
                 const zone_segment before = zone.segment(here.begin - seconds{1});
                 if (before.offset > here.offset && *candidate < detail::to_local(here.begin, before.offset)) {
                     t = here.begin;  // a repeat: its first occurrence lies in the segment before
+                    here = before;
                     continue;
                 }
             }
@@ -132,6 +133,7 @@ constexpr std::optional<std::chrono::sys_seconds> prev(const cron& expr, std::ch
             *candidate >= detail::to_local(here.begin, before.offset))
             return here.begin;  // the local time lies in the gap: it ran when the gap ended
         t = here.begin;
+        here = before;
     }
     return std::nullopt;
 }

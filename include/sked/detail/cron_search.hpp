@@ -196,13 +196,52 @@ inline constexpr int max_months_searched = 401 * 12;
 inline constexpr std::int64_t min_year_searched = -32'767;  // std::chrono::year's range
 inline constexpr std::int64_t max_year_searched = 32'767;
 
+// The first and last second (since 1970) the search covers: std::chrono::year's range.
+inline constexpr std::int64_t first_second_searched = days_from_civil(min_year_searched, 1, 1) * seconds_per_day;
+inline constexpr std::int64_t last_second_searched = days_from_civil(max_year_searched, 12, 31) * seconds_per_day + 86'399;
+static_assert(first_second_searched == -1'096'193'779'200 && last_second_searched == 971'890'963'199);
+
+/// When only the weekday decides whether a day matches (no month, year, day-of-month
+/// or special-day restriction: most schedules), the 7-bit set of matching weekdays;
+/// otherwise -1. Such schedules need no calendar conversion at all.
+constexpr int weekday_only(const cron_spec& s) noexcept {
+    if (!s.any_year || s.months != 0x1ffe || s.days != 0xffff'fffe || s.has_day_rules()) return -1;
+    const bool either = !s.days_and && !s.is_star(cron_field::day_of_month) && !s.is_star(cron_field::day_of_week);
+    return either ? 0x7f : s.weekdays;  // "either" with every day of the month is every day
+}
+
+/// Days from `day` (weekday `weekday`) to the next day, 1-7 days later, on a weekday in `weekdays`.
+constexpr int days_to_weekday(unsigned weekdays, unsigned weekday) noexcept {
+    const unsigned after = (weekday + 1) % 7;
+    const unsigned rotated = ((weekdays >> after) | (weekdays << (7 - after))) & 0x7fu;
+    return 1 + std::countr_zero(rotated);
+}
+
+/// Days back from a day with weekday `weekday` to the previous one, 1-7 days earlier, in `weekdays`.
+constexpr int days_since_weekday(unsigned weekdays, unsigned weekday) noexcept {
+    const unsigned before = (weekday + 6) % 7;
+    const unsigned rotated = ((weekdays << (6 - before)) | (weekdays >> (before + 1))) & 0x7fu;
+    return 1 + std::countl_zero(rotated << 25);
+}
+
 /// First matching instant strictly after t.
 constexpr std::optional<std::int64_t> next_match(const cron_spec& s, std::int64_t t) noexcept {
+    if (t < first_second_searched || t >= last_second_searched) return std::nullopt;
     if (s.every_seconds != 0) return (floor_div(t, s.every_seconds) + 1) * s.every_seconds;
     ++t;
     const std::int64_t start_day = floor_div(t, seconds_per_day);
     const auto start_second = static_cast<int>(t - start_day * seconds_per_day);
+    if (const int weekdays = weekday_only(s); weekdays >= 0) {
+        const unsigned weekday = weekday_from_days(start_day);
+        if ((weekdays >> weekday) & 1) {
+            const std::int64_t today = next_time_of_day(s, start_second / 3600, start_second / 60 % 60, start_second % 60);
+            if (today >= 0) return start_day * seconds_per_day + today;
+        }
+        const std::int64_t day = start_day + days_to_weekday(static_cast<unsigned>(weekdays), weekday);
+        return day * seconds_per_day + next_time_of_day(s, 0, 0, 0);
+    }
     auto [y, m, d] = civil_from_days(start_day);
+    const std::int64_t start_month = start_day - (d - 1);  // saves a conversion in the common case
     bool start_of_day = false;  // whether the time of day is still bounded by t
     for (int months = 0; months < max_months_searched && y <= max_year_searched; ++months) {
         if (!year_allowed(s, y)) {
@@ -216,7 +255,7 @@ constexpr std::optional<std::int64_t> next_match(const cron_spec& s, std::int64_
             continue;
         }
         if (static_cast<unsigned>(month) != m) m = static_cast<unsigned>(month), d = 1, start_of_day = true;
-        const std::int64_t month_start = days_from_civil(y, m, 1);
+        const std::int64_t month_start = months == 0 && !start_of_day ? start_month : days_from_civil(y, m, 1);
         const std::uint32_t days = matching_days(s, y, m, weekday_from_days(month_start));
         for (int day = next_bit(days, static_cast<int>(d)); day != no_bit; day = next_bit(days, day + 1)) {
             const bool bounded = !start_of_day && static_cast<unsigned>(day) == d;
@@ -233,11 +272,22 @@ constexpr std::optional<std::int64_t> next_match(const cron_spec& s, std::int64_
 
 /// Last matching instant strictly before t.
 constexpr std::optional<std::int64_t> prev_match(const cron_spec& s, std::int64_t t) noexcept {
+    if (t <= first_second_searched || t > last_second_searched) return std::nullopt;
     if (s.every_seconds != 0) return (floor_div(t - 1, s.every_seconds)) * s.every_seconds;
     --t;
     const std::int64_t start_day = floor_div(t, seconds_per_day);
     const auto start_second = static_cast<int>(t - start_day * seconds_per_day);
+    if (const int weekdays = weekday_only(s); weekdays >= 0) {
+        const unsigned weekday = weekday_from_days(start_day);
+        if ((weekdays >> weekday) & 1) {
+            const std::int64_t today = prev_time_of_day(s, start_second / 3600, start_second / 60 % 60, start_second % 60);
+            if (today >= 0) return start_day * seconds_per_day + today;
+        }
+        const std::int64_t day = start_day - days_since_weekday(static_cast<unsigned>(weekdays), weekday);
+        return day * seconds_per_day + prev_time_of_day(s, 23, 59, 59);
+    }
     auto [y, m, d] = civil_from_days(start_day);
+    const std::int64_t start_month = start_day - (d - 1);
     bool end_of_day = false;  // whether the time of day is still bounded by t
     for (int months = 0; months < max_months_searched && y >= min_year_searched; ++months) {
         if (!year_allowed(s, y)) {
@@ -251,7 +301,7 @@ constexpr std::optional<std::int64_t> prev_match(const cron_spec& s, std::int64_
             continue;
         }
         if (static_cast<unsigned>(month) != m) m = static_cast<unsigned>(month), d = 31, end_of_day = true;
-        const std::int64_t month_start = days_from_civil(y, m, 1);
+        const std::int64_t month_start = months == 0 && !end_of_day ? start_month : days_from_civil(y, m, 1);
         const std::uint32_t days = matching_days(s, y, m, weekday_from_days(month_start));
         for (int day = prev_bit(days, static_cast<int>(d)); day != no_bit; day = prev_bit(days, day - 1)) {
             const bool bounded = !end_of_day && static_cast<unsigned>(day) == d;
