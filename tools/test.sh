@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this):
+#   1. installs the dependencies (Debian packages; the npm references from package-lock.json)
+#   2. GCC 12, warnings as errors: build, then every test under CTest
+#   3. Clang 14, warnings as errors: the same, plus the parser fuzzer for a bounded time
+#   4. GCC 12 with AddressSanitizer + UndefinedBehaviorSanitizer: every test again
+# Build trees go to build/<name>. Set SKED_SKIP_INSTALL=1 to skip step 1.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc)
+
+if [[ "${SKED_SKIP_INSTALL:-0}" != 1 ]]; then
+  "$root/tools/install-deps.sh"
+fi
+(cd "$root/tests/differential" && npm ci --no-audit --no-fund --loglevel=error)
+
+run() {  # run NAME CMAKE_ARGS...
+  local name=$1; shift
+  echo "==== $name"
+  cmake -S "$root" -B "$root/build/$name" -DSKED_WERROR=ON "$@" > "$root/build/$name.configure.log" \
+    || { cat "$root/build/$name.configure.log"; return 1; }
+  cmake --build "$root/build/$name" -j "$jobs"
+  ctest --test-dir "$root/build/$name" -j "$jobs" --output-on-failure
+}
+
+mkdir -p "$root/build"
+run gcc -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Release
+run clang -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Release -DSKED_FUZZ=ON -DSKED_FUZZ_SECONDS=60
+run sanitize -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Debug -DSKED_BUILD_BENCHMARKS=OFF \
+  "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+echo "==== all suites passed"
