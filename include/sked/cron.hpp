@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -95,28 +96,28 @@ constexpr result<cron, cron_error> cron::parse(std::string_view text, const pars
     return cron(*spec);
 }
 
+namespace detail {
+template <class TimePoint>
+constexpr std::optional<TimePoint> to_time_point(std::optional<std::int64_t> seconds) noexcept {
+    if (!seconds) return std::nullopt;
+    return TimePoint{std::chrono::seconds{*seconds}};
+}
+}  // namespace detail
+
 constexpr std::optional<std::chrono::sys_seconds> cron::next(std::chrono::sys_seconds from) const noexcept {
-    const auto t = detail::next_match(spec_, from.time_since_epoch().count());
-    if (!t) return std::nullopt;
-    return std::chrono::sys_seconds{std::chrono::seconds{*t}};
+    return detail::to_time_point<std::chrono::sys_seconds>(detail::next_match(spec_, from.time_since_epoch().count()));
 }
 
 constexpr std::optional<std::chrono::sys_seconds> cron::prev(std::chrono::sys_seconds from) const noexcept {
-    const auto t = detail::prev_match(spec_, from.time_since_epoch().count());
-    if (!t) return std::nullopt;
-    return std::chrono::sys_seconds{std::chrono::seconds{*t}};
+    return detail::to_time_point<std::chrono::sys_seconds>(detail::prev_match(spec_, from.time_since_epoch().count()));
 }
 
 constexpr std::optional<std::chrono::local_seconds> cron::next(std::chrono::local_seconds from) const noexcept {
-    const auto t = detail::next_match(spec_, from.time_since_epoch().count());
-    if (!t) return std::nullopt;
-    return std::chrono::local_seconds{std::chrono::seconds{*t}};
+    return detail::to_time_point<std::chrono::local_seconds>(detail::next_match(spec_, from.time_since_epoch().count()));
 }
 
 constexpr std::optional<std::chrono::local_seconds> cron::prev(std::chrono::local_seconds from) const noexcept {
-    const auto t = detail::prev_match(spec_, from.time_since_epoch().count());
-    if (!t) return std::nullopt;
-    return std::chrono::local_seconds{std::chrono::seconds{*t}};
+    return detail::to_time_point<std::chrono::local_seconds>(detail::prev_match(spec_, from.time_since_epoch().count()));
 }
 
 constexpr bool cron::is_wild() const noexcept {

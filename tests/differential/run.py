@@ -18,12 +18,14 @@ gone away, fails the test. `run.py DRIVER --update` rewrites the list after revi
 """
 import calendar
 import datetime
+import functools
 import json
 import os
 import random
 import re
 import subprocess
 import sys
+from zoneinfo import ZoneInfo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KNOWN = os.path.join(HERE, "known_disagreements.tsv")
@@ -160,11 +162,82 @@ def oracle(expr, start, count):
     return out
 
 
+# ---- DST: zones with unusual transitions, judged by cronie's rule ------------------------
+
+DST_ZONES = ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "America/Santiago", "Pacific/Chatham"]
+DST_EXPRESSIONS = ["0 0 * * *", "30 2 * * *", "*/15 * * * *", "45 1 * * *", "0 3 * * *", "15,45 1-3 * * *",
+                   "*/20 2 * * *", "30 23 * * *", "0 * * * *", "59 1 * * 0", "10 2,3 * * *", "*/30 0-3 * * *"]
+DST_WINDOW = 26 * 3600  # seconds each side of a transition
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def offset(zone, t):
+    return int(datetime.datetime.fromtimestamp(t, zone).utcoffset().total_seconds())
+
+
+def transitions(zone_name, year):
+    """UTC instants (whole minutes) in `year` where the zone's offset changes."""
+    zone, found = ZoneInfo(zone_name), []
+    t, end = calendar.timegm((year, 1, 1, 0, 0, 0)), calendar.timegm((year + 1, 1, 1, 0, 0, 0))
+    while t < end:
+        if offset(zone, t) != offset(zone, t + 3600):
+            low, high = t, t + 3600  # offset(low) != offset(high): bisect to the minute
+            while high - low > 60:
+                mid = (low + high) // 2 // 60 * 60
+                low, high = (mid, high) if offset(zone, mid) == offset(zone, low) else (low, mid)
+            found.append(high)
+        t += 3600
+    return found
+
+
+def dst_cases():
+    cases = []
+    for zone in DST_ZONES:
+        for change in transitions(zone, 2026):
+            for expr in DST_EXPRESSIONS:
+                cases.append({"expr": expr, "start": change - DST_WINDOW - 1, "count": 1000, "zone": zone,
+                              "end": change + DST_WINDOW})
+    return cases
+
+
+def dst_oracle(case):
+    """cronie's rule read literally, minute by minute of real time: a wall time that
+    matches fires; a repeated one (fall-back) fires again only for wild expressions; a
+    wall time skipped by a gap fires once at the gap's end for the others."""
+    minute, hour, dom, month, dow = case["expr"].split()
+    sets = [expand(text, name)[0] for text, name in
+            zip([minute, hour, dom, month, dow], ["minute", "hour", "dom", "month", "dow"])]
+    wild = minute[0] == "*" or hour[0] == "*"
+    zone = ZoneInfo(case["zone"])
+
+    def matches(local):
+        wall = datetime.datetime.fromtimestamp(local, datetime.timezone.utc)
+        return (wall.minute in sets[0] and wall.hour in sets[1] and wall.day in sets[2] and wall.month in sets[3]
+                and (wall.weekday() + 1) % 7 in sets[4])
+
+    out = set()
+    first = (case["start"] // 60 + 1) * 60
+    for t in range(first, case["end"], 60):
+        here = offset(zone, t)
+        if not matches(t + here):
+            continue
+        repeated = any(offset(zone, t - back) == here + back for back in range(900, 3 * 3600 + 1, 900))
+        if wild or not repeated:
+            out.add(t)
+    if not wild:
+        for t in range(first, case["end"], 60):
+            before, here = offset(zone, t - 1), offset(zone, t)
+            if here > before and any(matches(t + before + k) for k in range(0, here - before, 60)):
+                out.add(t)
+    return sorted(out)
+
+
 # ---- the implementations under comparison -------------------------------------------------
 
 
 def run_sked(driver, cases):
-    lines = "".join(f"{c['expr']}\t{c['start']}\t{c['count']}\n" for c in cases)
+    lines = "".join(f"{c['expr']}\t{c['start']}\t{c['count']}" + (f"\t{c['zone']}\t{c['end']}" if "zone" in c else "")
+                    + "\n" for c in cases)
     result = subprocess.run([driver], input=lines, capture_output=True, text=True, check=True)
     answers = []
     for line in result.stdout.splitlines():
@@ -179,9 +252,16 @@ def run_croniter(case):
     if len(fields) == 6:  # croniter reads seconds as the sixth field
         fields = fields[1:] + fields[:1]
     try:
-        start = datetime.datetime.fromtimestamp(case["start"], datetime.timezone.utc)
+        zone = ZoneInfo(case["zone"]) if "zone" in case else datetime.timezone.utc
+        start = datetime.datetime.fromtimestamp(case["start"], zone)
         it = croniter(" ".join(fields), start)
-        return [int(it.get_next(float)) for _ in range(case["count"])]
+        out = []
+        while len(out) < case["count"]:
+            t = int(it.get_next(float))
+            if t >= case.get("end", t + 1):
+                break
+            out.append(t)
+        return out
     except Exception as e:  # croniter raises several types for bad input
         return f"error: {type(e).__name__}"
 
@@ -219,20 +299,23 @@ def main():
         for start in starts(rng):
             cases.append({"expr": expr, "start": start, "count": OCCURRENCES})
 
+    calendar_cases = len(cases)
+    cases += dst_cases()
     sked = run_sked(driver, cases)
     node = run_node(cases)
     failures, never, disagreements = [], 0, {}
     for case, ours, theirs in zip(cases, sked, node):
-        truth = oracle(case["expr"], case["start"], case["count"])
+        truth = dst_oracle(case) if "zone" in case else oracle(case["expr"], case["start"], case["count"])
         if ours == "error never_fires" and not truth:
             never += 1
             continue
         if ours != truth:
-            failures.append(f"sked {case['expr']!r} after {iso(case['start'])}: {describe(ours)} != {describe(truth)}")
+            failures.append(f"sked {case['expr']!r} {case.get('zone', '')} after {iso(case['start'])}: "
+                            f"{describe(ours)} != {describe(truth)}")
         answers = {"croniter": run_croniter(case), **theirs}
         for reference, answer in answers.items():
             if answer != truth:
-                key = (reference, case["expr"], iso(case["start"]))
+                key = (reference, case["expr"] + (f" in {case['zone']}" if "zone" in case else ""), iso(case["start"]))
                 disagreements[key] = describe(answer) + " | expected " + describe(truth)
 
     known = {}
@@ -255,7 +338,9 @@ def main():
     by_reference = {}
     for reference, _, _ in disagreements:
         by_reference[reference] = by_reference.get(reference, 0) + 1
-    print(f"{len(expressions)} expressions, {len(cases)} cases, {OCCURRENCES} occurrences each; "
+    print(f"{len(expressions)} expressions, {calendar_cases} UTC cases, {OCCURRENCES} occurrences each, and "
+          f"{len(cases) - calendar_cases} DST cases (each a 52-hour window around a 2026 transition) "
+          f"in {', '.join(DST_ZONES)}; "
           f"{never} cases of expressions that never fire (sked rejects them, the oracle finds none)")
     for reference in ("croniter", "cron-parser", "croner"):
         print(f"  {reference}: disagrees with the Vixie oracle in {by_reference.get(reference, 0)} cases (recorded)")
@@ -270,6 +355,8 @@ def main():
 
 def classify(reference, expr, answer):
     """The Vixie-rule reason a reference's answer is wrong, for the recorded list."""
+    if " in " in expr:
+        return "DST: does not follow cronie's rule for gaps and overlaps"
     fields = expr.split()
     if len(fields) == 6:
         fields = fields[1:]
