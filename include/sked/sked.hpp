@@ -3,7 +3,8 @@
 #pragma once
 
 #include "cron.hpp"          // IWYU pragma: export
-#include "cron_explain.hpp"  // IWYU pragma: export
+#include "cron_error_code.hpp"  // IWYU pragma: export
+#include "cron_explain.hpp"     // IWYU pragma: export
 #include "hash.hpp"          // IWYU pragma: export
 #include "zone.hpp"          // IWYU pragma: export
 #include "zoned.hpp"         // IWYU pragma: export
