@@ -27,14 +27,16 @@ sys_seconds start(std::int64_t i) { return sys_seconds{seconds{1'795'000'000 + (
 void next_utc(benchmark::State& state, std::string_view text) {
     const auto expr = *sked::cron::parse(text);
     std::int64_t i = 0;
-    for (auto _ : state) benchmark::DoNotOptimize(expr.next(start(i++)));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(expr.next(start(i++)));
 }
 
 void next_zoned(benchmark::State& state, std::string_view text) {
     const auto expr = *sked::cron::parse(text);
     const auto zone = *sked::date_zone::locate("America/New_York");
     std::int64_t i = 0;
-    for (auto _ : state) benchmark::DoNotOptimize(sked::next(expr, start(i++), zone));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(sked::next(expr, start(i++), zone));
 }
 
 void parse(benchmark::State& state, std::string_view text) {
@@ -87,12 +89,14 @@ plain_cron plain_from(std::string_view text) {
     plain_cron c{};
     if (text == "0 0 * * *") c = {1, 1, 1, ~0ULL, ~0ULL, 0x7f, false};
     if (text == "*/5 * * * *") {
-        for (int m = 0; m < 60; m += 5) c.minute.set(size_t(m));
+        for (int m = 0; m < 60; m += 5)
+            c.minute.set(size_t(m));
         c.second = 1, c.hour.set(), c.day.set(), c.month.set(), c.weekday.set();
     }
     if (text == "0 12 * * MON-FRI") c = {1, 1, 1 << 12, ~0ULL, ~0ULL, 0b0111110, false};
     if (text == "*/15 * * * * *") {
-        for (int s = 0; s < 60; s += 15) c.second.set(size_t(s));
+        for (int s = 0; s < 60; s += 15)
+            c.second.set(size_t(s));
         c.minute.set(), c.hour.set(), c.day.set(), c.month.set(), c.weekday.set();
     }
     if (text == "0 0 29 2 *") c = {1, 1, 1, 1u << 29, 1u << 2, 0x7f, false};
@@ -105,7 +109,8 @@ void next_plain_search(benchmark::State& state, std::string_view text) {
     const auto expr = *sked::cron::parse(text);
     if (plain_next(c, start(0)) != expr.next(start(0))) state.SkipWithError("baseline disagrees with sked");
     std::int64_t i = 0;
-    for (auto _ : state) benchmark::DoNotOptimize(plain_next(c, start(i++)));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(plain_next(c, start(i++)));
 }
 
 const int registered = [] {

@@ -8,7 +8,7 @@ if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 
 demo=(cmake make g++ libhowardhinnant-date-dev tzdata)
-all=("${demo[@]}" clang-14 libclang-rt-14-dev doctest-dev libbenchmark-dev python3 python3-croniter git)
+all=("${demo[@]}" clang-14 clang-format-14 libclang-rt-14-dev doctest-dev libbenchmark-dev python3 python3-croniter git)
 
 packages=("${all[@]}")
 if [[ "${1:-}" == "--demo" ]]; then packages=("${demo[@]}"); fi

@@ -58,15 +58,19 @@ public:
     /// Last occurrence strictly before `from`, in UTC.
     [[nodiscard]] constexpr std::optional<std::chrono::sys_seconds> prev(std::chrono::sys_seconds from) const noexcept;
     /// The same on a zone-less calendar: matches wall-clock fields, ignores DST.
-    [[nodiscard]] constexpr std::optional<std::chrono::local_seconds> next(std::chrono::local_seconds from) const noexcept;
-    [[nodiscard]] constexpr std::optional<std::chrono::local_seconds> prev(std::chrono::local_seconds from) const noexcept;
+    [[nodiscard]] constexpr std::optional<std::chrono::local_seconds> next(
+        std::chrono::local_seconds from) const noexcept;
+    [[nodiscard]] constexpr std::optional<std::chrono::local_seconds> prev(
+        std::chrono::local_seconds from) const noexcept;
 
     /// Whether the second, minute or hour field starts with '*' (cronie's DST rule:
     /// wild jobs follow real time through DST changes; see sked/zoned.hpp).
     [[nodiscard]] constexpr bool is_wild() const noexcept;
     /// For `@every <duration>`: the period; it fires at every multiple of it since
     /// 1970-01-01T00:00:00Z, in every zone. Zero for calendar expressions.
-    [[nodiscard]] constexpr std::chrono::seconds every() const noexcept { return std::chrono::seconds{spec_.every_seconds}; }
+    [[nodiscard]] constexpr std::chrono::seconds every() const noexcept {
+        return std::chrono::seconds{spec_.every_seconds};
+    }
     /// The zone named by a `CRON_TZ=` or `TZ=` prefix, or empty.
     [[nodiscard]] constexpr std::string_view zone_name() const noexcept { return spec_.zone.view(); }
 
@@ -113,11 +117,13 @@ constexpr std::optional<std::chrono::sys_seconds> cron::prev(std::chrono::sys_se
 }
 
 constexpr std::optional<std::chrono::local_seconds> cron::next(std::chrono::local_seconds from) const noexcept {
-    return detail::to_time_point<std::chrono::local_seconds>(detail::next_match(spec_, from.time_since_epoch().count()));
+    return detail::to_time_point<std::chrono::local_seconds>(
+        detail::next_match(spec_, from.time_since_epoch().count()));
 }
 
 constexpr std::optional<std::chrono::local_seconds> cron::prev(std::chrono::local_seconds from) const noexcept {
-    return detail::to_time_point<std::chrono::local_seconds>(detail::prev_match(spec_, from.time_since_epoch().count()));
+    return detail::to_time_point<std::chrono::local_seconds>(
+        detail::prev_match(spec_, from.time_since_epoch().count()));
 }
 
 constexpr bool cron::is_wild() const noexcept {
@@ -160,19 +166,45 @@ inline void invalid_zone() {}
 
 consteval void reject_cron_literal(const cron_error& error) {
     switch (error.code) {
-        case cron_errc::empty_expression: cron_literal_error::empty_expression(); break;
-        case cron_errc::wrong_field_count: cron_literal_error::wrong_field_count(); break;
-        case cron_errc::unexpected_character: cron_literal_error::unexpected_character(); break;
-        case cron_errc::value_out_of_range: cron_literal_error::value_out_of_range(); break;
-        case cron_errc::reversed_range: cron_literal_error::reversed_range(); break;
-        case cron_errc::invalid_step: cron_literal_error::invalid_step(); break;
-        case cron_errc::unknown_name: cron_literal_error::unknown_name(); break;
-        case cron_errc::unknown_macro: cron_literal_error::unknown_macro(); break;
-        case cron_errc::misplaced_special: cron_literal_error::misplaced_special(); break;
-        case cron_errc::hash_needs_job_name: cron_literal_error::hash_needs_job_name(); break;
-        case cron_errc::never_fires: cron_literal_error::never_fires(); break;
-        case cron_errc::invalid_duration: cron_literal_error::invalid_duration(); break;
-        case cron_errc::invalid_zone: cron_literal_error::invalid_zone(); break;
+        case cron_errc::empty_expression:
+            cron_literal_error::empty_expression();
+            break;
+        case cron_errc::wrong_field_count:
+            cron_literal_error::wrong_field_count();
+            break;
+        case cron_errc::unexpected_character:
+            cron_literal_error::unexpected_character();
+            break;
+        case cron_errc::value_out_of_range:
+            cron_literal_error::value_out_of_range();
+            break;
+        case cron_errc::reversed_range:
+            cron_literal_error::reversed_range();
+            break;
+        case cron_errc::invalid_step:
+            cron_literal_error::invalid_step();
+            break;
+        case cron_errc::unknown_name:
+            cron_literal_error::unknown_name();
+            break;
+        case cron_errc::unknown_macro:
+            cron_literal_error::unknown_macro();
+            break;
+        case cron_errc::misplaced_special:
+            cron_literal_error::misplaced_special();
+            break;
+        case cron_errc::hash_needs_job_name:
+            cron_literal_error::hash_needs_job_name();
+            break;
+        case cron_errc::never_fires:
+            cron_literal_error::never_fires();
+            break;
+        case cron_errc::invalid_duration:
+            cron_literal_error::invalid_duration();
+            break;
+        case cron_errc::invalid_zone:
+            cron_literal_error::invalid_zone();
+            break;
     }
 }
 

@@ -17,34 +17,43 @@ enum class cron_field : std::uint8_t { none, second, minute, hour, day_of_month,
 
 /// The name used in messages and docs, e.g. "day-of-month".
 constexpr std::string_view to_string(cron_field field) noexcept {
-    constexpr std::string_view names[] = {"expression", "second",      "minute", "hour", "day-of-month",
-                                          "month",      "day-of-week", "year"};
+    constexpr std::string_view names[] = {"expression",   "second", "minute",      "hour",
+                                          "day-of-month", "month",  "day-of-week", "year"};
     return names[static_cast<unsigned>(field)];
 }
 
 enum class cron_errc : std::uint8_t {
     empty_expression = 1,  ///< nothing but white space
-    wrong_field_count,     ///< not 5, 6 or 7 fields
+    wrong_field_count,  ///< not 5, 6 or 7 fields
     unexpected_character,  ///< a character that starts no valid token here
-    value_out_of_range,    ///< a number outside the field's range
-    reversed_range,        ///< a-b with a > b
-    invalid_step,          ///< /0, or a step longer than the field
-    unknown_name,          ///< a name that is no month or weekday
-    unknown_macro,         ///< @something that is not a macro
-    misplaced_special,     ///< ?, L, W, #, H where the field does not allow it
-    hash_needs_job_name,   ///< H without parse_options::job_name
-    never_fires,           ///< valid syntax, but no instant ever matches
-    invalid_duration,      ///< @every with a malformed or zero duration
-    invalid_zone,          ///< CRON_TZ= / TZ= with an empty or overlong zone name
+    value_out_of_range,  ///< a number outside the field's range
+    reversed_range,  ///< a-b with a > b
+    invalid_step,  ///< /0, or a step longer than the field
+    unknown_name,  ///< a name that is no month or weekday
+    unknown_macro,  ///< @something that is not a macro
+    misplaced_special,  ///< ?, L, W, #, H where the field does not allow it
+    hash_needs_job_name,  ///< H without parse_options::job_name
+    never_fires,  ///< valid syntax, but no instant ever matches
+    invalid_duration,  ///< @every with a malformed or zero duration
+    invalid_zone,  ///< CRON_TZ= / TZ= with an empty or overlong zone name
 };
 
 /// A short identifier of the code, e.g. "value_out_of_range".
 constexpr std::string_view to_string(cron_errc code) noexcept {
-    constexpr std::string_view names[] = {
-        "ok",                "empty_expression", "wrong_field_count",   "unexpected_character",
-        "value_out_of_range", "reversed_range",  "invalid_step",        "unknown_name",
-        "unknown_macro",     "misplaced_special", "hash_needs_job_name", "never_fires",
-        "invalid_duration",  "invalid_zone"};
+    constexpr std::string_view names[] = {"ok",
+                                          "empty_expression",
+                                          "wrong_field_count",
+                                          "unexpected_character",
+                                          "value_out_of_range",
+                                          "reversed_range",
+                                          "invalid_step",
+                                          "unknown_name",
+                                          "unknown_macro",
+                                          "misplaced_special",
+                                          "hash_needs_job_name",
+                                          "never_fires",
+                                          "invalid_duration",
+                                          "invalid_zone"};
     return names[static_cast<unsigned>(code)];
 }
 
@@ -85,12 +94,15 @@ constexpr detail::fixed_string<200> cron_error::message() const noexcept {
         text.append_number(high);
     };
     switch (code) {
-        case cron_errc::empty_expression: text.append("the expression is empty"); break;
+        case cron_errc::empty_expression:
+            text.append("the expression is empty");
+            break;
         case cron_errc::wrong_field_count:
             text.append("found ");
             text.append_number(value);
-            text.append(" fields; expected 5 (minute hour day-of-month month day-of-week), "
-                        "6 (seconds first) or 7 (year last)");
+            text.append(
+                " fields; expected 5 (minute hour day-of-month month day-of-week), "
+                "6 (seconds first) or 7 (year last)");
             break;
         case cron_errc::unexpected_character:
             if (token.empty()) {
@@ -120,15 +132,16 @@ constexpr detail::fixed_string<200> cron_error::message() const noexcept {
         case cron_errc::unknown_name:
             text.append("'");
             text.append(token);
-            text.append(field == cron_field::month ? "' is not a month name (JAN-DEC)"
+            text.append(field == cron_field::month         ? "' is not a month name (JAN-DEC)"
                         : field == cron_field::day_of_week ? "' is not a weekday name (SUN-SAT)"
                                                            : "' is not a number");
             break;
         case cron_errc::unknown_macro:
             text.append("'");
             text.append(token);
-            text.append("' is not a macro; use @yearly @annually @monthly @weekly @daily "
-                        "@midnight @hourly or @every <duration>");
+            text.append(
+                "' is not a macro; use @yearly @annually @monthly @weekly @daily "
+                "@midnight @hourly or @every <duration>");
             break;
         case cron_errc::misplaced_special:
             text.append("'");
@@ -141,8 +154,9 @@ constexpr detail::fixed_string<200> cron_error::message() const noexcept {
             text.append("' needs a job name to hash (parse_options::job_name)");
             break;
         case cron_errc::never_fires:
-            text.append("the expression can never fire: no day matches its day-of-month, "
-                        "month, day-of-week and year fields together");
+            text.append(
+                "the expression can never fire: no day matches its day-of-month, "
+                "month, day-of-week and year fields together");
             break;
         case cron_errc::invalid_duration:
             text.append("'");

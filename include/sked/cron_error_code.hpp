@@ -18,19 +18,32 @@ inline const std::error_category& cron_category() noexcept {
         const char* name() const noexcept override { return "sked.cron"; }
         std::string message(int code) const override {
             switch (static_cast<cron_errc>(code)) {
-                case cron_errc::empty_expression: return "the cron expression is empty";
-                case cron_errc::wrong_field_count: return "a cron expression has 5, 6 or 7 fields";
-                case cron_errc::unexpected_character: return "unexpected character in a cron expression";
-                case cron_errc::value_out_of_range: return "a cron field value is out of range";
-                case cron_errc::reversed_range: return "a cron range starts after it ends";
-                case cron_errc::invalid_step: return "a cron step is zero or longer than its field";
-                case cron_errc::unknown_name: return "unknown month or weekday name in a cron expression";
-                case cron_errc::unknown_macro: return "unknown cron macro";
-                case cron_errc::misplaced_special: return "a special character is not allowed in this cron field";
-                case cron_errc::hash_needs_job_name: return "'H' in a cron expression needs a job name";
-                case cron_errc::never_fires: return "the cron expression can never fire";
-                case cron_errc::invalid_duration: return "invalid @every duration";
-                case cron_errc::invalid_zone: return "invalid CRON_TZ zone name";
+                case cron_errc::empty_expression:
+                    return "the cron expression is empty";
+                case cron_errc::wrong_field_count:
+                    return "a cron expression has 5, 6 or 7 fields";
+                case cron_errc::unexpected_character:
+                    return "unexpected character in a cron expression";
+                case cron_errc::value_out_of_range:
+                    return "a cron field value is out of range";
+                case cron_errc::reversed_range:
+                    return "a cron range starts after it ends";
+                case cron_errc::invalid_step:
+                    return "a cron step is zero or longer than its field";
+                case cron_errc::unknown_name:
+                    return "unknown month or weekday name in a cron expression";
+                case cron_errc::unknown_macro:
+                    return "unknown cron macro";
+                case cron_errc::misplaced_special:
+                    return "a special character is not allowed in this cron field";
+                case cron_errc::hash_needs_job_name:
+                    return "'H' in a cron expression needs a job name";
+                case cron_errc::never_fires:
+                    return "the cron expression can never fire";
+                case cron_errc::invalid_duration:
+                    return "invalid @every duration";
+                case cron_errc::invalid_zone:
+                    return "invalid CRON_TZ zone name";
             }
             return "unknown cron error";
         }

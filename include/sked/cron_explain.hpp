@@ -25,8 +25,8 @@ namespace detail {
 
 inline constexpr std::string_view weekday_names[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                                      "Thursday", "Friday", "Saturday"};
-inline constexpr std::string_view month_names[] = {"",     "January", "February",  "March",   "April",
-                                                   "May",  "June",    "July",      "August",  "September",
+inline constexpr std::string_view month_names[] = {"",        "January",  "February", "March",  "April",
+                                                   "May",     "June",     "July",     "August", "September",
                                                    "October", "November", "December"};
 inline constexpr std::string_view ordinals[] = {"first", "second", "third", "fourth", "fifth"};
 
@@ -40,16 +40,20 @@ std::string list_text(std::uint64_t mask, Name name, std::string_view through = 
     int items = 0, total = 0;
     for (int v = next_bit(mask, 0); v != no_bit; v = next_bit(mask, v + 1)) {
         int end = v;
-        while (end < 63 && ((mask >> (end + 1)) & 1u)) ++end;
+        while (end < 63 && ((mask >> (end + 1)) & 1u))
+            ++end;
         ++total, v = end;
     }
     for (int v = next_bit(mask, 0); v != no_bit; v = next_bit(mask, v + 1)) {
         int end = v;
-        while (end < 63 && ((mask >> (end + 1)) & 1u)) ++end;
+        while (end < 63 && ((mask >> (end + 1)) & 1u))
+            ++end;
         if (items != 0) out += items + 1 == total ? " and " : ", ";
         out += name(v);
-        if (end > v + 1) out += std::string(through) + name(end);
-        else if (end == v + 1) out += (total == 1 ? " and " : ", ") + name(end);
+        if (end > v + 1)
+            out += std::string(through) + name(end);
+        else if (end == v + 1)
+            out += (total == 1 ? " and " : ", ") + name(end);
         ++items, v = end;
     }
     return out;
@@ -67,7 +71,8 @@ inline std::string unit_text(const cron_spec& s, cron_field field, std::uint64_t
     if (s.is_star(field) && mask == full) return "every " + std::string(unit);
     if (s.is_star(field) && step > 1) {
         std::uint64_t series = 0;
-        for (int v = std::countr_zero(full); v < 64 - std::countl_zero(full); v += step) series |= std::uint64_t{1} << v;
+        for (int v = std::countr_zero(full); v < 64 - std::countl_zero(full); v += step)
+            series |= std::uint64_t{1} << v;
         if (series == mask) return "every " + std::to_string(step) + " " + units;
     }
     return "at " + std::string(single(mask) ? unit : units) + " " + list_text(mask, number);
@@ -83,13 +88,17 @@ inline std::string time_text(const cron_spec& s) {
     std::string out;
     const auto add = [&out](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
     const std::uint64_t sixty = (std::uint64_t{1} << 60) - 1;
-    if (seconds_shown && !(single(s.seconds) && s.seconds == 1)) add(unit_text(s, cron_field::second, s.seconds, sixty, "second"));
+    if (seconds_shown && !(single(s.seconds) && s.seconds == 1))
+        add(unit_text(s, cron_field::second, s.seconds, sixty, "second"));
     const bool sub_minute = seconds_shown && !single(s.seconds);
     if (!(sub_minute && s.minutes == sixty)) add(unit_text(s, cron_field::minute, s.minutes, sixty, "minute"));
     if (s.hours != 0xffffffu) {
         const int step = s.star_steps[static_cast<unsigned>(cron_field::hour)];
-        if (s.is_star(cron_field::hour) && step > 1) add(unit_text(s, cron_field::hour, s.hours, 0xffffffu, "hour"));
-        else add(std::string(single(s.hours) ? "during hour " : "during hours ") + list_text(s.hours, [](int h) { return two_digits(h) + ":00"; }));
+        if (s.is_star(cron_field::hour) && step > 1)
+            add(unit_text(s, cron_field::hour, s.hours, 0xffffffu, "hour"));
+        else
+            add(std::string(single(s.hours) ? "during hour " : "during hours ") +
+                list_text(s.hours, [](int h) { return two_digits(h) + ":00"; }));
     }
     out[0] = static_cast<char>(out[0] - 'a' + 'A');
     return out;
@@ -97,7 +106,8 @@ inline std::string time_text(const cron_spec& s) {
 
 inline std::string months_text(const cron_spec& s) {
     if (s.months == 0x1ffeu) return "every month";
-    return list_text(s.months, [](int m) { return std::string(month_names[m]); }, " through ");
+    return list_text(
+        s.months, [](int m) { return std::string(month_names[m]); }, " through ");
 }
 
 /// The day-of-month part ("day 1", "the last day"), each "of <months>" added by caller.
@@ -118,9 +128,11 @@ inline std::string weekdays_text(const cron_spec& s, std::string_view of_months)
     std::string out;
     const auto add = [&out](const std::string& part) { out += (out.empty() ? "" : " and ") + part; };
     if (s.weekdays != 0 && s.weekdays != 0x7f)
-        add(list_text(s.weekdays, [](int d) { return std::string(weekday_names[d]); }, " through "));
+        add(list_text(
+            s.weekdays, [](int d) { return std::string(weekday_names[d]); }, " through "));
     for (int b = next_bit(s.nth_weekdays, 0); b != no_bit; b = next_bit(s.nth_weekdays, b + 1))
-        add("the " + std::string(ordinals[b / 7]) + " " + std::string(weekday_names[b % 7]) + " of " + std::string(of_months));
+        add("the " + std::string(ordinals[b / 7]) + " " + std::string(weekday_names[b % 7]) + " of " +
+            std::string(of_months));
     for (int d = next_bit(s.last_weekdays, 0); d != no_bit; d = next_bit(s.last_weekdays, d + 1))
         add("the last " + std::string(weekday_names[d]) + " of " + std::string(of_months));
     return out;
@@ -131,7 +143,8 @@ inline std::string years_text(const cron_spec& s) {
     for (int y = first_year; y <= last_year; ++y) {
         if (!year_allowed(s, y)) continue;
         int end = y;
-        while (end < last_year && year_allowed(s, end + 1)) ++end;
+        while (end < last_year && year_allowed(s, end + 1))
+            ++end;
         out += (out.empty() ? "in " : ", ") + std::to_string(y);
         if (end > y) out += " through " + std::to_string(end);
         y = end;
@@ -143,7 +156,8 @@ inline std::string years_text(const cron_spec& s) {
 
 inline std::string explain(const cron& expr) {
     const detail::cron_spec& spec = expr.spec_;
-    if (spec.every_seconds != 0) return "Every " + detail::format_duration(spec.every_seconds) + " since the Unix epoch";
+    if (spec.every_seconds != 0)
+        return "Every " + detail::format_duration(spec.every_seconds) + " since the Unix epoch";
     std::string out = detail::time_text(spec);
     const std::string months = detail::months_text(spec);
     const std::string by_day = detail::month_days_text(spec);

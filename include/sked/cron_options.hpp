@@ -9,12 +9,12 @@ namespace sked {
 /// How the day-of-month and day-of-week fields combine when both are restricted.
 enum class day_match : std::uint8_t {
     either,  ///< Vixie cron: a day matches if either field matches (the default)
-    both,    ///< a day matches only if both fields match (croner's legacyMode: false)
+    both,  ///< a day matches only if both fields match (croner's legacyMode: false)
 };
 
 /// How day-of-week numbers are read. Names (SUN-SAT) mean the same in both.
 enum class weekday_numbering : std::uint8_t {
-    vixie,   ///< 0-7, 0 and 7 = Sunday, 5 = Friday (the default; cron, croniter, cron-parser)
+    vixie,  ///< 0-7, 0 and 7 = Sunday, 5 = Friday (the default; cron, croniter, cron-parser)
     quartz,  ///< 1-7, 1 = Sunday, 6 = Friday (Quartz, Spring): Quartz "6#3" = Vixie "5#3"
 };
 

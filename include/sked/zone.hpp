@@ -17,7 +17,7 @@ namespace sked {
 struct zone_segment {
     std::chrono::seconds offset{0};
     std::chrono::sys_seconds begin;  ///< first instant (UTC) of the span
-    std::chrono::sys_seconds end;    ///< first instant (UTC) after it
+    std::chrono::sys_seconds end;  ///< first instant (UTC) after it
 };
 
 /// Instants beyond which zones report no further change; far enough for any calendar

@@ -28,12 +28,12 @@ namespace sked {
 /// First occurrence of `expr` strictly after `from`, evaluated in `zone`.
 template <time_zone Zone>
 constexpr std::optional<std::chrono::sys_seconds> next(const cron& expr, std::chrono::sys_seconds from,
-                                                        const Zone& zone);
+                                                       const Zone& zone);
 
 /// Last occurrence of `expr` strictly before `from`, evaluated in `zone`.
 template <time_zone Zone>
 constexpr std::optional<std::chrono::sys_seconds> prev(const cron& expr, std::chrono::sys_seconds from,
-                                                        const Zone& zone);
+                                                       const Zone& zone);
 
 /// A lazy, endless (until the expression runs out) input range of the occurrences of
 /// `expr` after `from` in `zone`. Holds copies of both.
@@ -74,7 +74,7 @@ inline constexpr int max_segments_searched = 4'096;
 
 template <time_zone Zone>
 constexpr std::optional<std::chrono::sys_seconds> next(const cron& expr, std::chrono::sys_seconds from,
-                                                        const Zone& zone) {
+                                                       const Zone& zone) {
     using namespace std::chrono;
     if (expr.every() != seconds{0}) return expr.next(from);
     const bool wild = expr.is_wild();
@@ -107,7 +107,7 @@ constexpr std::optional<std::chrono::sys_seconds> next(const cron& expr, std::ch
 
 template <time_zone Zone>
 constexpr std::optional<std::chrono::sys_seconds> prev(const cron& expr, std::chrono::sys_seconds from,
-                                                        const Zone& zone) {
+                                                       const Zone& zone) {
     using namespace std::chrono;
     if (expr.every() != seconds{0}) return expr.prev(from);
     const bool wild = expr.is_wild();

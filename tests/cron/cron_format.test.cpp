@@ -22,9 +22,9 @@ TEST_CASE("canonical text is compact and keeps the meaning of a leading star") {
 
 TEST_CASE("to_string round-trips for every construct") {
     for (const char* text :
-         {"* * * * *", "*/15 * * * * *", "0 0 1 1 *", "5,10-12,50-59/4 2/3 1-31/2 JAN-JUN/2 MON-FRI",
-          "0 0 L-5 * *", "0 0 * * 5#3,1#1", "0 0 * * 0L", "@every 2h", "CRON_TZ=Europe/Berlin 30 2 * * *",
-          "0 0 13 * 5", "1 2 3 4 5 6 2099", "0 0 0 ? * * *", "*/2,1 * * * *", "0 0 * * 7"}) {
+         {"* * * * *", "*/15 * * * * *", "0 0 1 1 *", "5,10-12,50-59/4 2/3 1-31/2 JAN-JUN/2 MON-FRI", "0 0 L-5 * *",
+          "0 0 * * 5#3,1#1", "0 0 * * 0L", "@every 2h", "CRON_TZ=Europe/Berlin 30 2 * * *", "0 0 13 * 5",
+          "1 2 3 4 5 6 2099", "0 0 0 ? * * *", "*/2,1 * * * *", "0 0 * * 7"}) {
         const auto first = must_parse(text);
         const auto again = sked::cron::parse(first.to_string());
         REQUIRE_MESSAGE(again.has_value(), text << " -> " << first.to_string());

@@ -25,7 +25,8 @@ TEST_CASE("next is strictly after the start, prev strictly before") {
 
 TEST_CASE("roll-overs reset the smaller fields") {
     // Seconds reset when the minute rolls (a bug in several peers).
-    CHECK(upcoming("30 */2 * * * *", "2026-01-01T00:00:45Z", 2) == strings{"2026-01-01T00:02:30Z", "2026-01-01T00:04:30Z"});
+    CHECK(upcoming("30 */2 * * * *", "2026-01-01T00:00:45Z", 2) ==
+          strings{"2026-01-01T00:02:30Z", "2026-01-01T00:04:30Z"});
     CHECK(upcoming("15 10 * * *", "2026-12-31T10:15:00Z", 1) == strings{"2027-01-01T10:15:00Z"});
     CHECK(upcoming("0 0 31 * *", "2026-01-31T00:00:00Z", 3) ==
           strings{"2026-03-31T00:00:00Z", "2026-05-31T00:00:00Z", "2026-07-31T00:00:00Z"});
@@ -35,7 +36,8 @@ TEST_CASE("roll-overs reset the smaller fields") {
 TEST_CASE("sparse schedules: leap days, Friday the 13th, third Friday") {
     CHECK(upcoming("0 0 29 2 *", "2026-11-23T00:00:00Z", 3) ==
           strings{"2028-02-29T00:00:00Z", "2032-02-29T00:00:00Z", "2036-02-29T00:00:00Z"});
-    CHECK(upcoming("0 0 29 2 *", "2096-03-01T00:00:00Z", 1) == strings{"2104-02-29T00:00:00Z"});  // 2100 is no leap year
+    CHECK(upcoming("0 0 29 2 *", "2096-03-01T00:00:00Z", 1) ==
+          strings{"2104-02-29T00:00:00Z"});  // 2100 is no leap year
     // Vixie: both day fields restricted -> either matches.
     CHECK(upcoming("0 0 13 * 5", "2026-11-01T00:00:00Z", 4) ==
           strings{"2026-11-06T00:00:00Z", "2026-11-13T00:00:00Z", "2026-11-20T00:00:00Z", "2026-11-27T00:00:00Z"});
@@ -59,7 +61,8 @@ TEST_CASE("a star-led day field makes the other one decide alone (Vixie)") {
 TEST_CASE("L, L-n, nW and LW in day-of-month") {
     CHECK(upcoming("0 0 L * *", "2026-01-15T00:00:00Z", 3) ==
           strings{"2026-01-31T00:00:00Z", "2026-02-28T00:00:00Z", "2026-03-31T00:00:00Z"});
-    CHECK(upcoming("0 0 L-2 * *", "2028-02-01T00:00:00Z", 2) == strings{"2028-02-27T00:00:00Z", "2028-03-29T00:00:00Z"});
+    CHECK(upcoming("0 0 L-2 * *", "2028-02-01T00:00:00Z", 2) ==
+          strings{"2028-02-27T00:00:00Z", "2028-03-29T00:00:00Z"});
     // 2026-11-15 is a Sunday -> Monday 16th; 2026-08-01 is a Saturday -> Monday 3rd (stays in month).
     CHECK(upcoming("0 0 15W * *", "2026-11-01T00:00:00Z", 1) == strings{"2026-11-16T00:00:00Z"});
     CHECK(upcoming("0 0 1W * *", "2026-07-15T00:00:00Z", 1) == strings{"2026-08-03T00:00:00Z"});
@@ -69,9 +72,11 @@ TEST_CASE("L, L-n, nW and LW in day-of-month") {
 }
 
 TEST_CASE("nL and n#k in day-of-week") {
-    CHECK(upcoming("30 9 * * 5L", "2026-11-01T00:00:00Z", 2) == strings{"2026-11-27T09:30:00Z", "2026-12-25T09:30:00Z"});
+    CHECK(upcoming("30 9 * * 5L", "2026-11-01T00:00:00Z", 2) ==
+          strings{"2026-11-27T09:30:00Z", "2026-12-25T09:30:00Z"});
     CHECK(upcoming("30 9 * * FRIL", "2026-11-01T00:00:00Z", 1) == strings{"2026-11-27T09:30:00Z"});
-    CHECK(upcoming("0 0 * * 1#5", "2026-01-01T00:00:00Z", 2) == strings{"2026-03-30T00:00:00Z", "2026-06-29T00:00:00Z"});
+    CHECK(upcoming("0 0 * * 1#5", "2026-01-01T00:00:00Z", 2) ==
+          strings{"2026-03-30T00:00:00Z", "2026-06-29T00:00:00Z"});
     CHECK(upcoming("0 0 * * 0#1,6#1", "2026-11-01T00:00:00Z", 3) ==
           strings{"2026-11-07T00:00:00Z", "2026-12-05T00:00:00Z", "2026-12-06T00:00:00Z"});
 }
@@ -96,9 +101,11 @@ TEST_CASE("next and prev agree: walking back retraces walking forward") {
         const auto expr = must_parse(text);
         auto t = at("2026-01-01T00:00:00Z") + std::chrono::seconds{random() % 100'000'000};
         std::vector<std::chrono::sys_seconds> forward;
-        for (auto next = expr.next(t); forward.size() < 20; next = expr.next(*next)) forward.push_back(*next);
+        for (auto next = expr.next(t); forward.size() < 20; next = expr.next(*next))
+            forward.push_back(*next);
         auto back = expr.prev(forward.back());
-        for (auto i = forward.size() - 1; i-- > 0; back = expr.prev(*back)) CHECK_MESSAGE(*back == forward[i], text);
+        for (auto i = forward.size() - 1; i-- > 0; back = expr.prev(*back))
+            CHECK_MESSAGE(*back == forward[i], text);
         CHECK(*expr.prev(forward.front()) <= t);
     }
 }

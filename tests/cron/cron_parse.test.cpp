@@ -42,8 +42,9 @@ TEST_CASE("errors name the column, the field and the offending token") {
 TEST_CASE("every error code is reachable and reads as a sentence") {
     CHECK(error_of("").code == cron_errc::empty_expression);
     CHECK(error_of("   ").message == "the expression is empty");
-    CHECK(error_of("* * * *").message ==
-          "found 4 fields; expected 5 (minute hour day-of-month month day-of-week), 6 (seconds first) or 7 (year last)");
+    CHECK(
+        error_of("* * * *").message ==
+        "found 4 fields; expected 5 (minute hour day-of-month month day-of-week), 6 (seconds first) or 7 (year last)");
     CHECK(error_of("* * * * * * * *").code == cron_errc::wrong_field_count);
     CHECK(error_of("5% * * * *").message == "column 2 (minute): unexpected '%'");
     CHECK(error_of("60 * * * *").message == "column 1 (minute): 60 is out of range 0-59");
@@ -65,9 +66,11 @@ TEST_CASE("every error code is reachable and reads as a sentence") {
     CHECK(error_of("* * * * 5W").message == "column 10 (day-of-week): 'W' is not allowed in this field");
     CHECK(error_of("? * * * *").code == cron_errc::misplaced_special);
     CHECK(error_of("H * * * *").message == "column 1 (minute): 'H' needs a job name to hash (parse_options::job_name)");
-    CHECK(error_of("0 0 30 2 *").message ==
-          "the expression can never fire: no day matches its day-of-month, month, day-of-week and year fields together");
-    CHECK(error_of("@every 5x").message == "column 8 (expression): '5x' is not a positive duration like 90s, 5m or 1h30m");
+    CHECK(
+        error_of("0 0 30 2 *").message ==
+        "the expression can never fire: no day matches its day-of-month, month, day-of-week and year fields together");
+    CHECK(error_of("@every 5x").message ==
+          "column 8 (expression): '5x' is not a positive duration like 90s, 5m or 1h30m");
     CHECK(error_of("@every 0s").code == cron_errc::invalid_duration);
     CHECK(error_of("CRON_TZ= 0 0 * * *").code == cron_errc::invalid_zone);
 }
@@ -175,8 +178,7 @@ TEST_CASE("H spreads by job name: stable, inside its range, different per field"
     const auto stepped = sked::test::must_parse("H/15 * * * *", reward).to_string();
     const int phase = std::stoi(stepped);
     CHECK(phase < 15);
-    CHECK(stepped.substr(0, stepped.find(' ')) ==
-          std::to_string(phase) + "-" + std::to_string(phase + 45) + "/15");
+    CHECK(stepped.substr(0, stepped.find(' ')) == std::to_string(phase) + "-" + std::to_string(phase + 45) + "/15");
     // Found by the fuzzer: a step longer than the range once chose a phase outside it.
     for (const char* name : {"a", "b", "c", "dd", "job-17", "fuzz"}) {
         const int first = std::stoi(sked::test::must_parse("H(1-29)/30 * * * *", {.job_name = name}).to_string());

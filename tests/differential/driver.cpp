@@ -20,7 +20,8 @@ int main() {
     while (std::getline(std::cin, line)) {
         std::vector<std::string> columns;
         std::istringstream split(line);
-        for (std::string column; std::getline(split, column, '\t');) columns.push_back(column);
+        for (std::string column; std::getline(split, column, '\t');)
+            columns.push_back(column);
         const auto parsed = sked::cron::parse(columns.at(0));
         if (!parsed) {
             std::cout << "error " << sked::to_string(parsed.error().code) << '\n';

@@ -61,7 +61,8 @@ TEST_CASE("America/New_York: a fixed time in the autumn overlap runs once, wild 
           strings{"2026-11-01T01:00:00-04:00", "2026-11-01T01:30:00-04:00", "2026-11-01T01:00:00-05:00",
                   "2026-11-01T01:30:00-05:00", "2026-11-02T01:00:00-05:00"});
     // Starting inside the second pass: the fixed job already ran in the first.
-    CHECK(upcoming_local(must_parse("45 1 * * *"), "2026-11-01T06:10:00Z", 1, z) == strings{"2026-11-02T01:45:00-05:00"});
+    CHECK(upcoming_local(must_parse("45 1 * * *"), "2026-11-01T06:10:00Z", 1, z) ==
+          strings{"2026-11-02T01:45:00-05:00"});
 }
 
 TEST_CASE("Europe/Berlin: gap and overlap at 02:00-03:00") {
@@ -105,7 +106,8 @@ namespace {
 bool matches_local(const sked::cron& expr, local_seconds t) { return expr.next(t - seconds{1}) == t; }
 
 /// Occurrences in [from, to) by brute force: every minute of real time, plus the gaps.
-std::vector<sys_seconds> brute_force(const sked::cron& expr, const sked::date_zone& z, sys_seconds from, sys_seconds to) {
+std::vector<sys_seconds> brute_force(const sked::cron& expr, const sked::date_zone& z, sys_seconds from,
+                                     sys_seconds to) {
     std::set<sys_seconds> out;
     const auto offset = [&](sys_seconds t) { return z.segment(t).offset; };
     for (sys_seconds t = from; t < to; t += minutes{1}) {
@@ -120,7 +122,8 @@ std::vector<sys_seconds> brute_force(const sked::cron& expr, const sked::date_zo
         for (sys_seconds t = from; t < to; t += minutes{1}) {
             const auto before = offset(t - seconds{1}), after = offset(t);
             if (after <= before) continue;
-            for (local_seconds l{t.time_since_epoch() + before}; l < local_seconds{t.time_since_epoch() + after}; l += minutes{1})
+            for (local_seconds l{t.time_since_epoch() + before}; l < local_seconds{t.time_since_epoch() + after};
+                 l += minutes{1})
                 if (matches_local(expr, l)) out.insert(t);
         }
     }
@@ -130,9 +133,10 @@ std::vector<sys_seconds> brute_force(const sked::cron& expr, const sked::date_zo
 }  // namespace
 
 TEST_CASE("next and prev match a brute-force reading of the DST rule around every 2026 transition") {
-    const char* zones[] = {"America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "America/Santiago", "Pacific/Chatham"};
-    const char* expressions[] = {"0 0 * * *", "30 2 * * *", "*/15 * * * *", "45 1 * * *", "0 3 * * *",
-                                 "15,45 1-3 * * *", "*/20 2 * * *", "30 23 * * *", "0 * * * *", "59 1 * * 0"};
+    const char* zones[] = {"America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "America/Santiago",
+                           "Pacific/Chatham"};
+    const char* expressions[] = {"0 0 * * *",       "30 2 * * *",   "*/15 * * * *", "45 1 * * *", "0 3 * * *",
+                                 "15,45 1-3 * * *", "*/20 2 * * *", "30 23 * * *",  "0 * * * *",  "59 1 * * 0"};
     for (const char* name : zones) {
         const auto z = zone(name);
         for (sys_seconds t = at("2026-01-01T00:00:00Z"); t < at("2027-01-01T00:00:00Z");) {
@@ -144,13 +148,15 @@ TEST_CASE("next and prev match a brute-force reading of the DST rule around ever
                 const sys_seconds from = change - hours{26}, to = change + hours{26};
                 const auto expected = brute_force(expr, z, from, to);
                 std::vector<sys_seconds> forward;
-                for (auto next = sked::next(expr, from - seconds{1}, z); next && *next < to; next = sked::next(expr, *next, z))
+                for (auto next = sked::next(expr, from - seconds{1}, z); next && *next < to;
+                     next = sked::next(expr, *next, z))
                     forward.push_back(*next);
                 CHECK_MESSAGE(forward == expected, name << " " << text << " around " << sked::test::utc(change));
                 std::vector<sys_seconds> backward;
                 for (auto prev = sked::prev(expr, to, z); prev && *prev >= from; prev = sked::prev(expr, *prev, z))
                     backward.insert(backward.begin(), *prev);
-                CHECK_MESSAGE(backward == expected, name << " " << text << " backwards around " << sked::test::utc(change));
+                CHECK_MESSAGE(backward == expected,
+                              name << " " << text << " backwards around " << sked::test::utc(change));
             }
             t = change;
         }

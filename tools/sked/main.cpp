@@ -52,9 +52,12 @@ std::optional<arguments> read_arguments(int argc, char** argv, std::string& prob
         const bool has_value = i + 1 < argc;
         if ((arg == "--tz" || arg == "--from" || arg == "-n" || arg == "--name") && !has_value)
             return problem = std::string(arg) + " needs a value", std::nullopt;
-        if (arg == "--tz") args.zone = argv[++i];
-        else if (arg == "--from") args.from = argv[++i];
-        else if (arg == "--name") args.job_name = argv[++i];
+        if (arg == "--tz")
+            args.zone = argv[++i];
+        else if (arg == "--from")
+            args.from = argv[++i];
+        else if (arg == "--name")
+            args.job_name = argv[++i];
         else if (arg == "-n") {
             char* end = nullptr;
             args.count = std::strtol(argv[++i], &end, 10);
@@ -100,7 +103,9 @@ int run_next(const arguments& args, const sked::cron& expr) {
                 std::printf("%s\n", sked::tool::format_rfc3339(t, z.segment(t).offset, utc).c_str());
                 if (++printed == args.count) break;
             }
-            if (printed == 0) std::fprintf(stderr, "sked: no occurrence after %s\n", sked::tool::format_rfc3339(from, {}, true).c_str());
+            if (printed == 0)
+                std::fprintf(stderr, "sked: no occurrence after %s\n",
+                             sked::tool::format_rfc3339(from, {}, true).c_str());
             return printed == 0 ? 1 : 0;
         },
         *zone);
@@ -120,7 +125,8 @@ int main(int argc, char** argv) {
         return std::fputs(usage, stderr), fail("unknown command '" + args->command + "'");
     const auto expr = sked::cron::parse(args->expression, {.job_name = args->job_name});
     if (!expr) {
-        std::fprintf(stderr, "sked: %s\n  %s\n", std::string(expr.error().message().view()).c_str(), args->expression.c_str());
+        std::fprintf(stderr, "sked: %s\n  %s\n", std::string(expr.error().message().view()).c_str(),
+                     args->expression.c_str());
         if (expr.error().column != 0) std::fprintf(stderr, "  %*s^\n", expr.error().column - 1, "");
         return 2;
     }

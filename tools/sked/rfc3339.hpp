@@ -24,8 +24,9 @@ inline std::string format_rfc3339(std::chrono::sys_seconds t, std::chrono::secon
                           static_cast<long long>(second_of_day / 60 % 60), static_cast<long long>(second_of_day % 60));
     if (utc_designator) return std::string(text, static_cast<std::size_t>(n)) + "Z";
     const std::int64_t minutes = (offset.count() < 0 ? -offset.count() : offset.count()) / 60;
-    std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), "%c%02lld:%02lld", offset.count() < 0 ? '-' : '+',
-                  static_cast<long long>(minutes / 60), static_cast<long long>(minutes % 60));
+    std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), "%c%02lld:%02lld",
+                  offset.count() < 0 ? '-' : '+', static_cast<long long>(minutes / 60),
+                  static_cast<long long>(minutes % 60));
     return text;
 }
 
@@ -50,8 +51,9 @@ inline std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view te
     if (!(number(4, year) && expect("-") && number(2, month) && expect("-") && number(2, day) && expect("Tt ") &&
           number(2, hour) && expect(":") && number(2, minute) && expect(":") && number(2, second)))
         return std::nullopt;
-    if (month < 1 || month > 12 || day < 1 || day > static_cast<int>(detail::days_in_month(year, static_cast<unsigned>(month))) ||
-        hour > 23 || minute > 59 || second > 59)
+    if (month < 1 || month > 12 || day < 1 ||
+        day > static_cast<int>(detail::days_in_month(year, static_cast<unsigned>(month))) || hour > 23 || minute > 59 ||
+        second > 59)
         return std::nullopt;
     int offset = 0;
     if (expect("Zz")) {
@@ -59,14 +61,15 @@ inline std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view te
     } else {
         const bool negative = pos < text.size() && text[pos] == '-';
         int offset_hours = 0, offset_minutes = 0;
-        if (!(expect("+-") && number(2, offset_hours) && expect(":") && number(2, offset_minutes)) || offset_hours > 23 ||
-            offset_minutes > 59)
+        if (!(expect("+-") && number(2, offset_hours) && expect(":") && number(2, offset_minutes)) ||
+            offset_hours > 23 || offset_minutes > 59)
             return std::nullopt;
         offset = (offset_hours * 3600 + offset_minutes * 60) * (negative ? -1 : 1);
     }
     if (pos != text.size()) return std::nullopt;
     const std::int64_t days = detail::days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-    return std::chrono::sys_seconds{std::chrono::seconds{days * detail::seconds_per_day + hour * 3600 + minute * 60 + second - offset}};
+    return std::chrono::sys_seconds{
+        std::chrono::seconds{days * detail::seconds_per_day + hour * 3600 + minute * 60 + second - offset}};
 }
 
 }  // namespace sked::tool

@@ -12,7 +12,7 @@ namespace sked::detail {
 struct civil_date {
     std::int64_t year;
     unsigned month;  // 1-12
-    unsigned day;    // 1-31
+    unsigned day;  // 1-31
 };
 
 inline constexpr std::int64_t seconds_per_day = 86'400;
@@ -23,9 +23,7 @@ constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-constexpr bool is_leap_year(std::int64_t y) noexcept {
-    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-}
+constexpr bool is_leap_year(std::int64_t y) noexcept { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
 
 constexpr unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
     constexpr unsigned char lengths[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

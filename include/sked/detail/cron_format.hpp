@@ -24,7 +24,8 @@ inline void append_values(std::string& out, std::uint64_t mask) {
         const int first = std::countr_zero(mask), second = next_bit(mask, first + 1);
         const int step = second - first, last = 63 - std::countl_zero(mask);
         std::uint64_t series = 0;
-        for (int v = first; v <= last; v += step) series |= std::uint64_t{1} << v;
+        for (int v = first; v <= last; v += step)
+            series |= std::uint64_t{1} << v;
         if (step > 1 && series == mask) {
             append_number(out, first), out += '-', append_number(out, last);
             out += '/', append_number(out, step);
@@ -33,7 +34,8 @@ inline void append_values(std::string& out, std::uint64_t mask) {
     }
     for (int v = next_bit(mask, 0); v != no_bit;) {
         int end = v;
-        while (end < 63 && ((mask >> (end + 1)) & 1u)) ++end;
+        while (end < 63 && ((mask >> (end + 1)) & 1u))
+            ++end;
         if (v != std::countr_zero(mask)) out += ',';
         append_number(out, v);
         if (end > v) out += '-', append_number(out, end);
@@ -52,7 +54,8 @@ inline void append_field(std::string& out, const cron_spec& s, cron_field field,
         const int step = s.star_steps[static_cast<unsigned>(field)];
         out += '*';
         if (step != 1) out += '/', append_number(out, step);
-        for (int v = low; v <= star_high; v += step) mask &= ~(std::uint64_t{1} << v);
+        for (int v = low; v <= star_high; v += step)
+            mask &= ~(std::uint64_t{1} << v);
     }
     if (mask != 0) append_separator(out, start), append_values(out, mask);
 }
@@ -101,7 +104,8 @@ inline void append_years(std::string& out, const cron_spec& s) {
     for (int y = first_year; y <= last_year; ++y) {
         if (!year_allowed(s, y)) continue;
         int end = y;
-        while (end < last_year && year_allowed(s, end + 1)) ++end;
+        while (end < last_year && year_allowed(s, end + 1))
+            ++end;
         append_separator(out, start), append_number(out, y);
         if (end > y) out += '-', append_number(out, end);
         y = end;

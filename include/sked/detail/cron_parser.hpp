@@ -60,12 +60,14 @@ private:
     }
 
     constexpr void skip_space() noexcept {
-        while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
+        while (pos_ < text_.size() && is_space(text_[pos_]))
+            ++pos_;
     }
 
     /// End of the white-space-delimited word starting at `from`.
     constexpr std::size_t word_end(std::size_t from) const noexcept {
-        while (from < text_.size() && !is_space(text_[from])) ++from;
+        while (from < text_.size() && !is_space(text_[from]))
+            ++from;
         return from;
     }
 
@@ -77,8 +79,13 @@ private:
 
     constexpr bool fail_at(cron_errc code, cron_field field, std::size_t from, std::size_t to, int low = 0,
                            int high = 0) noexcept {
-        error_ = cron_error{code, field, static_cast<std::uint16_t>(from + 1 > 65535 ? 65535 : from + 1),
-                            fixed_string<40>(text_.substr(from, to - from)), 0, low, high};
+        error_ = cron_error{code,
+                            field,
+                            static_cast<std::uint16_t>(from + 1 > 65535 ? 65535 : from + 1),
+                            fixed_string<40>(text_.substr(from, to - from)),
+                            0,
+                            low,
+                            high};
         return false;
     }
 
@@ -86,9 +93,12 @@ private:
 
     constexpr bool parse_zone_prefix() noexcept {
         std::size_t name_start = 0;
-        if (text_.substr(pos_, 8) == "CRON_TZ=") name_start = pos_ + 8;
-        else if (text_.substr(pos_, 3) == "TZ=") name_start = pos_ + 3;
-        else return true;
+        if (text_.substr(pos_, 8) == "CRON_TZ=")
+            name_start = pos_ + 8;
+        else if (text_.substr(pos_, 3) == "TZ=")
+            name_start = pos_ + 3;
+        else
+            return true;
         const std::size_t name_end = word_end(name_start);
         const auto name = text_.substr(name_start, name_end - name_start);
         bool valid = !name.empty() && name.size() <= 63;
@@ -104,14 +114,14 @@ private:
         const std::size_t start = pos_, end = word_end(pos_);
         const auto word = text_.substr(start, end - start);
         constexpr std::string_view macros[][2] = {
-            {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
-            {"@weekly", "0 0 * * 0"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
-            {"@hourly", "0 * * * *"}};
+            {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"}, {"@weekly", "0 0 * * 0"},
+            {"@daily", "0 0 * * *"},  {"@midnight", "0 0 * * *"}, {"@hourly", "0 * * * *"}};
         for (const auto& macro : macros) {
             if (!equals_ignoring_case(word, macro[0])) continue;
             pos_ = end;
             skip_space();
-            if (pos_ != text_.size()) return fail_at(cron_errc::unexpected_character, cron_field::none, pos_, word_end(pos_));
+            if (pos_ != text_.size())
+                return fail_at(cron_errc::unexpected_character, cron_field::none, pos_, word_end(pos_));
             return expand(macro[1]);
         }
         if (equals_ignoring_case(word, "@every")) return parse_every(end);
@@ -139,17 +149,26 @@ private:
         while (ok && i < end) {
             std::uint64_t amount = 0;
             const std::size_t digits_start = i;
-            while (i < end && is_digit(text_[i]) && i - digits_start < 9) amount = amount * 10 + static_cast<unsigned>(text_[i++] - '0');
-            if (i == digits_start || i == end) { ok = false; break; }
+            while (i < end && is_digit(text_[i]) && i - digits_start < 9)
+                amount = amount * 10 + static_cast<unsigned>(text_[i++] - '0');
+            if (i == digits_start || i == end) {
+                ok = false;
+                break;
+            }
             const char unit = text_[i++];
-            const std::uint64_t scale = unit == 'd' ? 86'400 : unit == 'h' ? 3'600 : unit == 'm' ? 60 : unit == 's' ? 1 : 0;
+            const std::uint64_t scale = unit == 'd'   ? 86'400
+                                        : unit == 'h' ? 3'600
+                                        : unit == 'm' ? 60
+                                        : unit == 's' ? 1
+                                                      : 0;
             total += amount * scale;
             ok = scale != 0 && total <= 0xffff'ffffu;
         }
         if (!ok || total == 0) return fail_at(cron_errc::invalid_duration, cron_field::none, start, end);
         pos_ = end;
         skip_space();
-        if (pos_ != text_.size()) return fail_at(cron_errc::unexpected_character, cron_field::none, pos_, word_end(pos_));
+        if (pos_ != text_.size())
+            return fail_at(cron_errc::unexpected_character, cron_field::none, pos_, word_end(pos_));
         spec_.every_seconds = static_cast<std::uint32_t>(total);
         return true;
     }
@@ -158,15 +177,21 @@ private:
 
     constexpr field_rules rules_for(cron_field field) const noexcept {
         switch (field) {
-            case cron_field::second: return {field, 0, 59, 59};
-            case cron_field::minute: return {field, 0, 59, 59};
-            case cron_field::hour: return {field, 0, 23, 23};
-            case cron_field::day_of_month: return {field, 1, 31, 31};
-            case cron_field::month: return {field, 1, 12, 12};
+            case cron_field::second:
+                return {field, 0, 59, 59};
+            case cron_field::minute:
+                return {field, 0, 59, 59};
+            case cron_field::hour:
+                return {field, 0, 23, 23};
+            case cron_field::day_of_month:
+                return {field, 1, 31, 31};
+            case cron_field::month:
+                return {field, 1, 12, 12};
             case cron_field::day_of_week:
                 return options_.weekdays == weekday_numbering::quartz ? field_rules{field, 1, 7, 7}
                                                                       : field_rules{field, 0, 7, 6};
-            default: return {cron_field::year, first_year, last_year, last_year};
+            default:
+                return {cron_field::year, first_year, last_year, last_year};
         }
     }
 
@@ -180,8 +205,8 @@ private:
         if (count < 5 || count > 7) return fail_whole(cron_errc::wrong_field_count, count), false;
         constexpr cron_field five[] = {cron_field::minute, cron_field::hour, cron_field::day_of_month,
                                        cron_field::month, cron_field::day_of_week};
-        constexpr cron_field seven[] = {cron_field::second, cron_field::minute, cron_field::hour,
-                                        cron_field::day_of_month, cron_field::month, cron_field::day_of_week,
+        constexpr cron_field seven[] = {cron_field::second,       cron_field::minute, cron_field::hour,
+                                        cron_field::day_of_month, cron_field::month,  cron_field::day_of_week,
                                         cron_field::year};
         spec_.field_count = static_cast<std::uint8_t>(count);
         if (count == 5) spec_.seconds = 1;  // minute resolution: fire at second 0
@@ -196,7 +221,8 @@ private:
         if (rules.field == cron_field::year) spec_.any_year = false;
         for (std::size_t item = start;;) {
             std::size_t item_end = item;
-            while (item_end < end && text_[item_end] != ',') ++item_end;
+            while (item_end < end && text_[item_end] != ',')
+                ++item_end;
             if (item_end == item) return fail_at(cron_errc::unexpected_character, rules.field, item, item + 1);
             if (!parse_item(rules, item, item_end, item == start)) return false;
             if (item_end == end) break;
@@ -260,11 +286,13 @@ private:
         if (pos_ < end && text_[pos_] == '(') {
             ++pos_;
             if (!parse_value(rules, end, low)) return false;
-            if (pos_ >= end || text_[pos_] != '-') return fail_at(cron_errc::unexpected_character, rules.field, pos_, end);
+            if (pos_ >= end || text_[pos_] != '-')
+                return fail_at(cron_errc::unexpected_character, rules.field, pos_, end);
             ++pos_;
             if (!parse_value(rules, end, high)) return false;
             if (low > high) return fail_at(cron_errc::reversed_range, rules.field, start, pos_);
-            if (pos_ >= end || text_[pos_] != ')') return fail_at(cron_errc::unexpected_character, rules.field, pos_, end);
+            if (pos_ >= end || text_[pos_] != ')')
+                return fail_at(cron_errc::unexpected_character, rules.field, pos_, end);
             ++pos_;
         }
         int step = 0;
@@ -280,7 +308,8 @@ private:
     /// L, L-n and LW in day-of-month.
     constexpr bool parse_last(const field_rules& rules, std::size_t end) noexcept {
         const std::size_t start = pos_++;
-        if (rules.field != cron_field::day_of_month) return fail_at(cron_errc::misplaced_special, rules.field, start, end);
+        if (rules.field != cron_field::day_of_month)
+            return fail_at(cron_errc::misplaced_special, rules.field, start, end);
         if (pos_ == end) return spec_.last_day_offsets |= 1u, true;
         if (text_[pos_] == 'W') {
             if (++pos_ != end) return fail_at(cron_errc::unexpected_character, rules.field, pos_, end);
@@ -298,7 +327,8 @@ private:
     constexpr bool parse_day_suffix(const field_rules& rules, std::size_t value_end, std::size_t end,
                                     int value) noexcept {
         const char suffix = text_[pos_++];
-        const bool allowed = suffix == 'W' ? rules.field == cron_field::day_of_month : rules.field == cron_field::day_of_week;
+        const bool allowed =
+            suffix == 'W' ? rules.field == cron_field::day_of_month : rules.field == cron_field::day_of_week;
         if (!allowed) return fail_at(cron_errc::misplaced_special, rules.field, value_end, end);
         if (suffix == 'W') {
             if (pos_ != end) return fail_at(cron_errc::unexpected_character, rules.field, pos_, end);
@@ -324,11 +354,13 @@ private:
         const std::size_t start = ++pos_;
         // Bounded by the field, not the item: "47/14" is valid and means just 47.
         const int span = rules.star_high - rules.low + 1;
-        while (pos_ < end && is_digit(text_[pos_])) ++pos_;
+        while (pos_ < end && is_digit(text_[pos_]))
+            ++pos_;
         if (pos_ == start) return fail_at(cron_errc::unexpected_character, rules.field, start - 1, end);
         if (pos_ != end) return fail_at(cron_errc::unexpected_character, rules.field, pos_, end);
         int value = 0;
-        for (std::size_t i = start; i < end && value <= span; ++i) value = value * 10 + (text_[i] - '0');
+        for (std::size_t i = start; i < end && value <= span; ++i)
+            value = value * 10 + (text_[i] - '0');
         if (value < 1 || value > span) return fail_at(cron_errc::invalid_step, rules.field, start, end, 1, span);
         step = value;
         return true;
@@ -347,7 +379,8 @@ private:
             if (value <= 99'999) value = value * 10 + (text_[pos_] - '0');
             ++pos_;
         }
-        if (pos_ == start) return fail_at(cron_errc::unexpected_character, field, start, start < end ? start + 1 : start);
+        if (pos_ == start)
+            return fail_at(cron_errc::unexpected_character, field, start, start < end ? start + 1 : start);
         if (value < low || value > high) return fail_at(cron_errc::value_out_of_range, field, start, pos_, low, high);
         return true;
     }
@@ -358,7 +391,8 @@ private:
         constexpr std::string_view weekdays[] = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"};
         const std::size_t start = pos_;
         // Names are three letters; a following letter may be a suffix (FRIL = last Friday).
-        while (pos_ < end && is_letter(text_[pos_]) && pos_ - start < 3) ++pos_;
+        while (pos_ < end && is_letter(text_[pos_]) && pos_ - start < 3)
+            ++pos_;
         const auto word = text_.substr(start, pos_ - start);
         const bool is_month = rules.field == cron_field::month;
         if (is_month || rules.field == cron_field::day_of_week) {
@@ -371,7 +405,8 @@ private:
             }
         }
         std::size_t word_stop = pos_;
-        while (word_stop < end && is_letter(text_[word_stop])) ++word_stop;
+        while (word_stop < end && is_letter(text_[word_stop]))
+            ++word_stop;
         return fail_at(cron_errc::unknown_name, rules.field, start, word_stop);
     }
 
@@ -384,7 +419,8 @@ private:
     static constexpr std::uint64_t series(int low, int high, int step) noexcept {
         if (step == 1) return (~std::uint64_t{0} >> (63 - high)) & (~std::uint64_t{0} << low);
         std::uint64_t bits = 0;
-        for (int v = low; v <= high; v += step) bits |= std::uint64_t{1} << v;
+        for (int v = low; v <= high; v += step)
+            bits |= std::uint64_t{1} << v;
         return bits;
     }
 
@@ -398,13 +434,24 @@ private:
         }
         const std::uint64_t bits = series(low, high, step);
         switch (rules.field) {
-            case cron_field::second: spec_.seconds |= bits; break;
-            case cron_field::minute: spec_.minutes |= bits; break;
-            case cron_field::hour: spec_.hours |= static_cast<std::uint32_t>(bits); break;
-            case cron_field::day_of_month: spec_.days |= static_cast<std::uint32_t>(bits); break;
-            case cron_field::month: spec_.months |= static_cast<std::uint16_t>(bits); break;
+            case cron_field::second:
+                spec_.seconds |= bits;
+                break;
+            case cron_field::minute:
+                spec_.minutes |= bits;
+                break;
+            case cron_field::hour:
+                spec_.hours |= static_cast<std::uint32_t>(bits);
+                break;
+            case cron_field::day_of_month:
+                spec_.days |= static_cast<std::uint32_t>(bits);
+                break;
+            case cron_field::month:
+                spec_.months |= static_cast<std::uint16_t>(bits);
+                break;
             default: {  // day-of-week: fold Vixie's 7, or shift Quartz's 1-7, onto 0-6
-                const std::uint64_t days = options_.weekdays == weekday_numbering::quartz ? bits >> 1 : bits | (bits >> 7);
+                const std::uint64_t days =
+                    options_.weekdays == weekday_numbering::quartz ? bits >> 1 : bits | (bits >> 7);
                 spec_.weekdays |= static_cast<std::uint8_t>(days & 0x7f);
             }
         }

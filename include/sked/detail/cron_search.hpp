@@ -92,8 +92,7 @@ constexpr std::uint32_t matching_days(const cron_spec& s, std::int64_t y, unsign
     const std::uint32_t in_month = ((std::uint32_t{1} << length) - 1) << 1;
     const bool simple = !s.has_day_rules();
     const std::uint32_t by_day = simple ? s.days : day_of_month_rules(s, length, first);
-    const std::uint32_t by_weekday =
-        simple && s.weekdays == 0x7f ? in_month : day_of_week_rules(s, length, first);
+    const std::uint32_t by_weekday = simple && s.weekdays == 0x7f ? in_month : day_of_week_rules(s, length, first);
     const bool either = !s.days_and && !s.is_star(cron_field::day_of_month) && !s.is_star(cron_field::day_of_week);
     return (either ? by_day | by_weekday : by_day & by_weekday) & in_month;
 }
@@ -136,8 +135,10 @@ constexpr std::optional<std::int64_t> prev_year(const cron_spec& s, std::int64_t
 // Time of day
 // ---------------------------------------------------------------------------------------
 
-/// First matching second of the day at or after h:m:s, or -1.
-constexpr std::int64_t next_time_of_day(const cron_spec& s, int h, int m, int sec) noexcept {
+/// First matching second of the day at or after second `from` of the day, or -1.
+constexpr std::int64_t next_time_of_day(const cron_spec& s, int from) noexcept {
+    const int h = from / 3600;
+    int m = from / 60 % 60, sec = from % 60;
     int hour = next_bit(s.hours, h);
     if (hour == no_bit) return -1;
     if (hour != h) m = sec = 0;
@@ -161,8 +162,10 @@ constexpr std::int64_t next_time_of_day(const cron_spec& s, int h, int m, int se
     return hour < 0 ? -1 : hour * 3600 + minute * 60 + second;
 }
 
-/// Last matching second of the day at or before h:m:s, or -1.
-constexpr std::int64_t prev_time_of_day(const cron_spec& s, int h, int m, int sec) noexcept {
+/// Last matching second of the day at or before second `from` of the day, or -1.
+constexpr std::int64_t prev_time_of_day(const cron_spec& s, int from) noexcept {
+    const int h = from / 3600;
+    int m = from / 60 % 60, sec = from % 60;
     int hour = prev_bit(s.hours, h);
     if (hour == no_bit) return -1;
     if (hour != h) m = sec = 59;
@@ -198,7 +201,8 @@ inline constexpr std::int64_t max_year_searched = 32'767;
 
 // The first and last second (since 1970) the search covers: std::chrono::year's range.
 inline constexpr std::int64_t first_second_searched = days_from_civil(min_year_searched, 1, 1) * seconds_per_day;
-inline constexpr std::int64_t last_second_searched = days_from_civil(max_year_searched, 12, 31) * seconds_per_day + 86'399;
+inline constexpr std::int64_t last_second_searched =
+    days_from_civil(max_year_searched, 12, 31) * seconds_per_day + 86'399;
 static_assert(first_second_searched == -1'096'193'779'200 && last_second_searched == 971'890'963'199);
 
 /// When only the weekday decides whether a day matches (no month, year, day-of-month
@@ -234,11 +238,11 @@ constexpr std::optional<std::int64_t> next_match(const cron_spec& s, std::int64_
     if (const int weekdays = weekday_only(s); weekdays >= 0) {
         const unsigned weekday = weekday_from_days(start_day);
         if ((weekdays >> weekday) & 1) {
-            const std::int64_t today = next_time_of_day(s, start_second / 3600, start_second / 60 % 60, start_second % 60);
+            const std::int64_t today = next_time_of_day(s, start_second);
             if (today >= 0) return start_day * seconds_per_day + today;
         }
         const std::int64_t day = start_day + days_to_weekday(static_cast<unsigned>(weekdays), weekday);
-        return day * seconds_per_day + next_time_of_day(s, 0, 0, 0);
+        return day * seconds_per_day + next_time_of_day(s, 0);
     }
     auto [y, m, d] = civil_from_days(start_day);
     const std::int64_t start_month = start_day - (d - 1);  // saves a conversion in the common case
@@ -259,9 +263,7 @@ constexpr std::optional<std::int64_t> next_match(const cron_spec& s, std::int64_
         const std::uint32_t days = matching_days(s, y, m, weekday_from_days(month_start));
         for (int day = next_bit(days, static_cast<int>(d)); day != no_bit; day = next_bit(days, day + 1)) {
             const bool bounded = !start_of_day && static_cast<unsigned>(day) == d;
-            const std::int64_t time = bounded ? next_time_of_day(s, start_second / 3600, start_second / 60 % 60,
-                                                                 start_second % 60)
-                                              : next_time_of_day(s, 0, 0, 0);
+            const std::int64_t time = bounded ? next_time_of_day(s, start_second) : next_time_of_day(s, 0);
             if (time >= 0) return (month_start + day - 1) * seconds_per_day + time;
         }
         if (++m > 12) ++y, m = 1;
@@ -280,11 +282,11 @@ constexpr std::optional<std::int64_t> prev_match(const cron_spec& s, std::int64_
     if (const int weekdays = weekday_only(s); weekdays >= 0) {
         const unsigned weekday = weekday_from_days(start_day);
         if ((weekdays >> weekday) & 1) {
-            const std::int64_t today = prev_time_of_day(s, start_second / 3600, start_second / 60 % 60, start_second % 60);
+            const std::int64_t today = prev_time_of_day(s, start_second);
             if (today >= 0) return start_day * seconds_per_day + today;
         }
         const std::int64_t day = start_day - days_since_weekday(static_cast<unsigned>(weekdays), weekday);
-        return day * seconds_per_day + prev_time_of_day(s, 23, 59, 59);
+        return day * seconds_per_day + prev_time_of_day(s, 86'399);
     }
     auto [y, m, d] = civil_from_days(start_day);
     const std::int64_t start_month = start_day - (d - 1);
@@ -305,9 +307,7 @@ constexpr std::optional<std::int64_t> prev_match(const cron_spec& s, std::int64_
         const std::uint32_t days = matching_days(s, y, m, weekday_from_days(month_start));
         for (int day = prev_bit(days, static_cast<int>(d)); day != no_bit; day = prev_bit(days, day - 1)) {
             const bool bounded = !end_of_day && static_cast<unsigned>(day) == d;
-            const std::int64_t time = bounded ? prev_time_of_day(s, start_second / 3600, start_second / 60 % 60,
-                                                                 start_second % 60)
-                                              : prev_time_of_day(s, 23, 59, 59);
+            const std::int64_t time = bounded ? prev_time_of_day(s, start_second) : prev_time_of_day(s, 86'399);
             if (time >= 0) return (month_start + day - 1) * seconds_per_day + time;
         }
         if (--m < 1) --y, m = 12;

@@ -19,13 +19,13 @@ struct cron_spec {
     std::uint64_t seconds = 0;
     std::uint64_t minutes = 0;
     std::uint32_t hours = 0;
-    std::uint32_t days = 0;              // 1-31
+    std::uint32_t days = 0;  // 1-31
     std::uint32_t last_day_offsets = 0;  // L-n: bit n (L = L-0)
     std::uint32_t nearest_weekdays = 0;  // nW: bit n
-    std::uint64_t nth_weekdays = 0;      // d#k: bit (k-1)*7 + d
-    std::uint16_t months = 0;            // 1-12
-    std::uint8_t weekdays = 0;           // 0-6, 0 = Sunday
-    std::uint8_t last_weekdays = 0;      // dL: bit d
+    std::uint64_t nth_weekdays = 0;  // d#k: bit (k-1)*7 + d
+    std::uint16_t months = 0;  // 1-12
+    std::uint8_t weekdays = 0;  // 0-6, 0 = Sunday
+    std::uint8_t last_weekdays = 0;  // dL: bit d
     bool last_weekday_of_month = false;  // LW
     bool any_year = true;
     std::array<std::uint64_t, 3> years{};  // bit y - first_year
@@ -37,16 +37,13 @@ struct cron_spec {
     /// reproduce the field exactly.
     std::array<std::uint8_t, 8> star_steps{};
     std::uint8_t field_count = 5;  // as written: 5, 6 or 7
-    bool days_and = false;         // both day fields must match (parse_options)
+    bool days_and = false;  // both day fields must match (parse_options)
     std::uint32_t every_seconds = 0;  // @every: fires at multiples of this since the epoch
-    fixed_string<63> zone{};          // from a CRON_TZ= or TZ= prefix
+    fixed_string<63> zone{};  // from a CRON_TZ= or TZ= prefix
 
-    constexpr bool is_star(cron_field f) const noexcept {
-        return (star_fields >> static_cast<unsigned>(f)) & 1u;
-    }
+    constexpr bool is_star(cron_field f) const noexcept { return (star_fields >> static_cast<unsigned>(f)) & 1u; }
     constexpr bool has_day_rules() const noexcept {
-        return (last_day_offsets | nearest_weekdays | nth_weekdays | last_weekdays) != 0 ||
-               last_weekday_of_month;
+        return (last_day_offsets | nearest_weekdays | nth_weekdays | last_weekdays) != 0 || last_weekday_of_month;
     }
 
     friend constexpr bool operator==(const cron_spec&, const cron_spec&) noexcept = default;

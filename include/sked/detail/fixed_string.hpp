@@ -36,7 +36,8 @@ public:
             magnitude /= 10;
         } while (magnitude != 0);
         if (negative) append("-");
-        while (n != 0) append(std::string_view(&digits[--n], 1));
+        while (n != 0)
+            append(std::string_view(&digits[--n], 1));
     }
 
     [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars_.data(), size_}; }
