@@ -11,6 +11,8 @@ cmake --install "$build_dir" --prefix "$work/prefix" > "$work/install.log"
 test -f "$work/prefix/share/cmake/sked/skedConfigVersion.cmake"
 test -f "$work/prefix/include/sked/cron.hpp"
 test -f "$work/prefix/include/sked/date_zone.hpp"
+"$work/prefix/bin/sked" next --from 2026-11-23T12:00:00Z "0 0 * * *" | grep -qx "2026-11-24T00:00:00Z"
+echo "ok   the installed sked tool runs"
 
 # 2026-11-18T11:06:40Z -> next Manila midnight 2026-11-19T00:00+08:00 = 2026-11-18T16:00:00Z
 expected=1795017600
@@ -36,4 +38,4 @@ if cmake -S "$work/too_new" -B "$work/too_new/build" -DCMAKE_PREFIX_PATH="$work/
   echo "FAIL: find_package(sked 1.0) accepted version 0.1"; exit 1
 fi
 echo "ok   find_package(sked 1.0) is refused by 0.1"
-echo "3 passed, 0 failed"
+echo "4 passed, 0 failed"

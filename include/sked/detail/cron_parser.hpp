@@ -385,21 +385,31 @@ private:
         return true;
     }
 
+    /// Three letters, upper-cased, as one number, so a name is found with integer compares.
+    static constexpr std::uint32_t name_key(char a, char b, char c) noexcept {
+        return std::uint32_t{static_cast<unsigned char>(upper(a))} << 16 |
+               std::uint32_t{static_cast<unsigned char>(upper(b))} << 8 | static_cast<unsigned char>(upper(c));
+    }
+
     constexpr bool parse_name(const field_rules& rules, std::size_t end, int& value) noexcept {
-        constexpr std::string_view months[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-                                               "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
-        constexpr std::string_view weekdays[] = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"};
+        constexpr std::uint32_t months[] = {name_key('J', 'A', 'N'), name_key('F', 'E', 'B'), name_key('M', 'A', 'R'),
+                                            name_key('A', 'P', 'R'), name_key('M', 'A', 'Y'), name_key('J', 'U', 'N'),
+                                            name_key('J', 'U', 'L'), name_key('A', 'U', 'G'), name_key('S', 'E', 'P'),
+                                            name_key('O', 'C', 'T'), name_key('N', 'O', 'V'), name_key('D', 'E', 'C')};
+        constexpr std::uint32_t weekdays[] = {name_key('S', 'U', 'N'), name_key('M', 'O', 'N'), name_key('T', 'U', 'E'),
+                                              name_key('W', 'E', 'D'), name_key('T', 'H', 'U'), name_key('F', 'R', 'I'),
+                                              name_key('S', 'A', 'T')};
         const std::size_t start = pos_;
         // Names are three letters; a following letter may be a suffix (FRIL = last Friday).
         while (pos_ < end && is_letter(text_[pos_]) && pos_ - start < 3)
             ++pos_;
-        const auto word = text_.substr(start, pos_ - start);
         const bool is_month = rules.field == cron_field::month;
-        if (is_month || rules.field == cron_field::day_of_week) {
+        if (pos_ - start == 3 && (is_month || rules.field == cron_field::day_of_week)) {
+            const std::uint32_t key = name_key(text_[start], text_[start + 1], text_[start + 2]);
             const auto* names = is_month ? months : weekdays;
             const int count = is_month ? 12 : 7;
             for (int i = 0; i < count; ++i) {
-                if (!equals_ignoring_case(word, names[i])) continue;
+                if (names[i] != key) continue;
                 value = is_month ? i + 1 : i + (options_.weekdays == weekday_numbering::quartz);
                 return true;
             }
