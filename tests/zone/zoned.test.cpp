@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <ranges>
 #include <set>
 #include <string>
 #include <vector>
@@ -36,6 +37,19 @@ TEST_CASE("UTC and fixed offsets shift the calendar and nothing else") {
           strings{"2026-11-24T00:00:00-03:30"});
     CHECK(sked::next(daily, at("2026-11-23T12:00:00Z"), sked::utc_zone{}) == daily.next(at("2026-11-23T12:00:00Z")));
 }
+
+static_assert(std::ranges::input_range<sked::occurrence_range<>>);
+static_assert(std::ranges::input_range<sked::occurrence_range<sked::date_zone>>);
+
+// Clang 14 cannot compile libstdc++ 12's range adaptors at all (even over std::vector).
+#if !defined(__clang__) || __clang_major__ >= 15
+TEST_CASE("occurrences compose with standard range adaptors") {
+    std::vector<std::string> days;
+    for (const auto t : sked::occurrences(must_parse("0 0 * * *"), at("2026-11-23T12:00:00Z")) | std::views::take(2))
+        days.push_back(sked::test::utc(t));
+    CHECK(days == strings{"2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"});
+}
+#endif
 
 TEST_CASE("unknown zone names are reported, not guessed") {
     CHECK_FALSE(sked::date_zone::locate("Mars/Olympus_Mons").has_value());
