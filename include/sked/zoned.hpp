@@ -70,6 +70,12 @@ inline constexpr seconds overlap_horizon{86'400};
 // One step per segment crossed; a 400-year search crosses at most ~800 DST changes.
 inline constexpr int max_segments_searched = 4'096;
 
+// No zone's offset has ever moved by two days (Samoa's 2011 jump was 24 hours). So
+// between two instants more than this far from both the start and the candidate,
+// every wall time lies strictly between them, and nothing can fire there: the search
+// may jump over whole segments instead of visiting each (sparse schedules).
+inline constexpr seconds jump_margin{3 * 86'400};
+
 }  // namespace detail
 
 template <time_zone Zone>
@@ -99,6 +105,11 @@ constexpr std::optional<std::chrono::sys_seconds> next(const cron& expr, std::ch
         const zone_segment after = zone.segment(here.end);
         if (!wild && candidate && after.offset > here.offset && *candidate < detail::to_local(here.end, after.offset))
             return here.end;  // the local time lies in the gap: run when the gap ends
+        if (candidate && here.end - t > detail::jump_margin && at - here.end > detail::jump_margin) {
+            t = at - detail::jump_margin;
+            here = zone.segment(t + seconds{1});
+            continue;
+        }
         t = here.end - seconds{1};
         here = after;
     }
@@ -132,6 +143,11 @@ constexpr std::optional<std::chrono::sys_seconds> prev(const cron& expr, std::ch
         if (!wild && candidate && before.offset < here.offset &&
             *candidate >= detail::to_local(here.begin, before.offset))
             return here.begin;  // the local time lies in the gap: it ran when the gap ended
+        if (candidate && t - here.begin > detail::jump_margin && here.begin - at > detail::jump_margin) {
+            t = at + detail::jump_margin;
+            here = zone.segment(t - seconds{1});
+            continue;
+        }
         t = here.begin;
         here = before;
     }

@@ -165,7 +165,8 @@ TEST_CASE("next and prev match a brute-force reading of the DST rule around ever
                 for (auto next = sked::next(expr, from - seconds{1}, z); next && *next < to;
                      next = sked::next(expr, *next, z))
                     forward.push_back(*next);
-                CHECK_MESSAGE(forward == expected, name << " " << text << " around " << sked::test::utc(change));
+                CHECK_MESSAGE(forward == expected,
+                              (std::string(name) + " " + text + " around " + sked::test::utc(change)));
                 std::vector<sys_seconds> backward;
                 for (auto prev = sked::prev(expr, to, z); prev && *prev >= from; prev = sked::prev(expr, *prev, z))
                     backward.insert(backward.begin(), *prev);
@@ -173,6 +174,50 @@ TEST_CASE("next and prev match a brute-force reading of the DST rule around ever
                               name << " " << text << " backwards around " << sked::test::utc(change));
             }
             t = change;
+        }
+    }
+}
+
+// ---- sparse schedules over years: the search jumps over segments --------------------------
+
+namespace {
+
+/// Occurrences of a schedule firing at a fixed wall time of day that no DST change
+/// touches (noon), computed without the zoned search: each matching calendar day,
+/// through the zone's offset at that wall time.
+std::vector<sys_seconds> noon_runs(const sked::cron& expr, const sked::date_zone& z, local_seconds from, int count) {
+    std::vector<sys_seconds> out;
+    for (auto wall = expr.next(from); wall && static_cast<int>(out.size()) < count; wall = expr.next(*wall)) {
+        const seconds guess = z.segment(sys_seconds{wall->time_since_epoch()}).offset;
+        const seconds offset = z.segment(sys_seconds{wall->time_since_epoch() - guess}).offset;
+        out.push_back(sys_seconds{wall->time_since_epoch() - offset});
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("sparse schedules in DST zones land on the right day years ahead, forwards and backwards") {
+    const char* zones[] = {"America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "America/Santiago",
+                           "Pacific/Chatham"};
+    const char* expressions[] = {"0 12 29 2 *", "0 12 13 * 5", "30 12 * * 5#3", "0 12 L 2 *",
+                                 "0 12 1 1 *",  "0 12 29 2 1", "15 12 31 * *"};
+    for (const char* name : zones) {
+        const auto z = zone(name);
+        for (const char* text : expressions) {
+            const auto expr = must_parse(text);
+            const sys_seconds start = at("2026-01-01T00:00:00Z");
+            const local_seconds local_start{start.time_since_epoch() + z.segment(start).offset};
+            const auto expected = noon_runs(expr, z, local_start, 8);
+            std::vector<sys_seconds> forward;
+            for (auto t = sked::next(expr, start, z); t && forward.size() < 8; t = sked::next(expr, *t, z))
+                forward.push_back(*t);
+            CHECK_MESSAGE(forward == expected, (std::string(name) + " " + text));
+            std::vector<sys_seconds> backward;
+            for (auto t = sked::prev(expr, expected.back() + seconds{1}, z); t && backward.size() < 8;
+                 t = sked::prev(expr, *t, z))
+                backward.insert(backward.begin(), *t);
+            CHECK_MESSAGE(backward == expected, (std::string(name) + " " + text + " backwards"));
         }
     }
 }
