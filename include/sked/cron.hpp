@@ -1,7 +1,7 @@
 // sked/cron.hpp — the cron expression value type.
 //
 //     auto daily = sked::cron::parse("0 0 * * *");          // result<cron, cron_error>
-//     if (!daily) std::puts(daily.error().message().view().data());
+//     if (!daily) std::puts(daily.error().message().c_str());
 //     std::optional<std::chrono::sys_seconds> t = daily->next(now);
 //
 //     using namespace sked::literals;

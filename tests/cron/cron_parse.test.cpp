@@ -75,6 +75,14 @@ TEST_CASE("every error code is reachable and reads as a sentence") {
     CHECK(error_of("CRON_TZ= 0 0 * * *").code == cron_errc::invalid_zone);
 }
 
+TEST_CASE("messages are null-terminated for C APIs, also when cut at their capacity") {
+    const auto short_one = cron::parse("0 0 32 * *").error().message();
+    CHECK(std::string(short_one.c_str()) == std::string(short_one.view()));
+    sked::detail::fixed_string<8> cut("longer than eight");
+    CHECK(cut.view() == "longer t");
+    CHECK(std::string(cut.c_str()) == "longer t");
+}
+
 TEST_CASE("malformed lists and steps point at the problem") {
     CHECK(error_of("1,,2 * * * *").message == "column 3 (minute): unexpected ','");
     CHECK(error_of("1, * * * *").code == cron_errc::unexpected_character);

@@ -41,6 +41,8 @@ public:
     }
 
     [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars_.data(), size_}; }
+    /// Always null-terminated: the array has room for one more character than fits.
+    [[nodiscard]] constexpr const char* c_str() const noexcept { return chars_.data(); }
     constexpr operator std::string_view() const noexcept { return view(); }
     [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
     [[nodiscard]] constexpr bool empty() const noexcept { return size_ == 0; }
@@ -50,7 +52,7 @@ public:
     }
 
 private:
-    std::array<char, Capacity> chars_{};
+    std::array<char, Capacity + 1> chars_{};
     std::size_t size_ = 0;
 };
 
