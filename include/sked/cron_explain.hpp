@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cron.hpp"
 
@@ -36,25 +37,27 @@ inline std::string two_digits(int n) { return {static_cast<char>('0' + n / 10), 
 /// "a, b-c and d" over the set bits; `name` turns a value into text.
 template <class Name>
 std::string list_text(std::uint64_t mask, Name name, std::string_view through = "-") {
-    std::string out;
-    int items = 0, total = 0;
+    struct run {
+        int first, last;
+    };
+    std::vector<run> runs;
     for (int v = next_bit(mask, 0); v != no_bit; v = next_bit(mask, v + 1)) {
         int end = v;
         while (end < 63 && ((mask >> (end + 1)) & 1u))
             ++end;
-        ++total, v = end;
+        runs.push_back({v, end});
+        v = end;
     }
-    for (int v = next_bit(mask, 0); v != no_bit; v = next_bit(mask, v + 1)) {
-        int end = v;
-        while (end < 63 && ((mask >> (end + 1)) & 1u))
-            ++end;
-        if (items != 0) out += items + 1 == total ? " and " : ", ";
+    std::string out;
+    const std::size_t total = runs.size();
+    for (std::size_t i = 0; i < total; ++i) {
+        const auto [v, end] = runs[i];
+        if (i != 0) out += i + 1 == total ? " and " : ", ";
         out += name(v);
         if (end > v + 1)
             out += std::string(through) + name(end);
         else if (end == v + 1)
             out += (total == 1 ? " and " : ", ") + name(end);
-        ++items, v = end;
     }
     return out;
 }
@@ -92,10 +95,10 @@ inline std::string time_text(const cron_spec& s) {
         add(unit_text(s, cron_field::second, s.seconds, sixty, "second"));
     const bool sub_minute = seconds_shown && !single(s.seconds);
     if (!(sub_minute && s.minutes == sixty)) add(unit_text(s, cron_field::minute, s.minutes, sixty, "minute"));
-    if (s.hours != 0xffffffu) {
+    if (s.hours != every_hour) {
         const int step = s.star_steps[static_cast<unsigned>(cron_field::hour)];
         if (s.is_star(cron_field::hour) && step > 1)
-            add(unit_text(s, cron_field::hour, s.hours, 0xffffffu, "hour"));
+            add(unit_text(s, cron_field::hour, s.hours, every_hour, "hour"));
         else
             add(std::string(single(s.hours) ? "during hour " : "during hours ") +
                 list_text(s.hours, [](int h) { return two_digits(h) + ":00"; }));
@@ -105,7 +108,7 @@ inline std::string time_text(const cron_spec& s) {
 }
 
 inline std::string months_text(const cron_spec& s) {
-    if (s.months == 0x1ffeu) return "every month";
+    if (s.months == every_month) return "every month";
     return list_text(
         s.months, [](int m) { return std::string(month_names[m]); }, " through ");
 }
@@ -114,7 +117,7 @@ inline std::string months_text(const cron_spec& s) {
 inline std::string month_days_text(const cron_spec& s) {
     std::string out;
     const auto add = [&out](const std::string& part) { out += (out.empty() ? "" : " and ") + part; };
-    const bool all_days = s.days == 0xfffffffeu;
+    const bool all_days = s.days == every_day;
     if (s.days != 0 && !all_days) add(std::string(single(s.days) ? "day " : "days ") + list_text(s.days, number));
     for (int back = next_bit(s.last_day_offsets, 0); back != no_bit; back = next_bit(s.last_day_offsets, back + 1))
         add(back == 0 ? std::string("the last day") : std::to_string(back) + " days before the last day");
@@ -127,7 +130,7 @@ inline std::string month_days_text(const cron_spec& s) {
 inline std::string weekdays_text(const cron_spec& s, std::string_view of_months) {
     std::string out;
     const auto add = [&out](const std::string& part) { out += (out.empty() ? "" : " and ") + part; };
-    if (s.weekdays != 0 && s.weekdays != 0x7f)
+    if (s.weekdays != 0 && s.weekdays != every_weekday)
         add(list_text(
             s.weekdays, [](int d) { return std::string(weekday_names[d]); }, " through "));
     for (int b = next_bit(s.nth_weekdays, 0); b != no_bit; b = next_bit(s.nth_weekdays, b + 1))
@@ -167,9 +170,9 @@ inline std::string explain(const cron& expr) {
     if (!by_day.empty()) out += " on " + by_day + " of " + months;
     if (both) out += either ? " or" : " if it is";
     if (!by_weekday.empty()) out += " on " + by_weekday;
-    if (by_day.empty() && spec.months != 0x1ffeu && by_weekday.find(" of ") == std::string::npos)
+    if (by_day.empty() && spec.months != detail::every_month && by_weekday.find(" of ") == std::string::npos)
         out += " in " + months;
-    if (by_day.empty() && by_weekday.empty() && spec.months == 0x1ffeu && detail::single(spec.hours))
+    if (by_day.empty() && by_weekday.empty() && spec.months == detail::every_month && detail::single(spec.hours))
         out += " every day";
     if (!spec.any_year) out += " " + detail::years_text(spec);
     if (!spec.zone.empty()) out += " (" + std::string(spec.zone.view()) + ")";

@@ -88,15 +88,15 @@ inline void append_years(std::string& out, const cron_spec& s) {
     }
     const std::size_t start = out.size();
     if (s.is_star(cron_field::year)) {
-        cron_spec rest = s;
+        auto rest = s.years;  // the years beyond the '*/s' series
         const int step = s.star_steps[static_cast<unsigned>(cron_field::year)];
         out += "*/", append_number(out, step);
         for (int y = first_year; y <= last_year; y += step) {
             const auto bit = static_cast<unsigned>(y - first_year);
-            rest.years[bit / 64] &= ~(std::uint64_t{1} << (bit % 64));
+            rest[bit / 64] &= ~(std::uint64_t{1} << (bit % 64));
         }
         for (unsigned w = 0; w < 3; ++w)
-            for (int b = next_bit(rest.years[w], 0); b != no_bit; b = next_bit(rest.years[w], b + 1))
+            for (int b = next_bit(rest[w], 0); b != no_bit; b = next_bit(rest[w], b + 1))
                 append_separator(out, start), append_number(out, first_year + static_cast<int>(w) * 64 + b);
         return;
     }

@@ -92,9 +92,9 @@ constexpr std::uint32_t matching_days(const cron_spec& s, std::int64_t y, unsign
     const std::uint32_t in_month = ((std::uint32_t{1} << length) - 1) << 1;
     const bool simple = !s.has_day_rules();
     const std::uint32_t by_day = simple ? s.days : day_of_month_rules(s, length, first);
-    const std::uint32_t by_weekday = simple && s.weekdays == 0x7f ? in_month : day_of_week_rules(s, length, first);
-    const bool either = !s.days_and && !s.is_star(cron_field::day_of_month) && !s.is_star(cron_field::day_of_week);
-    return (either ? by_day | by_weekday : by_day & by_weekday) & in_month;
+    const std::uint32_t by_weekday =
+        simple && s.weekdays == every_weekday ? in_month : day_of_week_rules(s, length, first);
+    return (s.days_either() ? by_day | by_weekday : by_day & by_weekday) & in_month;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -209,9 +209,8 @@ static_assert(first_second_searched == -1'096'193'779'200 && last_second_searche
 /// or special-day restriction: most schedules), the 7-bit set of matching weekdays;
 /// otherwise -1. Such schedules need no calendar conversion at all.
 constexpr int weekday_only(const cron_spec& s) noexcept {
-    if (!s.any_year || s.months != 0x1ffe || s.days != 0xffff'fffe || s.has_day_rules()) return -1;
-    const bool either = !s.days_and && !s.is_star(cron_field::day_of_month) && !s.is_star(cron_field::day_of_week);
-    return either ? 0x7f : s.weekdays;  // "either" with every day of the month is every day
+    if (!s.any_year || s.months != every_month || s.days != every_day || s.has_day_rules()) return -1;
+    return s.days_either() ? every_weekday : s.weekdays;  // "either" with every day of the month is every day
 }
 
 /// Days from `day` (weekday `weekday`) to the next day, 1-7 days later, on a weekday in `weekdays`.

@@ -14,6 +14,12 @@ namespace sked::detail {
 inline constexpr int first_year = 1970;  // range of the optional year field (as Quartz)
 inline constexpr int last_year = 2099;
 
+// Masks of fields that allow every value.
+inline constexpr std::uint32_t every_hour = 0xff'ffff;  // 0-23
+inline constexpr std::uint32_t every_day = 0xffff'fffe;  // 1-31
+inline constexpr std::uint16_t every_month = 0x1ffe;  // 1-12
+inline constexpr std::uint8_t every_weekday = 0x7f;  // 0-6
+
 /// Bit i of a mask is value i of the field (bit 0 of `days` and `months` is unused).
 struct cron_spec {
     std::uint64_t seconds = 0;
@@ -42,6 +48,11 @@ struct cron_spec {
     fixed_string<63> zone{};  // from a CRON_TZ= or TZ= prefix
 
     constexpr bool is_star(cron_field f) const noexcept { return (star_fields >> static_cast<unsigned>(f)) & 1u; }
+    /// Vixie's rule: a day matches if either day field does when both are restricted
+    /// (neither starts with '*' or '?'), unless parse_options asked for both.
+    constexpr bool days_either() const noexcept {
+        return !days_and && !is_star(cron_field::day_of_month) && !is_star(cron_field::day_of_week);
+    }
     constexpr bool has_day_rules() const noexcept {
         return (last_day_offsets | nearest_weekdays | nth_weekdays | last_weekdays) != 0 || last_weekday_of_month;
     }
