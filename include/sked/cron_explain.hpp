@@ -166,9 +166,8 @@ inline std::string explain(const cron& expr) {
     const std::string by_day = detail::month_days_text(spec);
     const std::string by_weekday = detail::weekdays_text(spec, months);
     const bool both = !by_day.empty() && !by_weekday.empty();
-    const bool either = !spec.is_star(cron_field::day_of_month) && !spec.is_star(cron_field::day_of_week);
     if (!by_day.empty()) out += " on " + by_day + " of " + months;
-    if (both) out += either ? " or" : " if it is";
+    if (both) out += spec.days_either() ? " or" : " if it is";
     if (!by_weekday.empty()) out += " on " + by_weekday;
     if (by_day.empty() && spec.months != detail::every_month && by_weekday.find(" of ") == std::string::npos)
         out += " in " + months;

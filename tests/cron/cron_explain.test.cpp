@@ -23,3 +23,8 @@ TEST_CASE("explain describes common schedules in one sentence") {
     CHECK(explain(must_parse("CRON_TZ=Asia/Manila 0 0 * * *")) == "At 00:00 every day (Asia/Manila)");
     CHECK(explain(must_parse("0 0 0 1 1 * 2027-2029")) == "At 00:00 on day 1 of January in 2027 through 2029");
 }
+
+TEST_CASE("explain says 'if it is' when both day fields must match") {
+    CHECK(explain(must_parse("0 0 13 * 5", {.days = sked::day_match::both})) ==
+          "At 00:00 on day 13 of every month if it is on Friday");
+}
