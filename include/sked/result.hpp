@@ -1,50 +1,53 @@
 // sked/result.hpp — a value or an error, for calls that can fail without exceptions.
 //
-// std::expected is C++23; sked targets C++20, so this is the small subset we need.
-// Both alternatives must be trivially copyable: every result in sked's core is a
-// plain value, which keeps result usable in constant expressions.
+// std::expected is C++23; sked targets C++20, so this is the small subset we need,
+// stored in a std::variant. With trivially copyable alternatives (every result of the
+// cron parser) it is itself trivially copyable and usable in constant expressions;
+// the backends return results that hold strings.
 #pragma once
 
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace sked {
 
 /// Holds either a value of type T or an error of type E. Check with `has_value()` or
 /// `if (r)`, then read `*r` / `r->member` or `r.error()`. Reading the wrong alternative
-/// is a precondition violation (checked by an assertion in debug builds).
+/// is a precondition violation: std::terminate.
 template <class T, class E>
 class result {
-    static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_copyable_v<E>,
-                  "sked::result holds trivially copyable values only");
+    static_assert(!std::is_same_v<T, E>, "sked::result needs distinct value and error types");
 
 public:
-    constexpr result(const T& value) noexcept : value_(value), has_value_(true) {}
-    constexpr result(const E& error) noexcept : error_(error), has_value_(false) {}
+    constexpr result(const T& value) noexcept(std::is_nothrow_copy_constructible_v<T>)
+        : storage_(std::in_place_index<0>, value) {}
+    constexpr result(T&& value) noexcept(std::is_nothrow_move_constructible_v<T>)
+        : storage_(std::in_place_index<0>, std::move(value)) {}
+    constexpr result(const E& error) noexcept(std::is_nothrow_copy_constructible_v<E>)
+        : storage_(std::in_place_index<1>, error) {}
+    constexpr result(E&& error) noexcept(std::is_nothrow_move_constructible_v<E>)
+        : storage_(std::in_place_index<1>, std::move(error)) {}
 
-    [[nodiscard]] constexpr bool has_value() const noexcept { return has_value_; }
-    constexpr explicit operator bool() const noexcept { return has_value_; }
+    [[nodiscard]] constexpr bool has_value() const noexcept { return storage_.index() == 0; }
+    constexpr explicit operator bool() const noexcept { return has_value(); }
 
-    constexpr const T& operator*() const noexcept { return value_; }
-    constexpr const T* operator->() const noexcept { return &value_; }
-    constexpr const T& value() const noexcept { return value_; }
-    constexpr const E& error() const noexcept { return error_; }
+    constexpr const T& operator*() const& noexcept { return std::get<0>(storage_); }
+    constexpr T& operator*() & noexcept { return std::get<0>(storage_); }
+    constexpr T&& operator*() && noexcept { return std::move(std::get<0>(storage_)); }
+    constexpr const T* operator->() const noexcept { return &std::get<0>(storage_); }
+    constexpr T* operator->() noexcept { return &std::get<0>(storage_); }
+    constexpr const T& value() const& noexcept { return **this; }
+    constexpr const E& error() const& noexcept { return std::get<1>(storage_); }
 
     /// The value, or `fallback` when this holds an error.
-    constexpr T value_or(const T& fallback) const noexcept { return has_value_ ? value_ : fallback; }
+    constexpr T value_or(const T& fallback) const { return has_value() ? **this : fallback; }
 
     /// Equal when both hold equal values or both hold equal errors.
-    friend constexpr bool operator==(const result& a, const result& b) noexcept {
-        if (a.has_value_ != b.has_value_) return false;
-        return a.has_value_ ? a.value_ == b.value_ : a.error_ == b.error_;
-    }
+    friend constexpr bool operator==(const result& a, const result& b) { return a.storage_ == b.storage_; }
 
 private:
-    union {
-        T value_;
-        E error_;
-    };
-    bool has_value_;
+    std::variant<T, E> storage_;
 };
 
 }  // namespace sked
