@@ -1,0 +1,207 @@
+// sked/memory_backend.hpp — locks and a key store in this process's memory.
+//
+// The embedded default for a single-process service, for tests and for the examples.
+// Thread-safe (one mutex per object); the lease clock can be injected so a test expires
+// a lease by moving time instead of sleeping:
+//
+//     auto now = sked::lease_clock::time_point{};
+//     sked::memory_keys keys{[&] { return now; }};
+//     keys.claim(key, 30s);  now += 31s;  keys.claim(key, 30s);   // acquired again
+//
+// What holds: at most one valid lease per name; fencing tokens grow strictly across all
+// names of one object (so per name too), and start at the wall clock in microseconds,
+// so a restarted process issues higher tokens than the one before it unless that one
+// issued more than one token per microsecond of its life. Nothing survives the
+// process: a service that restarts forgets completed keys (use Redis for that).
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "sked/backend_error.hpp"
+#include "sked/idempotency.hpp"
+#include "sked/lock.hpp"
+#include "sked/result.hpp"
+
+namespace sked {
+
+/// Reads the lease clock. The default is lease_clock::now.
+using lease_clock_function = std::function<lease_clock::time_point()>;
+
+namespace detail {
+
+struct transparent_string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+};
+
+/// Named leases that can be marked done: a lock is a claim that is never completed.
+class memory_table {
+public:
+    explicit memory_table(lease_clock_function clock) : clock_(std::move(clock)) {
+        if (!clock_) clock_ = [] { return lease_clock::now(); };
+    }
+
+    result<grant, backend_error> claim(std::string_view what, std::string_view name, std::chrono::milliseconds ttl) {
+        if (auto bad = check_name(what, name)) return *std::move(bad);
+        if (auto bad = check_ttl("ttl", ttl)) return *std::move(bad);
+        std::lock_guard hold{mutex_};
+        const auto now = clock_();
+        sweep_now_and_then(now);
+        auto found = records_.find(name);
+        if (found != records_.end() && found->second.until > now) {
+            return grant{found->second.done ? grant_status::already_done : grant_status::held_elsewhere, {}};
+        }
+        last_fence_ = next_fence(last_fence_, wall_clock_us());
+        record fresh{owner_token(last_fence_), last_fence_, now + ttl, false};
+        lease granted{std::string(name), fresh.owner, fresh.fence, fresh.until};
+        if (found != records_.end()) {
+            found->second = std::move(fresh);
+        } else {
+            records_.emplace(granted.name, std::move(fresh));
+        }
+        return grant{grant_status::acquired, std::move(granted)};
+    }
+
+    result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) {
+        if (auto bad = check_ttl("ttl", ttl)) return *std::move(bad);
+        std::lock_guard hold{mutex_};
+        const auto now = clock_();
+        record* mine = valid_record_of(held, now);
+        if (mine == nullptr) return false;
+        mine->until = now + ttl;
+        held.valid_until = mine->until;
+        return true;
+    }
+
+    result<bool, backend_error> release(const lease& held) {
+        std::lock_guard hold{mutex_};
+        if (valid_record_of(held, clock_()) == nullptr) return false;
+        records_.erase(held.name);
+        return true;
+    }
+
+    result<bool, backend_error> complete(const lease& held, std::chrono::milliseconds keep_for) {
+        if (auto bad = check_ttl("keep_for", keep_for)) return *std::move(bad);
+        std::lock_guard hold{mutex_};
+        const auto now = clock_();
+        auto found = records_.find(held.name);
+        if (found == records_.end()) {
+            // Expired and forgotten, and nobody claimed it since: the work is done.
+            records_.emplace(held.name, record{held.owner, held.fence, now + keep_for, true});
+            return true;
+        }
+        record& existing = found->second;
+        const bool someone_else_claimed = existing.owner != held.owner;
+        if (someone_else_claimed && (existing.done || existing.until > now)) return false;
+        existing = record{held.owner, held.fence, now + keep_for, true};
+        return true;
+    }
+
+    /// Records still remembered (valid leases and done keys), after forgetting the rest.
+    std::size_t size() {
+        std::lock_guard hold{mutex_};
+        forget_expired(clock_());
+        return records_.size();
+    }
+
+private:
+    struct record {
+        std::string owner;
+        fence_token fence;
+        lease_clock::time_point until;  // lease expiry, or the end of a done key's retention
+        bool done;
+    };
+
+    record* valid_record_of(const lease& held, lease_clock::time_point now) {
+        auto found = records_.find(held.name);
+        if (found == records_.end()) return nullptr;
+        record& existing = found->second;
+        if (existing.done || existing.owner != held.owner || existing.until <= now) return nullptr;
+        return &existing;
+    }
+
+    // Expired records are forgotten in a sweep once per size() operations, which keeps
+    // memory bounded by the live records at an amortised constant cost per call.
+    void sweep_now_and_then(lease_clock::time_point now) {
+        if (++operations_since_sweep_ < std::max<std::size_t>(1024, records_.size())) return;
+        forget_expired(now);
+    }
+
+    void forget_expired(lease_clock::time_point now) {
+        operations_since_sweep_ = 0;
+        std::erase_if(records_, [now](const auto& entry) { return entry.second.until <= now; });
+    }
+
+    static std::uint64_t wall_clock_us() {
+        using namespace std::chrono;
+        return static_cast<std::uint64_t>(
+            duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
+    }
+
+    // Tokens are unique per object, so the token doubles as the owner; hex keeps it
+    // within std::string's small-string buffer.
+    static std::string owner_token(fence_token fence) {
+        char text[20];
+        const int length = std::snprintf(text, sizeof text, "m%llx", static_cast<unsigned long long>(fence));
+        return std::string(text, static_cast<std::size_t>(length));
+    }
+
+    lease_clock_function clock_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, record, transparent_string_hash, std::equal_to<>> records_;
+    fence_token last_fence_ = 0;
+    std::size_t operations_since_sweep_ = 0;
+};
+
+}  // namespace detail
+
+/// A sked::lock_backend in memory.
+class memory_locks {
+public:
+    explicit memory_locks(lease_clock_function clock = {}) : table_(std::move(clock)) {}
+
+    result<grant, backend_error> try_lock(std::string_view name, std::chrono::milliseconds ttl) {
+        return table_.claim("lock name", name, ttl);
+    }
+    result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) { return table_.renew(held, ttl); }
+    result<bool, backend_error> unlock(const lease& held) { return table_.release(held); }
+
+    /// Locks currently held.
+    std::size_t size() { return table_.size(); }
+
+private:
+    detail::memory_table table_;
+};
+
+/// A sked::key_store in memory.
+class memory_keys {
+public:
+    explicit memory_keys(lease_clock_function clock = {}) : table_(std::move(clock)) {}
+
+    result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) {
+        return table_.claim("key", key, ttl);
+    }
+    result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) { return table_.renew(held, ttl); }
+    result<bool, backend_error> complete(const lease& held, std::chrono::milliseconds keep_for) {
+        return table_.complete(held, keep_for);
+    }
+    result<bool, backend_error> release(const lease& held) { return table_.release(held); }
+
+    /// Keys remembered: claimed with a valid lease, or done within their retention.
+    std::size_t size() { return table_.size(); }
+
+private:
+    detail::memory_table table_;
+};
+
+static_assert(lock_backend<memory_locks>);
+static_assert(key_store<memory_keys>);
+
+}  // namespace sked

@@ -1,0 +1,258 @@
+// sked/redis/scripts.hpp — the Lua scripts that make each lease operation one atomic
+// round trip, and the client that runs them.
+//
+// A name's record is one hash, "<prefix>:<kind>:{<name>}", so it lives in one Redis
+// Cluster slot with its fencing counter:
+//     o  owner token of the current or last lease ("" once released)
+//     f  the last fencing token issued for the name
+//     u  until when (server time, ms) the lease is valid, or a done key is kept
+//     d  "1" once completed
+// Time is the server's (TIME), never the client's, so clients with skewed clocks agree.
+// Scripts are loaded once per server (SCRIPT LOAD) and run with EVALSHA; a server that
+// forgot them (restart, SCRIPT FLUSH, failover) answers NOSCRIPT, and the call loads
+// them again and retries once.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sked/backend_error.hpp"
+#include "sked/lock.hpp"
+#include "sked/redis/connection.hpp"
+#include "sked/result.hpp"
+
+namespace sked::redis::detail {
+
+// Every script starts the same way: server time in ms and µs, and the record's fields.
+#define SKED_REDIS_NOW                                                    \
+    "local t = redis.call('TIME')\n"                                      \
+    "local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"         \
+    "local now = math.floor(now_us / 1000)\n"                             \
+    "local r = redis.call('HMGET', KEYS[1], 'o', 'f', 'u', 'd')\n"        \
+    "local valid = (tonumber(r[3]) or 0) > now\n"
+
+enum class script : std::uint8_t { claim, renew, release, complete, raise_fence };
+inline constexpr std::size_t script_count = 5;
+
+// ARGV: owner, ttl ms, fence memory ms. Answers {status, fence, ms}: 0 acquired (ms =
+// ttl), 1 held elsewhere or 2 done (ms = time left). The new token is one more than
+// the last and at least the server clock in µs (sked::detail::next_fence).
+inline constexpr std::string_view claim_source = SKED_REDIS_NOW
+    "local fence = tonumber(r[2]) or 0\n"
+    "if valid then\n"
+    "  if r[4] == '1' then return {2, fence, tonumber(r[3]) - now} end\n"
+    "  return {1, fence, tonumber(r[3]) - now}\n"
+    "end\n"
+    "fence = math.max(fence + 1, now_us)\n"
+    "local ttl = tonumber(ARGV[2])\n"
+    "redis.call('HSET', KEYS[1], 'o', ARGV[1], 'f', string.format('%d', fence), 'u', string.format('%d', now + ttl),"
+    " 'd', '0')\n"
+    "redis.call('PEXPIRE', KEYS[1], ttl + tonumber(ARGV[3]))\n"
+    "return {0, fence, ttl}\n";
+
+// ARGV: owner, ttl ms, fence memory ms. 1 renewed, 0 not ours any more.
+inline constexpr std::string_view renew_source = SKED_REDIS_NOW
+    "if r[1] ~= ARGV[1] or r[4] == '1' or not valid then return 0 end\n"
+    "local ttl = tonumber(ARGV[2])\n"
+    "redis.call('HSET', KEYS[1], 'u', string.format('%d', now + ttl))\n"
+    "redis.call('PEXPIRE', KEYS[1], ttl + tonumber(ARGV[3]))\n"
+    "return 1\n";
+
+// ARGV: owner, fence memory ms. Compare and release: the fencing counter is kept.
+inline constexpr std::string_view release_source = SKED_REDIS_NOW
+    "if r[1] ~= ARGV[1] or r[4] == '1' or not valid then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'o', '', 'u', '0')\n"
+    "redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))\n"
+    "return 1\n";
+
+// ARGV: owner, keep ms, fence memory ms. 0 when another holder claimed the key after
+// this lease expired and still holds it, or completed it.
+inline constexpr std::string_view complete_source = SKED_REDIS_NOW
+    "if r[1] ~= ARGV[1] and (r[4] == '1' or valid) then return 0 end\n"
+    "local keep = tonumber(ARGV[2])\n"
+    "redis.call('HSET', KEYS[1], 'o', ARGV[1], 'u', string.format('%d', now + keep), 'd', '1')\n"
+    "redis.call('PEXPIRE', KEYS[1], keep + tonumber(ARGV[3]))\n"
+    "return 1\n";
+
+// ARGV: token, fence memory ms. Redlock's write-back: the counter becomes at least
+// the token, so a later quorum (which shares a server with this one) issues more.
+inline constexpr std::string_view raise_fence_source =
+    "local f = tonumber(redis.call('HGET', KEYS[1], 'f')) or 0\n"
+    "if f < tonumber(ARGV[1]) then\n"
+    "  redis.call('HSET', KEYS[1], 'f', ARGV[1])\n"
+    "  if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end\n"
+    "end\n"
+    "return 1\n";
+
+#undef SKED_REDIS_NOW
+
+inline constexpr std::array<std::string_view, script_count> script_sources = {
+    claim_source, renew_source, release_source, complete_source, raise_fence_source};
+
+/// One script run: which script, on which key, with which ARGV.
+struct script_call {
+    script which;
+    std::string key;
+    std::vector<std::string> args;
+};
+
+/// Margin for clock drift between client and server: 1 % of the ttl plus 2 ms, as the
+/// Redlock description suggests. A lease is treated as valid that much less long.
+inline std::chrono::milliseconds drift_allowance(std::chrono::milliseconds ttl) { return ttl / 100 + std::chrono::milliseconds{2}; }
+
+/// "<prefix>:<kind>:{<name>}": the braces make the name the Redis Cluster hash tag.
+inline std::string record_key(std::string_view prefix, std::string_view kind, std::string_view name) {
+    std::string key{prefix};
+    key.append(":").append(kind).append(":{").append(name).append("}");
+    return key;
+}
+
+inline std::string ms_text(std::chrono::milliseconds duration) { return std::to_string(duration.count()); }
+
+/// A connection that runs the lease scripts. Not thread-safe; its users lock.
+class script_client {
+public:
+    explicit script_client(options settings) : connection_(std::move(settings)) {}
+
+    [[nodiscard]] const options& settings() const noexcept { return connection_.settings(); }
+    [[nodiscard]] std::string address() const { return connection_.address(); }
+    connection& link() noexcept { return connection_; }
+
+    /// Runs the calls in one pipeline; one reply per call (error replies included).
+    result<std::vector<reply_ptr>, backend_error> run(const std::vector<script_call>& calls) {
+        if (auto failed = start(calls)) return *std::move(failed);
+        return finish(calls);
+    }
+
+    /// Sends the calls without waiting (Redlock sends to every server, then reads).
+    std::optional<backend_error> start(const std::vector<script_call>& calls) {
+        if (!loaded()) {
+            if (auto failed = load()) return failed;
+        }
+        return connection_.send(commands_for(calls));
+    }
+
+    /// Reads the replies of start(), running again any call the server answered with
+    /// NOSCRIPT after loading the scripts again.
+    result<std::vector<reply_ptr>, backend_error> finish(const std::vector<script_call>& calls) {
+        auto replies = connection_.receive(calls.size());
+        if (!replies) return replies.error();
+        std::vector<std::size_t> forgotten;
+        for (std::size_t i = 0; i < replies->size(); ++i) {
+            const auto& reply = *(*replies)[i];
+            if (reply.type == REDIS_REPLY_ERROR && text_of(reply).starts_with("NOSCRIPT")) forgotten.push_back(i);
+        }
+        if (forgotten.empty()) return replies;
+        if (auto failed = load()) return *std::move(failed);
+        std::vector<script_call> again;
+        for (auto i : forgotten) again.push_back(calls[i]);
+        auto retried = connection_.pipeline(commands_for(again));
+        if (!retried) return retried.error();
+        for (std::size_t j = 0; j < forgotten.size(); ++j) (*replies)[forgotten[j]] = std::move((*retried)[j]);
+        return replies;
+    }
+
+    /// How many times the scripts were loaded (once, plus once per NOSCRIPT recovery).
+    [[nodiscard]] std::size_t loads() const noexcept { return loads_; }
+
+private:
+    [[nodiscard]] bool loaded() const noexcept { return !shas_[0].empty(); }
+
+    std::optional<backend_error> load() {
+        std::vector<command> loads;
+        for (auto source : script_sources) loads.push_back({"SCRIPT", "LOAD", std::string(source)});
+        auto replies = connection_.pipeline(loads);
+        if (!replies) return replies.error();
+        for (std::size_t i = 0; i < script_count; ++i) {
+            const auto& reply = *(*replies)[i];
+            if (reply.type == REDIS_REPLY_ERROR) return error_from_reply(reply, "SCRIPT LOAD on " + address());
+            if (reply.type != REDIS_REPLY_STRING) {
+                return backend_error{backend_errc::protocol, "SCRIPT LOAD on " + address() + " answered " +
+                                                                 std::string(type_name(reply.type))};
+            }
+            shas_[i] = std::string(text_of(reply));
+        }
+        ++loads_;
+        return std::nullopt;
+    }
+
+    std::vector<command> commands_for(const std::vector<script_call>& calls) const {
+        std::vector<command> commands;
+        commands.reserve(calls.size());
+        for (const auto& call : calls) {
+            command args{"EVALSHA", shas_[static_cast<std::size_t>(call.which)], "1", call.key};
+            args.insert(args.end(), call.args.begin(), call.args.end());
+            commands.push_back(std::move(args));
+        }
+        return commands;
+    }
+
+    connection connection_;
+    std::array<std::string, script_count> shas_;
+    std::size_t loads_ = 0;
+};
+
+/// The claim script's answer, checked: {status 0-2, fence, ms}.
+struct claim_reply {
+    grant_status status;
+    fence_token fence;
+    std::chrono::milliseconds remaining;
+};
+
+inline result<claim_reply, backend_error> parse_claim(const redisReply& reply, std::string_view where) {
+    if (reply.type == REDIS_REPLY_ERROR) return error_from_reply(reply, "claim on " + std::string(where));
+    const bool shaped = reply.type == REDIS_REPLY_ARRAY && reply.elements == 3 &&
+                        std::all_of(reply.element, reply.element + 3,
+                                    [](const redisReply* e) { return e->type == REDIS_REPLY_INTEGER; }) &&
+                        reply.element[0]->integer >= 0 && reply.element[0]->integer <= 2;
+    if (!shaped) {
+        return backend_error{backend_errc::protocol, "claim on " + std::string(where) + " answered " +
+                                                         std::string(type_name(reply.type)) +
+                                                         " where an array of 3 integers was expected"};
+    }
+    return claim_reply{static_cast<grant_status>(reply.element[0]->integer),
+                       static_cast<fence_token>(reply.element[1]->integer),
+                       std::chrono::milliseconds{reply.element[2]->integer}};
+}
+
+/// The 0/1 answer of renew, release, complete and raise_fence.
+inline result<bool, backend_error> parse_flag(const redisReply& reply, std::string_view doing) {
+    if (reply.type == REDIS_REPLY_ERROR) return error_from_reply(reply, doing);
+    if (reply.type != REDIS_REPLY_INTEGER || (reply.integer != 0 && reply.integer != 1)) {
+        return backend_error{backend_errc::protocol, std::string(doing) + " answered " +
+                                                         std::string(type_name(reply.type)) +
+                                                         " where 0 or 1 was expected"};
+    }
+    return reply.integer == 1;
+}
+
+/// Owner tokens: 128 random bits per client object and a counter, so two processes
+/// (or two objects) never share one.
+class owner_tokens {
+public:
+    owner_tokens() {
+        std::random_device entropy;
+        std::uniform_int_distribution<std::uint64_t> any;
+        char text[40];
+        std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(any(entropy)),
+                      static_cast<unsigned long long>(any(entropy)));
+        base_ = text;
+    }
+
+    std::string next() { return base_ + "-" + std::to_string(++issued_); }
+
+private:
+    std::string base_;
+    std::uint64_t issued_ = 0;
+};
+
+}  // namespace sked::redis::detail

@@ -1,0 +1,172 @@
+// sked/redis/store.hpp — locks and a key store on one Redis server (CMake: sked::redis).
+//
+//     sked::redis::keys keys{{.host = "127.0.0.1", .port = 6379, .prefix = "rewards"}};
+//     auto g = keys.claim(sked::run_key("daily_reward", slot), 5min);
+//
+// Each operation is one Lua script, so one round trip, atomic on the server. Objects
+// are thread-safe (a mutex around one connection); give each busy thread its own for
+// throughput. What holds when Redis fails is in docs/locks.md.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sked/backend_error.hpp"
+#include "sked/idempotency.hpp"
+#include "sked/lock.hpp"
+#include "sked/redis/connection.hpp"
+#include "sked/redis/scripts.hpp"
+#include "sked/result.hpp"
+
+namespace sked::redis {
+namespace detail {
+
+/// Leases on names of one kind ("lock" or "key") on one server.
+class lease_client {
+public:
+    lease_client(options settings, std::string_view kind, std::string_view what)
+        : client_(std::move(settings)), kind_(kind), what_(what) {}
+
+    result<grant, backend_error> claim(std::string_view name, std::chrono::milliseconds ttl) {
+        std::vector<std::string> names{std::string(name)};
+        auto grants = claim_many(names, ttl);
+        if (!grants) return grants.error();
+        return std::move(grants->front());
+    }
+
+    /// Claims every name in one pipeline. Names are checked before anything is sent;
+    /// if the connection fails midway, some claims may have been made (they expire).
+    result<std::vector<grant>, backend_error> claim_many(std::span<const std::string> names,
+                                                         std::chrono::milliseconds ttl) {
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            if (auto bad = sked::detail::check_name(what_, names[i])) {
+                if (names.size() > 1) bad->detail += " (item " + std::to_string(i) + " of the batch)";
+                return *std::move(bad);
+            }
+        }
+        if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
+        std::lock_guard hold{mutex_};
+        std::vector<script_call> calls;
+        std::vector<std::string> owners;
+        calls.reserve(names.size());
+        owners.reserve(names.size());
+        for (const auto& name : names) {
+            owners.push_back(owners_.next());
+            calls.push_back({script::claim, key_of(name), {owners.back(), ms_text(ttl), memory_text()}});
+        }
+        const auto sent_at = lease_clock::now();
+        auto replies = client_.run(calls);
+        if (!replies) return replies.error();
+        std::vector<grant> grants;
+        grants.reserve(names.size());
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            auto parsed = parse_claim(*(*replies)[i], calls[i].key);
+            if (!parsed) return parsed.error();
+            grant answer{parsed->status, {}};
+            if (answer.acquired()) {
+                answer.lease = lease{names[i], std::move(owners[i]), parsed->fence,
+                                     sent_at + parsed->remaining - drift_allowance(ttl)};
+            }
+            grants.push_back(std::move(answer));
+        }
+        return grants;
+    }
+
+    result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) {
+        if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
+        const auto sent_at = lease_clock::now();
+        auto renewed = flag(script::renew, held, {held.owner, ms_text(ttl), memory_text()}, "renew");
+        if (renewed && *renewed) held.valid_until = sent_at + ttl - drift_allowance(ttl);
+        return renewed;
+    }
+
+    result<bool, backend_error> release(const lease& held) {
+        return flag(script::release, held, {held.owner, memory_text()}, "release");
+    }
+
+    result<bool, backend_error> complete(const lease& held, std::chrono::milliseconds keep_for) {
+        if (auto bad = sked::detail::check_ttl("keep_for", keep_for)) return *std::move(bad);
+        return flag(script::complete, held, {held.owner, ms_text(keep_for), memory_text()}, "complete");
+    }
+
+    /// How many times the scripts were loaded on the server (1 + NOSCRIPT recoveries).
+    std::size_t script_loads() {
+        std::lock_guard hold{mutex_};
+        return client_.loads();
+    }
+
+private:
+    result<bool, backend_error> flag(script which, const lease& held, std::vector<std::string> args,
+                                     std::string_view doing) {
+        if (auto bad = sked::detail::check_name(what_, held.name)) return *std::move(bad);
+        std::lock_guard hold{mutex_};
+        std::vector<script_call> calls{{which, key_of(held.name), std::move(args)}};
+        auto replies = client_.run(calls);
+        if (!replies) return replies.error();
+        return parse_flag(*replies->front(), std::string(doing) + " on " + calls.front().key);
+    }
+
+    std::string key_of(std::string_view name) const { return record_key(client_.settings().prefix, kind_, name); }
+
+    std::string memory_text() const { return ms_text(client_.settings().fence_memory); }
+
+    std::mutex mutex_;
+    script_client client_;
+    owner_tokens owners_;
+    std::string_view kind_;
+    std::string_view what_;
+};
+
+}  // namespace detail
+
+/// A sked::lock_backend on one Redis server. Keys: "<prefix>:lock:{<name>}".
+class locks {
+public:
+    explicit locks(options settings = {}) : client_(std::move(settings), "lock", "lock name") {}
+
+    result<grant, backend_error> try_lock(std::string_view name, std::chrono::milliseconds ttl) {
+        return client_.claim(name, ttl);
+    }
+    result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) { return client_.renew(held, ttl); }
+    result<bool, backend_error> unlock(const lease& held) { return client_.release(held); }
+
+    std::size_t script_loads() { return client_.script_loads(); }
+
+private:
+    detail::lease_client client_;
+};
+
+/// A sked::key_store on one Redis server. Keys: "<prefix>:key:{<key>}".
+class keys {
+public:
+    explicit keys(options settings = {}) : client_(std::move(settings), "key", "key") {}
+
+    result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) {
+        return client_.claim(key, ttl);
+    }
+    /// Claims a batch in one pipelined round trip; one grant per key, in order.
+    result<std::vector<grant>, backend_error> claim_many(std::span<const std::string> batch,
+                                                         std::chrono::milliseconds ttl) {
+        return client_.claim_many(batch, ttl);
+    }
+    result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) { return client_.renew(held, ttl); }
+    result<bool, backend_error> complete(const lease& held, std::chrono::milliseconds keep_for) {
+        return client_.complete(held, keep_for);
+    }
+    result<bool, backend_error> release(const lease& held) { return client_.release(held); }
+
+    std::size_t script_loads() { return client_.script_loads(); }
+
+private:
+    detail::lease_client client_;
+};
+
+static_assert(lock_backend<locks>);
+static_assert(key_store<keys>);
+
+}  // namespace sked::redis

@@ -1,0 +1,66 @@
+// sked/idempotency.hpp — run keys, and the concept a key store satisfies.
+//
+// A scheduled run is identified by its job and its *nominal* fire time: the instant
+// the schedule says, never the actual start or a jittered one, so every replica and
+// every retry computes the same key. A key store hands each key to one holder at a
+// time and remembers the keys that completed:
+//
+//     auto key = sked::run_key("daily_reward", slot);   // daily_reward@2026-11-23T00:00:00Z
+//     auto g = keys.claim(key, 5min);
+//     if (g && g->acquired()) {
+//         grant_rewards(key, g->lease.fence);            // effects idempotent by key
+//         keys.complete(g->lease, 7 * 24h);              // never runs again within 7 days
+//     }
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "backend_error.hpp"
+#include "lock.hpp"
+#include "result.hpp"
+
+namespace sked {
+
+/// "<job>@<nominal time in RFC 3339, UTC>", e.g. "daily_reward@2026-11-23T00:00:00Z".
+/// Within years 0-9999 the time is the last 20 bytes, so a job name may contain '@'.
+inline std::string run_key(std::string_view job, std::chrono::sys_seconds nominal) {
+    using namespace std::chrono;
+    const auto day = floor<days>(nominal);
+    const year_month_day date{day};
+    const hh_mm_ss time{nominal - day};
+    char stamp[32];
+    const int length = std::snprintf(stamp, sizeof stamp, "@%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
+                                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                                     static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                                     static_cast<int>(time.seconds().count()));
+    std::string key;
+    key.reserve(job.size() + static_cast<std::size_t>(length));
+    key.append(job).append(stamp, static_cast<std::size_t>(length));
+    return key;
+}
+
+/// What sked needs from a key store. Every call is atomic on the store and reports
+/// failure as a backend_error:
+///   claim(key, ttl)         acquired (a lease with a fencing token), held_elsewhere
+///                           (another holder's lease is valid), or already_done
+///   renew(lease, ttl)       as for locks: keep a long run's claim alive
+///   complete(lease, keep)   true: recorded as done, and claims answer already_done for
+///                           `keep`; false: another holder claimed the key after this
+///                           lease expired (the work may have run twice)
+///   release(lease)          true: the key is free again so a retry can claim it
+/// A claim whose holder died is claimable again once its lease expired, with a higher
+/// fencing token.
+template <class S>
+concept key_store = requires(S& store, std::string_view key, std::chrono::milliseconds ttl, lease& held,
+                             const lease& finished) {
+    { store.claim(key, ttl) } -> std::same_as<result<grant, backend_error>>;
+    { store.renew(held, ttl) } -> std::same_as<result<bool, backend_error>>;
+    { store.complete(finished, ttl) } -> std::same_as<result<bool, backend_error>>;
+    { store.release(finished) } -> std::same_as<result<bool, backend_error>>;
+};
+
+}  // namespace sked

@@ -1,0 +1,161 @@
+// The contract every lock backend and key store keeps, written once and run against
+// each backend (memory in sked_tests, Redis in sked_redis_tests), so they stay
+// interchangeable. A fixture provides `locks`, `keys`, `ttl` and `pass(duration)`,
+// which moves time on (a test clock, or a real sleep for a real server).
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+
+#include "sked/idempotency.hpp"
+#include "sked/lock.hpp"
+
+namespace sked::test {
+
+using namespace std::chrono_literals;
+
+inline std::uint64_t wall_clock_us() {
+    using namespace std::chrono;
+    return static_cast<std::uint64_t>(duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+/// "stem" followed by n, e.g. numbered("job@", 7) == "job@7". (Written out because
+/// GCC 12 gives a false -Wrestrict for a literal + std::to_string at -O2.)
+inline std::string numbered(std::string_view stem, std::size_t n) {
+    std::string text{stem};
+    text += std::to_string(n);
+    return text;
+}
+
+template <class Grant>
+const lease& acquired_lease(const Grant& answer) {
+    REQUIRE_MESSAGE(answer.has_value(), (answer ? std::string{} : answer.error().message()));
+    REQUIRE(answer->status == grant_status::acquired);
+    return answer->lease;
+}
+
+template <class Grant>
+grant_status status_of(const Grant& answer) {
+    REQUIRE_MESSAGE(answer.has_value(), (answer ? std::string{} : answer.error().message()));
+    return answer->status;
+}
+
+template <class Flag>
+bool flag_of(const Flag& answer) {
+    REQUIRE_MESSAGE(answer.has_value(), (answer ? std::string{} : answer.error().message()));
+    return *answer;
+}
+
+TEST_CASE_TEMPLATE_DEFINE("lock contract: one holder at a time, fencing tokens grow", Fixture, lock_contract) {
+    Fixture f;
+    const auto before = wall_clock_us();
+    const lease first = acquired_lease(f.locks.try_lock("sweep", f.ttl));
+    CHECK(first.name == "sweep");
+    CHECK(first.fence >= before);  // tokens are at least the backend's clock in µs
+    CHECK(first.valid_until > lease_clock::now() - 1h);
+    CHECK(status_of(f.locks.try_lock("sweep", f.ttl)) == grant_status::held_elsewhere);
+    CHECK(status_of(f.locks.try_lock("other", f.ttl)) == grant_status::acquired);
+
+    CHECK(flag_of(f.locks.unlock(first)));
+    CHECK_FALSE(flag_of(f.locks.unlock(first)));  // no longer ours
+    const lease second = acquired_lease(f.locks.try_lock("sweep", f.ttl));
+    CHECK(second.fence > first.fence);
+    CHECK(second.owner != first.owner);
+    lease stale = first;
+    CHECK_FALSE(flag_of(f.locks.renew(stale, f.ttl)));  // a stale lease cannot renew
+    CHECK_FALSE(flag_of(f.locks.unlock(first)));  // nor release the new holder's lock
+    CHECK(status_of(f.locks.try_lock("sweep", f.ttl)) == grant_status::held_elsewhere);
+}
+
+TEST_CASE_TEMPLATE_DEFINE("lock contract: a lease expires unless renewed", Fixture, lock_expiry_contract) {
+    Fixture f;
+    lease held = acquired_lease(f.locks.try_lock("expiry", f.ttl));
+    f.pass(f.ttl * 6 / 10);
+    const auto previous_validity = held.valid_until;
+    CHECK(flag_of(f.locks.renew(held, f.ttl)));
+    CHECK(held.valid_until > previous_validity);
+    f.pass(f.ttl * 6 / 10);  // 1.2 ttl after the claim, 0.6 after the renewal: still held
+    CHECK(status_of(f.locks.try_lock("expiry", f.ttl)) == grant_status::held_elsewhere);
+
+    f.pass(f.ttl * 6 / 10);  // now expired
+    const lease next = acquired_lease(f.locks.try_lock("expiry", f.ttl));
+    CHECK(next.fence > held.fence);
+    CHECK_FALSE(flag_of(f.locks.renew(held, f.ttl)));
+    CHECK_FALSE(flag_of(f.locks.unlock(held)));
+    CHECK(flag_of(f.locks.unlock(next)));
+}
+
+TEST_CASE_TEMPLATE_DEFINE("key contract: claim, complete, already done, retention", Fixture, key_contract) {
+    Fixture f;
+    const auto key = run_key("daily_reward", std::chrono::sys_days{std::chrono::year{2026} / 11 / 23});
+    const lease claimed = acquired_lease(f.keys.claim(key, f.ttl));
+    CHECK(claimed.name == key);
+    CHECK(status_of(f.keys.claim(key, f.ttl)) == grant_status::held_elsewhere);
+    CHECK(flag_of(f.keys.complete(claimed, f.ttl * 2)));
+    CHECK(status_of(f.keys.claim(key, f.ttl)) == grant_status::already_done);
+    f.pass(f.ttl * 3 / 2);
+    CHECK(status_of(f.keys.claim(key, f.ttl)) == grant_status::already_done);  // kept for 2 ttl
+    f.pass(f.ttl);
+    const lease again = acquired_lease(f.keys.claim(key, f.ttl));  // retention over
+    CHECK(again.fence > claimed.fence);
+}
+
+TEST_CASE_TEMPLATE_DEFINE("key contract: release for a retry, and a holder that died", Fixture, key_failure_contract) {
+    Fixture f;
+    const lease first = acquired_lease(f.keys.claim("drop@14:05", f.ttl));
+    CHECK(flag_of(f.keys.release(first)));  // the run failed: give the key back
+    const lease retry = acquired_lease(f.keys.claim("drop@14:05", f.ttl));
+    CHECK(retry.fence > first.fence);
+    CHECK_FALSE(flag_of(f.keys.complete(first, f.ttl)));  // the first holder is not the holder
+
+    f.pass(f.ttl * 3 / 2);  // the retry's holder died without completing
+    const lease third = acquired_lease(f.keys.claim("drop@14:05", f.ttl));
+    CHECK(third.fence > retry.fence);
+    CHECK_FALSE(flag_of(f.keys.complete(retry, f.ttl)));  // too late: a new holder has it
+    CHECK_FALSE(flag_of(f.keys.release(retry)));
+    CHECK(flag_of(f.keys.complete(third, f.ttl)));
+    CHECK(status_of(f.keys.claim("drop@14:05", f.ttl)) == grant_status::already_done);
+
+    // A holder whose lease ran out while nobody else claimed may still record the work.
+    const lease slow = acquired_lease(f.keys.claim("slow@1", f.ttl));
+    f.pass(f.ttl * 3 / 2);
+    CHECK(flag_of(f.keys.complete(slow, f.ttl)));
+    CHECK(status_of(f.keys.claim("slow@1", f.ttl)) == grant_status::already_done);
+}
+
+TEST_CASE_TEMPLATE_DEFINE("backend contract: bad names and durations are refused before anything happens", Fixture,
+                          input_contract) {
+    Fixture f;
+    const auto refused = [](const auto& answer, std::string_view mentions) {
+        REQUIRE_FALSE(answer.has_value());
+        CHECK(answer.error().code == backend_errc::invalid_argument);
+        CHECK_MESSAGE(answer.error().detail.find(mentions) != std::string::npos, answer.error().message());
+    };
+    refused(f.locks.try_lock("", f.ttl), "lock name is empty");
+    refused(f.keys.claim(std::string(1025, 'k'), f.ttl), "1025 bytes; the limit is 1024");
+    refused(f.keys.claim(std::string("bin\0ary", 7), f.ttl), "control byte 0 at offset 3");
+    refused(f.keys.claim("line\nbreak", f.ttl), "control byte 10 at offset 4");
+    refused(f.locks.try_lock("zero", 0ms), "ttl of 0 ms");
+    refused(f.keys.claim("long", std::chrono::hours{24 * 31}), "outside 1 ms to 30 days");
+    // Nothing was half-applied: each name is still free.
+    CHECK(status_of(f.locks.try_lock("zero", f.ttl)) == grant_status::acquired);
+    CHECK(status_of(f.keys.claim("long", f.ttl)) == grant_status::acquired);
+    CHECK(status_of(f.keys.claim(std::string(1024, 'k'), f.ttl)) == grant_status::acquired);
+    CHECK(status_of(f.keys.claim("ünïcode-päth@2026", f.ttl)) == grant_status::acquired);
+}
+
+TEST_CASE_TEMPLATE_DEFINE("backend contract: tokens of one name strictly increase over many holders", Fixture,
+                          fence_contract) {
+    Fixture f;
+    fence_token last = 0;
+    for (int round = 0; round < 200; ++round) {
+        const lease held = acquired_lease(f.locks.try_lock("counter", f.ttl));
+        REQUIRE(held.fence > last);
+        last = held.fence;
+        REQUIRE(flag_of(f.locks.unlock(held)));
+    }
+}
+
+}  // namespace sked::test

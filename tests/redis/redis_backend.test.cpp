@@ -1,0 +1,189 @@
+#include "sked/redis/store.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "../lock/contract.hpp"
+#include "../support/fake_server.hpp"
+#include "../support/redis_server.hpp"
+
+namespace sked::test {
+namespace {
+
+// One server for the tests that do not stop it; each fixture uses a prefix of its own.
+redis_server& shared_server() {
+    static redis_server server;
+    return server;
+}
+
+std::string fresh_prefix() {
+    static std::atomic<std::size_t> counter{0};
+    return numbered("t", ++counter);
+}
+
+// Real time on a real server: pass() sleeps, so the ttl is short.
+struct redis_fixture {
+    std::string prefix = fresh_prefix();
+    redis::locks locks{shared_server().client(prefix)};
+    redis::keys keys{shared_server().client(prefix)};
+    std::chrono::milliseconds ttl{150};
+    void pass(std::chrono::milliseconds duration) { std::this_thread::sleep_for(duration); }
+};
+
+TEST_CASE_TEMPLATE_INVOKE(lock_contract, redis_fixture);
+TEST_CASE_TEMPLATE_INVOKE(lock_expiry_contract, redis_fixture);
+TEST_CASE_TEMPLATE_INVOKE(key_contract, redis_fixture);
+TEST_CASE_TEMPLATE_INVOKE(key_failure_contract, redis_fixture);
+TEST_CASE_TEMPLATE_INVOKE(input_contract, redis_fixture);
+TEST_CASE_TEMPLATE_INVOKE(fence_contract, redis_fixture);
+
+redis::detail::reply_ptr raw(redis::detail::connection& link, redis::detail::command args) {
+    auto reply = link.run(std::move(args));
+    REQUIRE_MESSAGE(reply.has_value(), (reply ? std::string{} : reply.error().message()));
+    return std::move(*reply);
+}
+
+TEST_SUITE("redis") {
+    TEST_CASE("redis: one hash per name, under the prefix, with the name as the cluster hash tag") {
+        redis_fixture f;
+        const auto held = acquired_lease(f.locks.try_lock("sweep", 10s));
+        const auto claimed = acquired_lease(f.keys.claim("daily@2026-11-23T00:00:00Z", 10s));
+        redis::detail::connection link{shared_server().client()};
+        auto fields = raw(link, {"HGETALL", f.prefix + ":lock:{sweep}"});
+        REQUIRE(fields->type == REDIS_REPLY_ARRAY);
+        CHECK(fields->elements == 8);  // o, f, u, d
+        auto fence = raw(link, {"HGET", f.prefix + ":lock:{sweep}", "f"});
+        CHECK(std::string(redis::detail::text_of(*fence)) == std::to_string(held.fence));
+        auto owner = raw(link, {"HGET", f.prefix + ":key:{daily@2026-11-23T00:00:00Z}", "o"});
+        CHECK(std::string(redis::detail::text_of(*owner)) == claimed.owner);
+        auto ttl = raw(link, {"PTTL", f.prefix + ":lock:{sweep}"});
+        CHECK(ttl->integer > 10'000);  // the lease plus the fence memory
+        CHECK(ttl->integer <= 10'000 + 24 * 3600 * 1000);
+    }
+
+    TEST_CASE("redis: scripts load once, and again only after the server forgot them") {
+        redis_fixture f;
+        REQUIRE(f.keys.claim("a", 10s));
+        REQUIRE(f.keys.claim("b", 10s));
+        CHECK(f.keys.script_loads() == 1);
+        redis::detail::connection link{shared_server().client()};
+        raw(link, {"SCRIPT", "FLUSH"});
+        CHECK(status_of(f.keys.claim("c", 10s)) == grant_status::acquired);  // NOSCRIPT, reload, retry
+        CHECK(status_of(f.keys.claim("a", 10s)) == grant_status::held_elsewhere);
+        CHECK(f.keys.script_loads() == 2);
+    }
+
+    TEST_CASE("redis: a pipelined batch claims each key once, in order") {
+        redis_fixture f;
+        std::vector<std::string> batch;
+        for (std::size_t i = 0; i < 100; ++i) batch.push_back(numbered("batch@", i));
+        REQUIRE(f.keys.claim("batch@7", 10s));
+        const auto grants = f.keys.claim_many(batch, 10s);
+        REQUIRE(grants);
+        REQUIRE(grants->size() == 100);
+        for (std::size_t i = 0; i < 100; ++i) {
+            CHECK((*grants)[i].status == (i == 7 ? grant_status::held_elsewhere : grant_status::acquired));
+            if (i != 7) CHECK((*grants)[i].lease.name == batch[i]);
+        }
+        batch.push_back("");  // one bad key refuses the whole batch before anything is sent
+        batch.push_back("unsent@1");
+        const auto refused = f.keys.claim_many(batch, 10s);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().detail == "key is empty (item 100 of the batch)");
+        CHECK(status_of(f.keys.claim("unsent@1", 10s)) == grant_status::acquired);
+    }
+
+    TEST_CASE("redis: AUTH with a password and with an ACL user; wrong credentials are 'auth' errors") {
+        redis_server guarded{{"--requirepass", "s3cret"}};
+        redis::detail::connection admin{[&] {
+            auto settings = guarded.client();
+            settings.password = "s3cret";
+            return settings;
+        }()};
+        raw(admin, {"ACL", "SETUSER", "scheduler", "on", ">pw", "~*", "+@all"});
+
+        auto settings = guarded.client();
+        settings.password = "s3cret";
+        CHECK(status_of(redis::keys{settings}.claim("k", 10s)) == grant_status::acquired);
+        settings.user = "scheduler";
+        settings.password = "pw";
+        CHECK(status_of(redis::keys{settings}.claim("k2", 10s)) == grant_status::acquired);
+
+        settings.password = "wrong";
+        auto refused = redis::keys{settings}.claim("k3", 10s);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().code == backend_errc::auth);
+        CHECK_MESSAGE(refused.error().detail.find("WRONGPASS") != std::string::npos, refused.error().message());
+
+        settings.user.clear();
+        settings.password.clear();
+        auto anonymous = redis::locks{settings}.try_lock("k4", 10s);
+        REQUIRE_FALSE(anonymous);
+        CHECK(anonymous.error().code == backend_errc::auth);
+        CHECK_MESSAGE(anonymous.error().detail.find("NOAUTH") != std::string::npos, anonymous.error().message());
+    }
+
+    TEST_CASE("redis: a server that is not Redis is a protocol error, a silent one a timeout") {
+        auto http = fake_server::sending("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        auto settings = shared_server().client();
+        settings.port = http.port();
+        auto answer = redis::keys{settings}.claim("k", 10s);
+        REQUIRE_FALSE(answer);
+        CHECK(answer.error().code == backend_errc::protocol);
+        CHECK_MESSAGE(answer.error().detail.find("not a Redis reply") != std::string::npos, answer.error().message());
+
+        auto silent = fake_server::silent();
+        settings.port = silent.port();
+        settings.command_timeout = std::chrono::milliseconds{200};
+        const auto started = std::chrono::steady_clock::now();
+        auto waited = redis::locks{settings}.try_lock("k", 10s);
+        REQUIRE_FALSE(waited);
+        CHECK(waited.error().code == backend_errc::timeout);
+        CHECK(waited.error().detail.find("no reply within 200 ms") != std::string::npos);
+        CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds{5});  // bounded, never hangs
+
+        settings.port = free_loopback_port();  // nobody listens
+        auto refused = redis::locks{settings}.try_lock("k", 10s);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().code == backend_errc::unreachable);
+        CHECK_MESSAGE(refused.error().detail.find("Connection refused") != std::string::npos,
+                      refused.error().message());
+    }
+
+    TEST_CASE("redis: replies of the wrong type are protocol errors that say what was expected") {
+        // Speaks RESP, but answers every script with a bare integer or a short array.
+        std::atomic<int> evals{0};
+        auto odd = fake_server::speaking([&](const std::vector<std::string>& command) -> std::string {
+            if (command[0] == "PING") return "+PONG\r\n";
+            if (command[0] == "SCRIPT") return "$40\r\n" + std::string(40, 'a') + "\r\n";
+            return ++evals == 1 ? ":7\r\n" : "*2\r\n:0\r\n:1\r\n";
+        });
+        auto settings = shared_server().client();
+        settings.port = odd.port();
+        redis::keys keys{settings};
+        auto first = keys.claim("k", 10s);
+        REQUIRE_FALSE(first);
+        CHECK(first.error().code == backend_errc::protocol);
+        CHECK(first.error().detail ==
+              "claim on test:key:{k} answered an integer where an array of 3 integers was expected");
+        auto second = keys.claim("k", 10s);
+        REQUIRE_FALSE(second);
+        CHECK(second.error().detail.find("answered an array where") != std::string::npos);
+    }
+
+    TEST_CASE("redis: a name used by something else with another type is a clear server error") {
+        redis_fixture f;
+        redis::detail::connection link{shared_server().client()};
+        raw(link, {"SET", f.prefix + ":key:{taken}", "a string"});
+        auto answer = f.keys.claim("taken", 10s);
+        REQUIRE_FALSE(answer);
+        CHECK(answer.error().code == backend_errc::server_error);
+        CHECK_MESSAGE(answer.error().detail.find("WRONGTYPE") != std::string::npos, answer.error().message());
+    }
+}
+
+}  // namespace
+}  // namespace sked::test

@@ -1,0 +1,128 @@
+// A real redis-server for a test: started on a free 127.0.0.1 port in a directory of
+// its own, no persistence unless asked, stopped by its pid when the fixture ends.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sked/redis/connection.hpp"
+
+extern char** environ;
+
+namespace sked::test {
+
+/// A port that was free a moment ago (the kernel picks it; the socket is closed again).
+inline int free_loopback_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t length = sizeof address;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+class redis_server {
+public:
+    /// `extra` are more redis-server arguments, e.g. {"--requirepass", "secret"}.
+    explicit redis_server(std::vector<std::string> extra = {}) : extra_(std::move(extra)), port_(free_loopback_port()) {
+        char pattern[] = "/tmp/sked-redis-XXXXXX";
+        if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+        directory_ = pattern;
+        start();
+    }
+
+    redis_server(const redis_server&) = delete;
+    redis_server& operator=(const redis_server&) = delete;
+
+    ~redis_server() {
+        stop();
+        std::error_code ignored;
+        std::filesystem::remove_all(directory_, ignored);
+    }
+
+    [[nodiscard]] int port() const noexcept { return port_; }
+    [[nodiscard]] bool running() const noexcept { return pid_ > 0; }
+
+    /// Options for a client of this server; `prefix` separates tests sharing it.
+    [[nodiscard]] sked::redis::options client(std::string prefix = "test") const {
+        sked::redis::options settings;
+        settings.port = port_;
+        settings.prefix = std::move(prefix);
+        settings.connect_timeout = std::chrono::milliseconds{300};
+        settings.command_timeout = std::chrono::milliseconds{1000};
+        return settings;
+    }
+
+    /// Starts redis-server on this fixture's port and waits until it answers PING.
+    void start() {
+        if (running()) return;
+        std::vector<std::string> args{"redis-server", "--port",     std::to_string(port_), "--bind", "127.0.0.1",
+                                      "--save",       "",           "--appendonly",        "no",     "--dir",
+                                      directory_,     "--logfile",  directory_ + "/log",   "--daemonize", "no"};
+        args.insert(args.end(), extra_.begin(), extra_.end());
+        std::vector<char*> argv;
+        for (auto& arg : args) argv.push_back(arg.data());
+        argv.push_back(nullptr);
+        if (::posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ) != 0) {
+            pid_ = 0;
+            throw std::runtime_error("cannot start redis-server (is it installed?)");
+        }
+        wait_until_ready();
+    }
+
+    /// SIGTERM and wait: a clean shutdown (an AOF is flushed).
+    void stop() { end(SIGTERM); }
+    /// SIGKILL and wait: a crash.
+    void kill() { end(SIGKILL); }
+
+private:
+    void end(int signal) {
+        if (!running()) return;
+        ::kill(pid_, signal);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = 0;
+    }
+
+    void wait_until_ready() {
+        auto settings = client();
+        settings.password.clear();
+        for (int attempt = 0; attempt < 500; ++attempt) {
+            sked::redis::detail::connection probe{settings};
+            auto reply = probe.run({"PING"});
+            // A server that wants a password answers NOAUTH: it is up.
+            if (reply || reply.error().code == sked::backend_errc::auth) return;
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = 0;
+                throw std::runtime_error("redis-server exited at start; see " + directory_ + "/log");
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds{10});
+        }
+        throw std::runtime_error("redis-server did not answer within 5 s");
+    }
+
+    std::vector<std::string> extra_;
+    int port_;
+    std::string directory_;
+    pid_t pid_ = 0;
+};
+
+}  // namespace sked::test
