@@ -135,16 +135,27 @@ public:
 
     /// Sends the calls without waiting (Redlock sends to every server, then reads).
     std::optional<backend_error> start(const std::vector<script_call>& calls) {
-        if (!loaded()) {
-            if (auto failed = load()) return failed;
+        reused_ = connection_.connected();
+        auto failed = send(calls);
+        if (failed && failed->code == backend_errc::unreachable && reused_) {
+            reused_ = false;  // a stale connection: the server restarted or dropped it
+            failed = send(calls);
         }
-        return connection_.send(commands_for(calls));
+        return failed;
     }
 
-    /// Reads the replies of start(), running again any call the server answered with
-    /// NOSCRIPT after loading the scripts again.
+    /// Reads the replies of start(). A connection that turns out to be stale is
+    /// replaced and the calls sent once more: a server that closed it did not run
+    /// them, and if it did, each script is safe to repeat (a repeated claim answers
+    /// held_elsewhere, never a second holder). Calls the server answered with NOSCRIPT
+    /// run again after loading the scripts.
     result<std::vector<reply_ptr>, backend_error> finish(const std::vector<script_call>& calls) {
         auto replies = connection_.receive(calls.size());
+        if (!replies && replies.error().code == backend_errc::unreachable && reused_) {
+            reused_ = false;
+            if (auto failed = send(calls)) return *std::move(failed);
+            replies = connection_.receive(calls.size());
+        }
         if (!replies) return replies.error();
         std::vector<std::size_t> forgotten;
         for (std::size_t i = 0; i < replies->size(); ++i) {
@@ -166,6 +177,13 @@ public:
 
 private:
     [[nodiscard]] bool loaded() const noexcept { return !shas_[0].empty(); }
+
+    std::optional<backend_error> send(const std::vector<script_call>& calls) {
+        if (!loaded()) {
+            if (auto failed = load()) return failed;
+        }
+        return connection_.send(commands_for(calls));
+    }
 
     std::optional<backend_error> load() {
         std::vector<command> loads;
@@ -199,6 +217,7 @@ private:
     connection connection_;
     std::array<std::string, script_count> shas_;
     std::size_t loads_ = 0;
+    bool reused_ = false;  // the last start() went over a connection opened earlier
 };
 
 /// The claim script's answer, checked: {status 0-2, fence, ms}.

@@ -1,0 +1,163 @@
+#include <doctest/doctest.h>
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "../lock/contract.hpp"
+#include "../support/redis_server.hpp"
+#include "sked/redis/redlock.hpp"
+#include "sked/redis/store.hpp"
+
+#ifndef SKED_LEASE_HOLDER
+#error "SKED_LEASE_HOLDER must name the lease holder program"
+#endif
+
+namespace sked::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST_SUITE("redis faults") {
+    TEST_CASE("redis stopped mid-test: calls fail with a clear error, then recover on their own") {
+        redis_server server;
+        redis::keys keys{server.client()};
+        redis::locks locks{server.client()};
+        const lease before = acquired_lease(locks.try_lock("sweep", 10s));
+
+        server.stop();
+        for (int i = 0; i < 3; ++i) {
+            auto down = keys.claim("during@1", 10s);
+            REQUIRE_FALSE(down);
+            CHECK(down.error().code == backend_errc::unreachable);
+            CHECK_MESSAGE(down.error().detail.find(std::to_string(server.port())) != std::string::npos,
+                          down.error().message());
+            lease stale = before;
+            CHECK_FALSE(locks.renew(stale, 10s).has_value());
+        }
+
+        server.start();  // same port, empty: no persistence in this test
+        const lease after = acquired_lease(locks.try_lock("sweep", 10s));
+        CHECK(after.fence > before.fence);  // the counter was lost; the clock floor keeps order
+        CHECK(locks.script_loads() == 2);  // the restarted server answered NOSCRIPT once
+        CHECK(status_of(keys.claim("during@1", 10s)) == grant_status::acquired);
+        CHECK(keys.script_loads() == 1);  // the server's script cache is shared: loaded already
+    }
+
+    TEST_CASE("a process holding a lease is killed with SIGKILL: its lease expires, the next fence is higher") {
+        redis_server server;
+        int out[2];
+        REQUIRE(::pipe(out) == 0);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+        posix_spawn_file_actions_addclose(&actions, out[0]);
+        std::string program = SKED_LEASE_HOLDER, port = std::to_string(server.port()), prefix = "test",
+                    name = "trade_sweep", ttl = "600";
+        char* argv[] = {program.data(), port.data(), prefix.data(), name.data(), ttl.data(), nullptr};
+        pid_t child = 0;
+        REQUIRE(::posix_spawn(&child, program.c_str(), &actions, nullptr, argv, environ) == 0);
+        posix_spawn_file_actions_destroy(&actions);
+        ::close(out[1]);
+        char line[64] = {};
+        FILE* from_child = ::fdopen(out[0], "r");
+        REQUIRE(std::fgets(line, sizeof line, from_child) != nullptr);
+        std::fclose(from_child);
+        const fence_token child_fence = std::stoull(line);
+
+        ::kill(child, SIGKILL);
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        CHECK(WIFSIGNALED(status));
+
+        redis::locks locks{server.client()};
+        CHECK(status_of(locks.try_lock("trade_sweep", 10s)) == grant_status::held_elsewhere);
+        std::this_thread::sleep_for(700ms);  // past the dead holder's 600 ms
+        const lease next = acquired_lease(locks.try_lock("trade_sweep", 10s));
+        CHECK(next.fence > child_fence);
+    }
+
+    TEST_CASE("redis restarted with AOF: no completed key is forgotten, tokens keep growing") {
+        redis_server server{{"--appendonly", "yes", "--appendfsync", "always"}};
+        fence_token last = 0;
+        {
+            redis::keys keys{server.client()};
+            for (int i = 0; i < 50; ++i) {
+                const lease claimed = acquired_lease(keys.claim(numbered("reward@", static_cast<std::size_t>(i)), 10s));
+                REQUIRE(flag_of(keys.complete(claimed, 24h)));
+                last = std::max(last, claimed.fence);
+            }
+        }
+        server.kill();  // a crash, not a clean shutdown: appendfsync always kept every write
+        server.start();
+        redis::keys keys{server.client()};
+        for (int i = 0; i < 50; ++i) {
+            CHECK(status_of(keys.claim(numbered("reward@", static_cast<std::size_t>(i)), 10s)) ==
+                  grant_status::already_done);
+        }
+        CHECK(acquired_lease(keys.claim("reward@50", 10s)).fence > last);
+    }
+
+    TEST_CASE("redlock: 3 servers with 1 down and 5 with 2 down still lock; a majority down fails cleanly") {
+        for (const auto& [count, down] : {std::pair{3, 1}, std::pair{5, 2}}) {
+            CAPTURE(count);
+            std::vector<std::unique_ptr<redis_server>> servers;
+            std::vector<redis::options> settings;
+            for (int i = 0; i < count; ++i) {
+                servers.push_back(std::make_unique<redis_server>());
+                settings.push_back(servers.back()->client());
+            }
+            redlock first{settings}, second{settings};
+            CHECK(first.quorum() == static_cast<std::size_t>(count / 2 + 1));
+            for (int i = 0; i < down; ++i) servers[static_cast<std::size_t>(i)]->stop();
+
+            lease held = acquired_lease(first.try_lock("drop", 2s));
+            CHECK(status_of(second.try_lock("drop", 2s)) == grant_status::held_elsewhere);
+            CHECK(flag_of(first.renew(held, 2s)));
+            CHECK(flag_of(first.unlock(held)));
+            const lease next = acquired_lease(second.try_lock("drop", 2s));
+            CHECK(next.fence > held.fence);
+            CHECK(flag_of(second.unlock(next)));
+
+            servers[static_cast<std::size_t>(down)]->stop();  // now a majority is down
+            auto refused = first.try_lock("drop", 2s);
+            REQUIRE_FALSE(refused);
+            CHECK(refused.error().code == backend_errc::no_quorum);
+            CHECK_MESSAGE(refused.error().detail.find(std::to_string(down + 1) + " of " + std::to_string(count) +
+                                                      " servers failed") != std::string::npos,
+                          refused.error().message());
+            // Nothing was left half-locked on the servers still up.
+            for (std::size_t i = static_cast<std::size_t>(down) + 1; i < servers.size(); ++i) {
+                redis::locks single{settings[i]};
+                CHECK(status_of(single.try_lock("drop", 2s)) == grant_status::acquired);
+            }
+        }
+    }
+
+    TEST_CASE("redlock: fencing tokens stay monotonic while different servers fail and come back empty") {
+        std::vector<std::unique_ptr<redis_server>> servers;
+        std::vector<redis::options> settings;
+        for (int i = 0; i < 3; ++i) {
+            servers.push_back(std::make_unique<redis_server>());
+            settings.push_back(servers.back()->client());
+        }
+        redlock a{settings}, b{settings};
+        fence_token last = 0;
+        for (std::size_t round = 0; round < 6; ++round) {
+            auto& client = round % 2 == 0 ? a : b;
+            servers[round % 3]->stop();  // a different server is missing each round
+            const lease held = acquired_lease(client.try_lock("expiry", 2s));
+            CHECK(held.fence > last);
+            last = held.fence;
+            REQUIRE(flag_of(client.unlock(held)));
+            servers[round % 3]->start();  // back, with nothing in memory
+        }
+    }
+}
+
+}  // namespace
+}  // namespace sked::test
