@@ -24,8 +24,8 @@ enum class backend_errc : std::uint8_t {
 
 /// A short identifier of the code, e.g. "unreachable".
 constexpr std::string_view to_string(backend_errc code) noexcept {
-    constexpr std::string_view names[] = {"ok",          "unreachable",      "timeout",  "protocol", "auth",
-                                          "server_error", "invalid_argument", "no_quorum"};
+    constexpr std::string_view names[] = {"ok",   "unreachable",  "timeout",          "protocol",
+                                          "auth", "server_error", "invalid_argument", "no_quorum"};
     return names[static_cast<unsigned>(code)];
 }
 

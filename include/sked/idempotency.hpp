@@ -33,10 +33,10 @@ inline std::string run_key(std::string_view job, std::chrono::sys_seconds nomina
     const year_month_day date{day};
     const hh_mm_ss time{nominal - day};
     char stamp[32];
-    const int length = std::snprintf(stamp, sizeof stamp, "@%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
-                                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                                     static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-                                     static_cast<int>(time.seconds().count()));
+    const int length = std::snprintf(
+        stamp, sizeof stamp, "@%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
+        static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
+        static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()));
     std::string key;
     key.reserve(job.size() + static_cast<std::size_t>(length));
     key.append(job).append(stamp, static_cast<std::size_t>(length));

@@ -98,23 +98,28 @@ inline std::optional<backend_error> check_name(std::string_view what, std::strin
                                                                  " bytes; the limit is " +
                                                                  std::to_string(max_name_bytes)};
     }
-    auto control = std::find_if(name.begin(), name.end(), [](char c) {
-        auto byte = static_cast<unsigned char>(c);
+    const auto is_control = [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
         return byte < 0x20 || byte == 0x7f;
-    });
-    if (control != name.end()) {
-        return backend_error{backend_errc::invalid_argument,
-                             std::string(what) + " has control byte " +
-                                 std::to_string(static_cast<unsigned char>(*control)) + " at offset " +
-                                 std::to_string(control - name.begin())};
+    };
+    // A branch-free pass first (the compiler vectorises it); find the offset only if needed.
+    bool any_control = false;
+    for (char c : name)
+        any_control |= is_control(c);
+    if (any_control) {
+        const auto control = std::find_if(name.begin(), name.end(), is_control);
+        return backend_error{backend_errc::invalid_argument, std::string(what) + " has control byte " +
+                                                                 std::to_string(static_cast<unsigned char>(*control)) +
+                                                                 " at offset " +
+                                                                 std::to_string(control - name.begin())};
     }
     return std::nullopt;
 }
 
 inline std::optional<backend_error> check_ttl(std::string_view what, std::chrono::milliseconds ttl) {
     if (ttl >= min_ttl && ttl <= max_ttl) return std::nullopt;
-    return backend_error{backend_errc::invalid_argument, std::string(what) + " of " + std::to_string(ttl.count()) +
-                                                             " ms is outside 1 ms to 30 days"};
+    return backend_error{backend_errc::invalid_argument,
+                         std::string(what) + " of " + std::to_string(ttl.count()) + " ms is outside 1 ms to 30 days"};
 }
 
 /// The fencing rule every backend follows: one more than the last token issued for the

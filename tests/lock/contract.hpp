@@ -49,11 +49,11 @@ bool flag_of(const Flag& answer) {
 }
 
 TEST_CASE_TEMPLATE_DEFINE("lock contract: one holder at a time, fencing tokens grow", Fixture, lock_contract) {
-    Fixture f;
     const auto before = wall_clock_us();
+    Fixture f;
     const lease first = acquired_lease(f.locks.try_lock("sweep", f.ttl));
     CHECK(first.name == "sweep");
-    CHECK(first.fence >= before);  // tokens are at least the backend's clock in µs
+    CHECK(first.fence >= before);  // tokens start at the backend's clock in µs
     CHECK(first.valid_until > lease_clock::now() - 1h);
     CHECK(status_of(f.locks.try_lock("sweep", f.ttl)) == grant_status::held_elsewhere);
     CHECK(status_of(f.locks.try_lock("other", f.ttl)) == grant_status::acquired);

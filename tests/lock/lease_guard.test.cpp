@@ -43,7 +43,8 @@ struct scripted_backend {
 
 bool wait_for(const std::stop_token& token, std::chrono::milliseconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!token.stop_requested() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+    while (!token.stop_requested() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
     return token.stop_requested();
 }
 

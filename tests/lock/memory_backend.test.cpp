@@ -35,7 +35,8 @@ TEST_CASE_TEMPLATE_INVOKE(fence_contract, memory_fixture);
 TEST_SUITE("locks") {
     TEST_CASE("memory: expired leases and done keys past retention are forgotten") {
         memory_fixture f;
-        for (int i = 0; i < 3000; ++i) REQUIRE(f.keys.claim(numbered("k", static_cast<std::size_t>(i)), 10s));
+        for (int i = 0; i < 3000; ++i)
+            REQUIRE(f.keys.claim(numbered("k", static_cast<std::size_t>(i)), 10s));
         const auto done = f.keys.claim("done", 10s);
         REQUIRE(f.keys.complete(done->lease, 1h));
         CHECK(f.keys.size() == 3001);
@@ -46,6 +47,18 @@ TEST_SUITE("locks") {
         // A forgotten name's next token is still higher than any before.
         const auto again = f.keys.claim("k0", 10s);
         CHECK(again->lease.fence > done->lease.fence);
+    }
+
+    TEST_CASE("memory: a steady stream of new keys keeps memory bounded by the live ones") {
+        lease_clock::time_point now{};
+        detail::memory_table table{[&now] { return now; }};
+        std::size_t most = 0;
+        for (std::size_t i = 0; i < 100'000; ++i) {
+            now += 1ms;
+            REQUIRE(table.claim("key", numbered("k", i), 2s));  // about 2,000 live at any time
+            most = std::max(most, table.stored());
+        }
+        CHECK(most <= 2 * 2'000 + 1024);
     }
 
     TEST_CASE("memory: 8 threads claiming the same 10,000 keys, one acquires each") {
@@ -75,7 +88,8 @@ TEST_SUITE("locks") {
         }
         workers.clear();
         int exactly_once = 0;
-        for (const auto& count : acquired) exactly_once += count.load() == 1 ? 1 : 0;
+        for (const auto& count : acquired)
+            exactly_once += count.load() == 1 ? 1 : 0;
         CHECK(exactly_once == key_count);
         CHECK(errors == 0);
         CHECK(held_elsewhere + already_done == (threads - 1) * key_count);

@@ -79,7 +79,8 @@ TEST_SUITE("redis") {
     TEST_CASE("redis: a pipelined batch claims each key once, in order") {
         redis_fixture f;
         std::vector<std::string> batch;
-        for (std::size_t i = 0; i < 100; ++i) batch.push_back(numbered("batch@", i));
+        for (std::size_t i = 0; i < 100; ++i)
+            batch.push_back(numbered("batch@", i));
         REQUIRE(f.keys.claim("batch@7", 10s));
         const auto grants = f.keys.claim_many(batch, 10s);
         REQUIRE(grants);

@@ -19,7 +19,8 @@ TEST_SUITE("redis contention") {
         redis_server server;
         constexpr std::size_t key_count = 10'000, batch_size = 100;
         std::vector<std::string> all_keys;
-        for (std::size_t k = 0; k < key_count; ++k) all_keys.push_back(numbered("job@", k));
+        for (std::size_t k = 0; k < key_count; ++k)
+            all_keys.push_back(numbered("job@", k));
         std::vector<std::atomic<int>> acquired(key_count);
         std::atomic<int> held_elsewhere{0}, already_done{0}, errors{0};
         std::vector<std::jthread> workers;
@@ -57,7 +58,8 @@ TEST_SUITE("redis contention") {
         }
         workers.clear();
         std::size_t exactly_once = 0;
-        for (const auto& count : acquired) exactly_once += count.load() == 1 ? 1u : 0u;
+        for (const auto& count : acquired)
+            exactly_once += count.load() == 1 ? 1u : 0u;
         CHECK(exactly_once == key_count);
         CHECK(errors == 0);
         CHECK(static_cast<std::size_t>(held_elsewhere + already_done) == 7 * key_count);

@@ -113,7 +113,8 @@ TEST_SUITE("redis faults") {
             }
             redlock first{settings}, second{settings};
             CHECK(first.quorum() == static_cast<std::size_t>(count / 2 + 1));
-            for (int i = 0; i < down; ++i) servers[static_cast<std::size_t>(i)]->stop();
+            for (int i = 0; i < down; ++i)
+                servers[static_cast<std::size_t>(i)]->stop();
 
             lease held = acquired_lease(first.try_lock("drop", 2s));
             CHECK(status_of(second.try_lock("drop", 2s)) == grant_status::held_elsewhere);

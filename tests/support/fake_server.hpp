@@ -59,7 +59,8 @@ private:
         std::vector<int> clients;
         while (!stop.stop_requested()) {
             std::vector<pollfd> watched{{listener_, POLLIN, 0}};
-            for (int fd : clients) watched.push_back({fd, POLLIN, 0});
+            for (int fd : clients)
+                watched.push_back({fd, POLLIN, 0});
             if (::poll(watched.data(), watched.size(), 20) <= 0) continue;
             if (watched[0].revents & POLLIN) {
                 const int client = ::accept(listener_, nullptr, nullptr);
@@ -75,7 +76,8 @@ private:
                 if (watched[i].revents & POLLIN) answer(i - 1, clients);
             }
         }
-        for (int fd : clients) ::close(fd);
+        for (int fd : clients)
+            ::close(fd);
     }
 
     void answer(std::size_t index, std::vector<int>& clients) {

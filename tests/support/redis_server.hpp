@@ -73,12 +73,13 @@ public:
     /// Starts redis-server on this fixture's port and waits until it answers PING.
     void start() {
         if (running()) return;
-        std::vector<std::string> args{"redis-server", "--port",     std::to_string(port_), "--bind", "127.0.0.1",
-                                      "--save",       "",           "--appendonly",        "no",     "--dir",
-                                      directory_,     "--logfile",  directory_ + "/log",   "--daemonize", "no"};
+        std::vector<std::string> args{"redis-server", "--port",    std::to_string(port_), "--bind",      "127.0.0.1",
+                                      "--save",       "",          "--appendonly",        "no",          "--dir",
+                                      directory_,     "--logfile", directory_ + "/log",   "--daemonize", "no"};
         args.insert(args.end(), extra_.begin(), extra_.end());
         std::vector<char*> argv;
-        for (auto& arg : args) argv.push_back(arg.data());
+        for (auto& arg : args)
+            argv.push_back(arg.data());
         argv.push_back(nullptr);
         if (::posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ) != 0) {
             pid_ = 0;

@@ -16,7 +16,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstdio>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -38,13 +37,15 @@ namespace detail {
 
 struct transparent_string_hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+    // Deliberately not noexcept: libstdc++ then keeps each key's hash in its node, so
+    // sweeps and rehashes never hash a key again (a third of a claim's cost otherwise).
+    std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
 };
 
 /// Named leases that can be marked done: a lock is a claim that is never completed.
 class memory_table {
 public:
-    explicit memory_table(lease_clock_function clock) : clock_(std::move(clock)) {
+    explicit memory_table(lease_clock_function clock) : clock_(std::move(clock)), last_fence_(wall_clock_us()) {
         if (!clock_) clock_ = [] { return lease_clock::now(); };
     }
 
@@ -54,19 +55,15 @@ public:
         std::lock_guard hold{mutex_};
         const auto now = clock_();
         sweep_now_and_then(now);
-        auto found = records_.find(name);
-        if (found != records_.end() && found->second.until > now) {
-            return grant{found->second.done ? grant_status::already_done : grant_status::held_elsewhere, {}};
+        // One hash and lookup: most claims are of new keys, which need the copy anyway.
+        auto [entry, inserted] = records_.try_emplace(std::string(name));
+        record& existing = entry->second;
+        if (!inserted && existing.until > now) {
+            return grant{existing.done ? grant_status::already_done : grant_status::held_elsewhere, {}};
         }
-        last_fence_ = next_fence(last_fence_, wall_clock_us());
-        record fresh{owner_token(last_fence_), last_fence_, now + ttl, false};
-        lease granted{std::string(name), fresh.owner, fresh.fence, fresh.until};
-        if (found != records_.end()) {
-            found->second = std::move(fresh);
-        } else {
-            records_.emplace(granted.name, std::move(fresh));
-        }
-        return grant{grant_status::acquired, std::move(granted)};
+        ++last_fence_;
+        existing = record{owner_token(last_fence_), last_fence_, now + ttl, false};
+        return grant{grant_status::acquired, lease{entry->first, existing.owner, existing.fence, existing.until}};
     }
 
     result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) {
@@ -111,12 +108,18 @@ public:
         return records_.size();
     }
 
+    /// Records in memory now, expired or not (for tests of the sweep).
+    std::size_t stored() {
+        std::lock_guard hold{mutex_};
+        return records_.size();
+    }
+
 private:
     struct record {
         std::string owner;
-        fence_token fence;
-        lease_clock::time_point until;  // lease expiry, or the end of a done key's retention
-        bool done;
+        fence_token fence = 0;
+        lease_clock::time_point until{};  // lease expiry, or the end of a done key's retention
+        bool done = false;
     };
 
     record* valid_record_of(const lease& held, lease_clock::time_point now) {
@@ -127,37 +130,43 @@ private:
         return &existing;
     }
 
-    // Expired records are forgotten in a sweep once per size() operations, which keeps
-    // memory bounded by the live records at an amortised constant cost per call.
+    // Expired records are forgotten in a sweep after as many claims as there were
+    // records left by the last sweep: memory stays within twice the live records, at
+    // an amortised constant cost per claim.
     void sweep_now_and_then(lease_clock::time_point now) {
-        if (++operations_since_sweep_ < std::max<std::size_t>(1024, records_.size())) return;
-        forget_expired(now);
+        if (++claims_since_sweep_ >= claims_between_sweeps_) forget_expired(now);
     }
 
     void forget_expired(lease_clock::time_point now) {
-        operations_since_sweep_ = 0;
         std::erase_if(records_, [now](const auto& entry) { return entry.second.until <= now; });
+        claims_since_sweep_ = 0;
+        claims_between_sweeps_ = std::max<std::size_t>(1024, records_.size());
     }
 
     static std::uint64_t wall_clock_us() {
         using namespace std::chrono;
-        return static_cast<std::uint64_t>(
-            duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
+        return static_cast<std::uint64_t>(duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
     }
 
-    // Tokens are unique per object, so the token doubles as the owner; hex keeps it
-    // within std::string's small-string buffer.
+    // Tokens are unique per object, so the token doubles as the owner; 15 hex digits
+    // (60 bits) fit std::string's small-string buffer.
     static std::string owner_token(fence_token fence) {
-        char text[20];
-        const int length = std::snprintf(text, sizeof text, "m%llx", static_cast<unsigned long long>(fence));
-        return std::string(text, static_cast<std::size_t>(length));
+        std::string text(15, '0');
+        for (auto digit = text.rbegin(); digit != text.rend() && fence != 0; ++digit, fence >>= 4) {
+            *digit = "0123456789abcdef"[fence & 0xf];
+        }
+        return text;
     }
 
     lease_clock_function clock_;
+    // Global to the object, so strictly increasing per name even for forgotten names;
+    // it starts at the wall clock in µs (sked::detail::next_fence's floor), which a
+    // restarted process has passed.
+    fence_token last_fence_;
     std::mutex mutex_;
     std::unordered_map<std::string, record, transparent_string_hash, std::equal_to<>> records_;
-    fence_token last_fence_ = 0;
-    std::size_t operations_since_sweep_ = 0;
+    std::size_t claims_since_sweep_ = 0;
+    std::size_t claims_between_sweeps_ = 1024;
 };
 
 }  // namespace detail

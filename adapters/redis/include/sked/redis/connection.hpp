@@ -62,15 +62,13 @@ inline timeval to_timeval(std::chrono::milliseconds duration) {
     return tv;
 }
 
-inline std::string_view text_of(const redisReply& reply) {
-    return {reply.str, static_cast<std::size_t>(reply.len)};
-}
+inline std::string_view text_of(const redisReply& reply) { return {reply.str, static_cast<std::size_t>(reply.len)}; }
 
 /// An error reply as a backend_error: refused credentials are `auth`, the rest `server_error`.
 inline backend_error error_from_reply(const redisReply& reply, std::string_view doing) {
     const auto text = text_of(reply);
-    const bool about_auth = text.starts_with("NOAUTH") || text.starts_with("WRONGPASS") ||
-                            text.starts_with("NOPERM") || text.find("AUTH") != std::string_view::npos;
+    const bool about_auth = text.starts_with("NOAUTH") || text.starts_with("WRONGPASS") || text.starts_with("NOPERM") ||
+                            text.find("AUTH") != std::string_view::npos;
     return backend_error{about_auth ? backend_errc::auth : backend_errc::server_error,
                          std::string(doing) + ": " + std::string(text)};
 }
@@ -120,7 +118,8 @@ public:
     /// The first half of pipeline(), for fanning out to several servers before reading.
     std::optional<backend_error> send(const std::vector<command>& commands) {
         if (auto failed = ensure_connected()) return failed;
-        for (const auto& args : commands) append(args);
+        for (const auto& args : commands)
+            append(args);
         int done = 0;
         while (done == 0) {
             if (redisBufferWrite(context_.get(), &done) != REDIS_OK) return drop("sending a command");
@@ -159,8 +158,8 @@ private:
 
     std::optional<backend_error> ensure_connected() {
         if (context_) return std::nullopt;
-        context_.reset(redisConnectWithTimeout(options_.host.c_str(), options_.port,
-                                               to_timeval(options_.connect_timeout)));
+        context_.reset(
+            redisConnectWithTimeout(options_.host.c_str(), options_.port, to_timeval(options_.connect_timeout)));
         if (!context_) return backend_error{backend_errc::unreachable, "cannot allocate a connection"};
         if (context_->err != 0) {
             const int saved_errno = errno;
@@ -187,7 +186,8 @@ private:
         }
         if (options_.database != 0) hello.push_back({"SELECT", std::to_string(options_.database)});
         hello.push_back({"PING"});
-        for (const auto& args : hello) append(args);
+        for (const auto& args : hello)
+            append(args);
         int done = 0;
         while (done == 0) {
             if (redisBufferWrite(context_.get(), &done) != REDIS_OK) return drop("sending the handshake");
@@ -212,9 +212,8 @@ private:
 
     static backend_errc classify(int hiredis_error, int saved_errno) {
         if (hiredis_error == REDIS_ERR_PROTOCOL) return backend_errc::protocol;
-        if (hiredis_error == REDIS_ERR_IO &&
-            (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT ||
-             saved_errno == EINPROGRESS)) {
+        if (hiredis_error == REDIS_ERR_IO && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK ||
+                                              saved_errno == ETIMEDOUT || saved_errno == EINPROGRESS)) {
             return backend_errc::timeout;
         }
         return backend_errc::unreachable;
@@ -227,7 +226,8 @@ private:
         if (code == REDIS_ERR_EOF) why = "the server closed the connection";
         if (code == REDIS_ERR_PROTOCOL) why = "not a Redis reply (" + why + ")";
         const auto kind = classify(code, saved_errno);
-        if (kind == backend_errc::timeout) why = "no reply within " + std::to_string(options_.command_timeout.count()) + " ms";
+        if (kind == backend_errc::timeout)
+            why = "no reply within " + std::to_string(options_.command_timeout.count()) + " ms";
         context_.reset();
         return backend_error{kind, std::string(doing) + " on " + address() + ": " + why};
     }

@@ -35,7 +35,8 @@ class redlock {
 public:
     /// One options entry per server; each needs its own address.
     explicit redlock(const std::vector<redis::options>& servers) {
-        for (const auto& server : servers) servers_.push_back(std::make_unique<redis::detail::script_client>(server));
+        for (const auto& server : servers)
+            servers_.push_back(std::make_unique<redis::detail::script_client>(server));
     }
 
     [[nodiscard]] std::size_t quorum() const noexcept { return servers_.size() / 2 + 1; }
@@ -47,8 +48,8 @@ public:
         std::lock_guard hold{mutex_};
         const std::string owner = owners_.next();
         const auto started = lease_clock::now();
-        const auto replies = ask_all(redis::detail::script::claim, name,
-                                     {owner, redis::detail::ms_text(ttl), memory_text()});
+        const auto replies =
+            ask_all(redis::detail::script::claim, name, {owner, redis::detail::ms_text(ttl), memory_text()});
         fence_token highest = 0;
         std::size_t granted = 0;
         std::vector<std::string> failures;
@@ -131,8 +132,8 @@ private:
         std::size_t yes = 0;
         std::vector<std::string> failures;
         for (std::size_t i = 0; i < replies.size(); ++i) {
-            auto flag = replies[i] ? redis::detail::parse_flag(*replies[i].value(), std::string(doing) + " on " +
-                                                                                         servers_[i]->address())
+            auto flag = replies[i] ? redis::detail::parse_flag(*replies[i].value(),
+                                                               std::string(doing) + " on " + servers_[i]->address())
                                    : result<bool, backend_error>{replies[i].error()};
             if (!flag) {
                 failures.push_back(flag.error().message());
@@ -150,8 +151,8 @@ private:
         std::size_t accepted = 0;
         std::vector<std::string> failures;
         for (std::size_t i = 0; i < replies.size(); ++i) {
-            auto flag = replies[i] ? redis::detail::parse_flag(*replies[i].value(), "fence write-back on " +
-                                                                                         servers_[i]->address())
+            auto flag = replies[i] ? redis::detail::parse_flag(*replies[i].value(),
+                                                               "fence write-back on " + servers_[i]->address())
                                    : result<bool, backend_error>{replies[i].error()};
             if (flag && *flag) {
                 ++accepted;
@@ -167,7 +168,8 @@ private:
         std::string detail = std::string(doing) + ": " + std::to_string(failures.size()) + " of " +
                              std::to_string(servers_.size()) + " servers failed, " + std::to_string(quorum()) +
                              " must answer";
-        for (const auto& failure : failures) detail += "; " + failure;
+        for (const auto& failure : failures)
+            detail += "; " + failure;
         return backend_error{backend_errc::no_quorum, std::move(detail)};
     }
 

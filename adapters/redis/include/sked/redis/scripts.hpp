@@ -33,11 +33,11 @@
 namespace sked::redis::detail {
 
 // Every script starts the same way: server time in ms and µs, and the record's fields.
-#define SKED_REDIS_NOW                                                    \
-    "local t = redis.call('TIME')\n"                                      \
-    "local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"         \
-    "local now = math.floor(now_us / 1000)\n"                             \
-    "local r = redis.call('HMGET', KEYS[1], 'o', 'f', 'u', 'd')\n"        \
+#define SKED_REDIS_NOW                                             \
+    "local t = redis.call('TIME')\n"                               \
+    "local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"   \
+    "local now = math.floor(now_us / 1000)\n"                      \
+    "local r = redis.call('HMGET', KEYS[1], 'o', 'f', 'u', 'd')\n" \
     "local valid = (tonumber(r[3]) or 0) > now\n"
 
 enum class script : std::uint8_t { claim, renew, release, complete, raise_fence };
@@ -107,7 +107,9 @@ struct script_call {
 
 /// Margin for clock drift between client and server: 1 % of the ttl plus 2 ms, as the
 /// Redlock description suggests. A lease is treated as valid that much less long.
-inline std::chrono::milliseconds drift_allowance(std::chrono::milliseconds ttl) { return ttl / 100 + std::chrono::milliseconds{2}; }
+inline std::chrono::milliseconds drift_allowance(std::chrono::milliseconds ttl) {
+    return ttl / 100 + std::chrono::milliseconds{2};
+}
 
 /// "<prefix>:<kind>:{<name>}": the braces make the name the Redis Cluster hash tag.
 inline std::string record_key(std::string_view prefix, std::string_view kind, std::string_view name) {
@@ -165,10 +167,12 @@ public:
         if (forgotten.empty()) return replies;
         if (auto failed = load()) return *std::move(failed);
         std::vector<script_call> again;
-        for (auto i : forgotten) again.push_back(calls[i]);
+        for (auto i : forgotten)
+            again.push_back(calls[i]);
         auto retried = connection_.pipeline(commands_for(again));
         if (!retried) return retried.error();
-        for (std::size_t j = 0; j < forgotten.size(); ++j) (*replies)[forgotten[j]] = std::move((*retried)[j]);
+        for (std::size_t j = 0; j < forgotten.size(); ++j)
+            (*replies)[forgotten[j]] = std::move((*retried)[j]);
         return replies;
     }
 
@@ -187,15 +191,16 @@ private:
 
     std::optional<backend_error> load() {
         std::vector<command> loads;
-        for (auto source : script_sources) loads.push_back({"SCRIPT", "LOAD", std::string(source)});
+        for (auto source : script_sources)
+            loads.push_back({"SCRIPT", "LOAD", std::string(source)});
         auto replies = connection_.pipeline(loads);
         if (!replies) return replies.error();
         for (std::size_t i = 0; i < script_count; ++i) {
             const auto& reply = *(*replies)[i];
             if (reply.type == REDIS_REPLY_ERROR) return error_from_reply(reply, "SCRIPT LOAD on " + address());
             if (reply.type != REDIS_REPLY_STRING) {
-                return backend_error{backend_errc::protocol, "SCRIPT LOAD on " + address() + " answered " +
-                                                                 std::string(type_name(reply.type))};
+                return backend_error{backend_errc::protocol,
+                                     "SCRIPT LOAD on " + address() + " answered " + std::string(type_name(reply.type))};
             }
             shas_[i] = std::string(text_of(reply));
         }
@@ -247,9 +252,9 @@ inline result<claim_reply, backend_error> parse_claim(const redisReply& reply, s
 inline result<bool, backend_error> parse_flag(const redisReply& reply, std::string_view doing) {
     if (reply.type == REDIS_REPLY_ERROR) return error_from_reply(reply, doing);
     if (reply.type != REDIS_REPLY_INTEGER || (reply.integer != 0 && reply.integer != 1)) {
-        return backend_error{backend_errc::protocol, std::string(doing) + " answered " +
-                                                         std::string(type_name(reply.type)) +
-                                                         " where 0 or 1 was expected"};
+        return backend_error{
+            backend_errc::protocol,
+            std::string(doing) + " answered " + std::string(type_name(reply.type)) + " where 0 or 1 was expected"};
     }
     return reply.integer == 1;
 }

@@ -1,0 +1,136 @@
+// Claims per second: the memory backend on one thread, and the Redis backend one round
+// trip at a time and pipelined 16 deep, against a redis-server this program starts
+// (or the one on $SKED_REDIS_PORT, so benchmarks/redis_compare.sh can measure
+// redis-benchmark against the same server in the same run).
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../tests/support/redis_server.hpp"
+#include "sked/memory_backend.hpp"
+#include "sked/redis/store.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::vector<std::string> make_keys(std::size_t count, std::string_view stem) {
+    std::vector<std::string> keys;
+    keys.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        std::string key{stem};
+        key += std::to_string(i);
+        key += "@2026-11-23T00:00:00Z";
+        keys.push_back(std::move(key));
+    }
+    return keys;
+}
+
+// Steady state: every claim is of a key never claimed before (as run keys are), time
+// moves 1 ms per claim and leases last 10 s, so about 10,000 keys are live and the
+// expired ones are swept as the backend runs.
+void memory_claim_steady(benchmark::State& state) {
+    const auto keys = make_keys(1 << 20, "daily_reward_");
+    sked::lease_clock::time_point now{};
+    sked::memory_keys store{[&now] { return now += 1ms; }};
+    std::size_t next = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(store.claim(keys[next], 10s));
+        next = next + 1 == keys.size() ? 0 : next + 1;
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(memory_claim_steady);
+
+// Growth: a million claims that all stay live, so the map grows to 1M entries.
+void memory_claim_growing(benchmark::State& state) {
+    const auto keys = make_keys(1 << 20, "daily_reward_");
+    auto store = std::make_unique<sked::memory_keys>();
+    std::size_t next = 0;
+    for (auto _ : state) {
+        if (next == keys.size()) {
+            state.PauseTiming();
+            store = std::make_unique<sked::memory_keys>();
+            next = 0;
+            state.ResumeTiming();
+        }
+        benchmark::DoNotOptimize(store->claim(keys[next++], 60s));
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(memory_claim_growing);
+
+// Claim and complete: what an exactly-once run costs on the memory backend.
+void memory_claim_and_complete(benchmark::State& state) {
+    const auto keys = make_keys(1 << 20, "drop_");
+    auto store = std::make_unique<sked::memory_keys>();
+    std::size_t next = 0;
+    for (auto _ : state) {
+        if (next == keys.size()) {
+            state.PauseTiming();
+            store = std::make_unique<sked::memory_keys>();
+            next = 0;
+            state.ResumeTiming();
+        }
+        auto answer = store->claim(keys[next++], 60s);
+        benchmark::DoNotOptimize(store->complete(answer->lease, 24h));
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(memory_claim_and_complete);
+
+void memory_lock_unlock(benchmark::State& state) {
+    sked::memory_locks locks;
+    for (auto _ : state) {
+        auto held = locks.try_lock("trade_sweep", 30s);
+        benchmark::DoNotOptimize(locks.unlock(held->lease));
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(memory_lock_unlock);
+
+sked::redis::options redis_options() {
+    static std::unique_ptr<sked::test::redis_server> own;
+    sked::redis::options settings;
+    if (const char* port = std::getenv("SKED_REDIS_PORT")) {
+        settings.port = std::atoi(port);
+    } else {
+        if (!own) own = std::make_unique<sked::test::redis_server>();
+        settings.port = own->port();
+    }
+    settings.prefix = "bench";
+    return settings;
+}
+
+void redis_claim(benchmark::State& state) {
+    sked::redis::keys keys{redis_options()};
+    const auto names = make_keys(1 << 20, std::to_string(std::rand()) + "_claim_");
+    std::size_t next = 0;
+    for (auto _ : state) {
+        auto answer = keys.claim(names[next++ % names.size()], 60s);
+        if (!answer) state.SkipWithError(answer.error().message().c_str());
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(redis_claim)->UseRealTime();
+
+void redis_claim_pipelined_16(benchmark::State& state) {
+    sked::redis::keys keys{redis_options()};
+    const auto names = make_keys(1 << 20, std::to_string(std::rand()) + "_batch_");
+    std::size_t next = 0;
+    for (auto _ : state) {
+        if (next + 16 > names.size()) next = 0;
+        auto answer = keys.claim_many(std::span{names.data() + next, 16}, 60s);
+        if (!answer) state.SkipWithError(answer.error().message().c_str());
+        next += 16;
+    }
+    state.SetItemsProcessed(state.iterations() * 16);
+}
+BENCHMARK(redis_claim_pipelined_16)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
