@@ -57,8 +57,12 @@ concept renewable_backend = requires(B& backend, lease& held, std::chrono::milli
 };
 
 /// Renews one lease on its own thread until destroyed or the lease is lost.
-template <renewable_backend Backend>
+template <class Backend>
 class lease_renewal {
+    static_assert(renewable_backend<Backend>,
+                  "sked::lease_renewal needs renew(sked::lease&, std::chrono::milliseconds) returning "
+                  "sked::result<bool, sked::backend_error>");
+
 public:
     using loss_callback = std::function<void(lease_loss)>;
 
@@ -151,8 +155,14 @@ private:
 
 /// Holds a lock until it goes out of scope (or release() is called), optionally
 /// renewing it meanwhile.
-template <lock_backend Backend>
+// Constrained by static_assert rather than in the template head, so that a misfit
+// type gets this sentence and the failed requirement, not a deduction failure.
+template <class Backend>
 class lease_guard {
+    static_assert(lock_backend<Backend>,
+                  "sked::lease_guard needs a sked::lock_backend: try_lock(name, ttl), renew(lease&, ttl) and "
+                  "unlock(lease), each returning a sked::result with a sked::backend_error");
+
 public:
     /// Unlocks at the end of the scope; the lease is not renewed.
     lease_guard(Backend& backend, lease held) : backend_(backend), lease_(std::move(held)) {}

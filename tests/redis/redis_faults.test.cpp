@@ -103,7 +103,8 @@ TEST_SUITE("redis faults") {
     }
 
     TEST_CASE("redlock: 3 servers with 1 down and 5 with 2 down still lock; a majority down fails cleanly") {
-        for (const auto& [count, down] : {std::pair{3, 1}, std::pair{5, 2}}) {
+        for (const auto& shape : {std::pair{3, 1}, std::pair{5, 2}}) {
+            const int count = shape.first, down = shape.second;  // (structured bindings cannot be captured in C++20)
             CAPTURE(count);
             std::vector<std::unique_ptr<redis_server>> servers;
             std::vector<redis::options> settings;
