@@ -103,10 +103,12 @@ inline std::optional<backend_error> check_name(std::string_view what, std::strin
         return byte < 0x20 || byte == 0x7f;
     };
     // A branch-free pass first (the compiler vectorises it); find the offset only if needed.
-    bool any_control = false;
-    for (char c : name)
-        any_control |= is_control(c);
-    if (any_control) {
+    unsigned controls = 0;
+    for (char c : name) {
+        const auto byte = static_cast<unsigned char>(c);
+        controls |= static_cast<unsigned>(byte < 0x20) | static_cast<unsigned>(byte == 0x7f);
+    }
+    if (controls != 0) {
         const auto control = std::find_if(name.begin(), name.end(), is_control);
         return backend_error{backend_errc::invalid_argument, std::string(what) + " has control byte " +
                                                                  std::to_string(static_cast<unsigned char>(*control)) +
