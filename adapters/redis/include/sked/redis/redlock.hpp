@@ -49,18 +49,19 @@ public:
         const std::string owner = owners_.next();
         const auto started = lease_clock::now();
         const auto replies =
-            ask_all(redis::detail::script::claim, name, {owner, redis::detail::ms_text(ttl), memory_text()});
+            ask_all(redis::detail::script::claim, name, {redis::detail::ms_text(ttl), memory_text(), owner});
         fence_token highest = 0;
         std::size_t granted = 0;
         std::vector<std::string> failures;
         for (std::size_t i = 0; i < servers_.size(); ++i) {
-            auto parsed = replies[i] ? redis::detail::parse_claim(*replies[i].value(), servers_[i]->address())
-                                     : result<redis::detail::claim_reply, backend_error>{replies[i].error()};
+            auto parsed = replies[i]
+                              ? redis::detail::parse_claims(*replies[i].value(), 1, servers_[i]->address())
+                              : result<std::vector<redis::detail::claim_reply>, backend_error>{replies[i].error()};
             if (!parsed) {
                 failures.push_back(parsed.error().message());
-            } else if (parsed->status == grant_status::acquired) {
+            } else if (parsed->front().status == grant_status::acquired) {
                 ++granted;
-                highest = std::max(highest, parsed->fence);
+                highest = std::max(highest, parsed->front().fence);
             }
         }
         if (granted >= quorum()) {
@@ -106,7 +107,7 @@ private:
         std::vector<std::vector<redis::detail::script_call>> calls;
         std::vector<std::optional<backend_error>> send_failures;
         for (const auto& server : servers_) {
-            calls.push_back({{which, key_of(*server, name), args}});
+            calls.push_back({{which, {key_of(*server, name)}, args}});
             send_failures.push_back(server->start(calls.back()));
         }
         std::vector<reply_or_error> replies;
