@@ -19,10 +19,10 @@ set_nx() {  # set_nx PIPELINE -> requests per second
     SET "k:__rand_int__" v NX PX 60000 | tail -1 | cut -d, -f2 | tr -d '"'
 }
 ours() {  # ours NAME -> items per second (column 7 of Google Benchmark's CSV)
-  SKED_REDIS_PORT=$port "$bench" --benchmark_filter="^$1/" --benchmark_min_time=2 --benchmark_format=csv 2> /dev/null \
+  SKED_REDIS_PORT=$port "$bench" --benchmark_filter="^$1/" --benchmark_min_time=1 --benchmark_format=csv 2> /dev/null \
     | awk -F, -v name="\"$1/real_time\"" '$1 == name {print $7}'
 }
-for round in 1 2 3; do
+for round in 1 2 3 4 5; do
   p1=$(set_nx 1); c1=$(ours redis_claim)
   p16=$(set_nx 16); c16=$(ours redis_claim_pipelined_16)
   /usr/bin/python3 - "$p1" "$c1" "$p16" "$c16" "$round" <<'PY'

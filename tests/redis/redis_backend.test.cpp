@@ -47,21 +47,29 @@ redis::detail::reply_ptr raw(redis::detail::connection& link, redis::detail::com
 }
 
 TEST_SUITE("redis") {
-    TEST_CASE("redis: one hash per name, under the prefix, with the name as the cluster hash tag") {
+    TEST_CASE("redis: one string per name, under the prefix, with the name as the cluster hash tag") {
         redis_fixture f;
         const auto held = acquired_lease(f.locks.try_lock("sweep", 10s));
         const auto claimed = acquired_lease(f.keys.claim("daily@2026-11-23T00:00:00Z", 10s));
         redis::detail::connection link{shared_server().client()};
-        auto fields = raw(link, {"HGETALL", f.prefix + ":lock:{sweep}"});
-        REQUIRE(fields->type == REDIS_REPLY_ARRAY);
-        CHECK(fields->elements == 8);  // o, f, u, d
-        auto fence = raw(link, {"HGET", f.prefix + ":lock:{sweep}", "f"});
-        CHECK(std::string(redis::detail::text_of(*fence)) == std::to_string(held.fence));
-        auto owner = raw(link, {"HGET", f.prefix + ":key:{daily@2026-11-23T00:00:00Z}", "o"});
-        CHECK(std::string(redis::detail::text_of(*owner)) == claimed.owner);
-        auto ttl = raw(link, {"PTTL", f.prefix + ":lock:{sweep}"});
-        CHECK(ttl->integer > 10'000);  // the lease plus the fence memory
-        CHECK(ttl->integer <= 10'000 + 24 * 3600 * 1000);
+        const auto value_of = [&](const std::string& key) {
+            auto reply = raw(link, {"GET", key});
+            REQUIRE(reply->type == REDIS_REPLY_STRING);
+            return std::string(redis::detail::text_of(*reply));
+        };
+        // state|fence|until|owner
+        const auto lock_record = value_of(f.prefix + ":lock:{sweep}");
+        CHECK(lock_record.starts_with("r|" + std::to_string(held.fence) + "|"));
+        CHECK(lock_record.ends_with("|" + held.owner));
+        const auto key_record = value_of(f.prefix + ":key:{daily@2026-11-23T00:00:00Z}");
+        CHECK(key_record.ends_with("|" + claimed.owner));
+        REQUIRE(flag_of(f.keys.complete(claimed, 1h)));
+        CHECK(value_of(f.prefix + ":key:{daily@2026-11-23T00:00:00Z}").starts_with("d|"));
+        REQUIRE(flag_of(f.locks.unlock(held)));
+        CHECK(value_of(f.prefix + ":lock:{sweep}") == "f|" + std::to_string(held.fence) + "|0|");
+        auto ttl = raw(link, {"PTTL", f.prefix + ":key:{daily@2026-11-23T00:00:00Z}"});
+        CHECK(ttl->integer > 3'600'000);  // the retention plus the fence memory
+        CHECK(ttl->integer <= 3'600'000 + 24 * 3600 * 1000);
     }
 
     TEST_CASE("redis: scripts load once, and again only after the server forgot them") {
@@ -175,14 +183,22 @@ TEST_SUITE("redis") {
         CHECK(second.error().detail.find("answered an array where") != std::string::npos);
     }
 
-    TEST_CASE("redis: a name used by something else with another type is a clear server error") {
+    TEST_CASE("redis: a name used by something else is a clear server error, never overwritten") {
         redis_fixture f;
         redis::detail::connection link{shared_server().client()};
         raw(link, {"SET", f.prefix + ":key:{taken}", "a string"});
         auto answer = f.keys.claim("taken", 10s);
         REQUIRE_FALSE(answer);
         CHECK(answer.error().code == backend_errc::server_error);
-        CHECK_MESSAGE(answer.error().detail.find("WRONGTYPE") != std::string::npos, answer.error().message());
+        CHECK_MESSAGE(answer.error().detail.find("holds a value sked did not write") != std::string::npos,
+                      answer.error().message());
+        CHECK(std::string(redis::detail::text_of(*raw(link, {"GET", f.prefix + ":key:{taken}"}))) == "a string");
+
+        raw(link, {"LPUSH", f.prefix + ":lock:{list}", "x"});
+        auto other_type = f.locks.try_lock("list", 10s);
+        REQUIRE_FALSE(other_type);
+        CHECK(other_type.error().code == backend_errc::server_error);
+        CHECK_MESSAGE(other_type.error().detail.find("WRONGTYPE") != std::string::npos, other_type.error().message());
     }
 }
 

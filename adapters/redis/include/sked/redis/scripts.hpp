@@ -1,12 +1,14 @@
 // sked/redis/scripts.hpp — the Lua scripts that make each lease operation one atomic
 // round trip, and the client that runs them.
 //
-// A name's record is one hash, "<prefix>:<kind>:{<name>}", so it lives in one Redis
-// Cluster slot with its fencing counter:
-//     o  owner token of the current or last lease ("" once released)
-//     f  the last fencing token issued for the name
-//     u  until when (server time, ms) the lease is valid, or a done key is kept
-//     d  "1" once completed
+// A name's record is one string key, "<prefix>:<kind>:{<name>}", so it lives in one
+// Redis Cluster slot with its fencing counter:
+//     <state>|<fence>|<until>|<owner>
+// state r (held), d (done) or f (free: released, or a fence kept for Redlock); fence
+// the last token issued for the name; until when (server time, ms) the lease is valid
+// or a done key is kept; owner the token of the current or last holder. A string, not
+// a hash: one GET and one SET PX per operation, where a hash needs HMGET, HSET and
+// PEXPIRE (docs/benchmarks.md). The key expires `fence memory` after `until`.
 // Time is the server's (TIME), never the client's, so clients with skewed clocks agree.
 // Scripts are loaded once per server (SCRIPT LOAD) and run with EVALSHA; a server that
 // forgot them (restart, SCRIPT FLUSH, failover) answers NOSCRIPT, and the call loads
@@ -32,13 +34,25 @@
 
 namespace sked::redis::detail {
 
-// Every script starts the same way: server time in ms and µs, and the record's fields.
-#define SKED_REDIS_NOW                                             \
-    "local t = redis.call('TIME')\n"                               \
-    "local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"   \
-    "local now = math.floor(now_us / 1000)\n"                      \
-    "local r = redis.call('HMGET', KEYS[1], 'o', 'f', 'u', 'd')\n" \
-    "local valid = (tonumber(r[3]) or 0) > now\n"
+// Lua that reads a record into state, fence, untl, owner ('f', 0, 0, '' when absent);
+// a value sked did not write is an error reply rather than a guess.
+#define SKED_REDIS_READ(key)                                               \
+    "local v = redis.call('GET', " key                                     \
+    ")\n"                                                                  \
+    "local state, fence, untl, owner = 'f', 0, 0, ''\n"                    \
+    "if v then\n"                                                          \
+    "  local s, f, u, o = string.match(v, '^([rdf])|(%d+)|(%d+)|(.*)$')\n" \
+    "  if not s then return redis.error_reply('sked: ' .. " key            \
+    " .. ' holds a value sked did not "                                    \
+    "write') end\n"                                                        \
+    "  state, fence, untl, owner = s, tonumber(f), tonumber(u), o\n"       \
+    "end\n"
+
+// Server time in ms and µs.
+#define SKED_REDIS_NOW                                           \
+    "local t = redis.call('TIME')\n"                             \
+    "local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])\n" \
+    "local now = math.floor(now_us / 1000)\n"
 
 enum class script : std::uint8_t { claim, renew, release, complete, raise_fence };
 inline constexpr std::size_t script_count = 5;
@@ -47,69 +61,69 @@ inline constexpr std::size_t script_count = 5;
 // Answers 3 integers per key, {status, fence, ms}: 0 acquired (ms = ttl), 1 held
 // elsewhere or 2 done (ms = time left). The new token is one more than the last and
 // at least the server clock in µs (sked::detail::next_fence). One script for a batch:
-// the call costs the server about 6 µs before it does anything, a key about 5 µs more.
-inline constexpr std::string_view claim_source =
-    "local t = redis.call('TIME')\n"
-    "local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
-    "local now = math.floor(now_us / 1000)\n"
+// starting a script costs the server about as much as a SET, so it is paid per chunk.
+inline constexpr std::string_view claim_source = SKED_REDIS_NOW
     "local ttl = tonumber(ARGV[1])\n"
     "local expire = ttl + tonumber(ARGV[2])\n"
     "local out = {}\n"
     "for i, key in ipairs(KEYS) do\n"
-    "  local r = redis.call('HMGET', key, 'o', 'f', 'u', 'd')\n"
-    "  local fence = tonumber(r[2]) or 0\n"
-    "  local left = (tonumber(r[3]) or 0) - now\n"
-    "  if left > 0 then\n"
-    "    out[#out + 1] = r[4] == '1' and 2 or 1\n"
-    "    out[#out + 1] = fence\n"
-    "    out[#out + 1] = left\n"
+    "  local v = redis.call('GET', key)\n"
+    "  local state, fence, left = 'f', 0, 0\n"
+    "  if v then\n"
+    "    local s, f, u = string.match(v, '^([rdf])|(%d+)|(%d+)|')\n"
+    "    if not s then return redis.error_reply('sked: ' .. key .. ' holds a value sked did not write') end\n"
+    "    state, fence, left = s, tonumber(f), tonumber(u) - now\n"
+    "  end\n"
+    "  local n = #out\n"
+    "  if state ~= 'f' and left > 0 then\n"
+    "    out[n + 1] = state == 'd' and 2 or 1\n"
+    "    out[n + 2] = fence\n"
+    "    out[n + 3] = left\n"
     "  else\n"
     "    fence = math.max(fence + 1, now_us)\n"
-    "    redis.call('HSET', key, 'o', ARGV[i + 2], 'f', string.format('%d', fence), 'u',"
-    " string.format('%d', now + ttl), 'd', '0')\n"
-    "    redis.call('PEXPIRE', key, expire)\n"
-    "    out[#out + 1] = 0\n"
-    "    out[#out + 1] = fence\n"
-    "    out[#out + 1] = ttl\n"
+    "    redis.call('SET', key, string.format('r|%d|%d|', fence, now + ttl) .. ARGV[i + 2], 'PX', expire)\n"
+    "    out[n + 1] = 0\n"
+    "    out[n + 2] = fence\n"
+    "    out[n + 3] = ttl\n"
     "  end\n"
     "end\n"
     "return out\n";
 
 // ARGV: owner, ttl ms, fence memory ms. 1 renewed, 0 not ours any more.
-inline constexpr std::string_view renew_source = SKED_REDIS_NOW
-    "if r[1] ~= ARGV[1] or r[4] == '1' or not valid then return 0 end\n"
+inline constexpr std::string_view renew_source = SKED_REDIS_NOW SKED_REDIS_READ("KEYS[1]")
+    "if state ~= 'r' or owner ~= ARGV[1] or untl <= now then return 0 end\n"
     "local ttl = tonumber(ARGV[2])\n"
-    "redis.call('HSET', KEYS[1], 'u', string.format('%d', now + ttl))\n"
-    "redis.call('PEXPIRE', KEYS[1], ttl + tonumber(ARGV[3]))\n"
+    "redis.call('SET', KEYS[1], string.format('r|%d|%d|', fence, now + ttl) .. owner, 'PX', ttl + tonumber(ARGV[3]))\n"
     "return 1\n";
 
 // ARGV: owner, fence memory ms. Compare and release: the fencing counter is kept.
-inline constexpr std::string_view release_source = SKED_REDIS_NOW
-    "if r[1] ~= ARGV[1] or r[4] == '1' or not valid then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'o', '', 'u', '0')\n"
-    "redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))\n"
+inline constexpr std::string_view release_source = SKED_REDIS_NOW SKED_REDIS_READ("KEYS[1]")
+    "if state ~= 'r' or owner ~= ARGV[1] or untl <= now then return 0 end\n"
+    "redis.call('SET', KEYS[1], string.format('f|%d|0|', fence), 'PX', tonumber(ARGV[2]))\n"
     "return 1\n";
 
 // ARGV: owner, keep ms, fence memory ms. 0 when another holder claimed the key after
 // this lease expired and still holds it, or completed it.
-inline constexpr std::string_view complete_source = SKED_REDIS_NOW
-    "if r[1] ~= ARGV[1] and (r[4] == '1' or valid) then return 0 end\n"
+inline constexpr std::string_view complete_source = SKED_REDIS_NOW SKED_REDIS_READ("KEYS[1]")
+    "if owner ~= ARGV[1] and (state == 'd' or (state == 'r' and untl > now)) then return 0 end\n"
     "local keep = tonumber(ARGV[2])\n"
-    "redis.call('HSET', KEYS[1], 'o', ARGV[1], 'u', string.format('%d', now + keep), 'd', '1')\n"
-    "redis.call('PEXPIRE', KEYS[1], keep + tonumber(ARGV[3]))\n"
+    "redis.call('SET', KEYS[1], string.format('d|%d|%d|', fence, now + keep) .. ARGV[1], 'PX',"
+    " keep + tonumber(ARGV[3]))\n"
     "return 1\n";
 
 // ARGV: token, fence memory ms. Redlock's write-back: the counter becomes at least
 // the token, so a later quorum (which shares a server with this one) issues more.
-inline constexpr std::string_view raise_fence_source =
-    "local f = tonumber(redis.call('HGET', KEYS[1], 'f')) or 0\n"
-    "if f < tonumber(ARGV[1]) then\n"
-    "  redis.call('HSET', KEYS[1], 'f', ARGV[1])\n"
-    "  if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end\n"
+inline constexpr std::string_view raise_fence_source = SKED_REDIS_READ("KEYS[1]")
+    "local token = tonumber(ARGV[1])\n"
+    "if not v then\n"
+    "  redis.call('SET', KEYS[1], string.format('f|%d|0|', token), 'PX', tonumber(ARGV[2]))\n"
+    "elseif fence < token then\n"
+    "  redis.call('SET', KEYS[1], string.format('%s|%d|%d|', state, token, untl) .. owner, 'KEEPTTL')\n"
     "end\n"
     "return 1\n";
 
 #undef SKED_REDIS_NOW
+#undef SKED_REDIS_READ
 
 inline constexpr std::array<std::string_view, script_count> script_sources = {
     claim_source, renew_source, release_source, complete_source, raise_fence_source};
