@@ -15,13 +15,16 @@
 // process: a service that restarts forgets completed keys (use Redis for that).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "sked/backend_error.hpp"
 #include "sked/idempotency.hpp"
@@ -55,15 +58,19 @@ public:
         std::lock_guard hold{mutex_};
         const auto now = clock_();
         sweep_now_and_then(now);
-        // One hash and lookup: most claims are of new keys, which need the copy anyway.
-        auto [entry, inserted] = records_.try_emplace(std::string(name));
-        record& existing = entry->second;
-        if (!inserted && existing.until > now) {
-            return grant{existing.done ? grant_status::already_done : grant_status::held_elsewhere, {}};
+        auto found = records_.find(name);
+        if (found != records_.end() && found->second.until > now) {
+            return grant{found->second.done ? grant_status::already_done : grant_status::held_elsewhere, {}};
         }
         ++last_fence_;
-        existing = record{owner_token(last_fence_), last_fence_, now + ttl, false};
-        return grant{grant_status::acquired, lease{entry->first, existing.owner, existing.fence, existing.until}};
+        record fresh{owner_token(last_fence_), last_fence_, now + ttl, false};
+        if (found != records_.end()) {
+            found->second = std::move(fresh);
+        } else {
+            found = insert(name, std::move(fresh));
+        }
+        const record& mine = found->second;
+        return grant{grant_status::acquired, lease{found->first, mine.owner, mine.fence, mine.until}};
     }
 
     result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) {
@@ -121,6 +128,7 @@ private:
         lease_clock::time_point until{};  // lease expiry, or the end of a done key's retention
         bool done = false;
     };
+    using record_map = std::unordered_map<std::string, record, transparent_string_hash, std::equal_to<>>;
 
     record* valid_record_of(const lease& held, lease_clock::time_point now) {
         auto found = records_.find(held.name);
@@ -137,10 +145,27 @@ private:
         if (++claims_since_sweep_ >= claims_between_sweeps_) forget_expired(now);
     }
 
+    // Expired nodes are kept (up to the number of live records) and reused for new
+    // names: a steady stream of claims then allocates nothing in the map, where
+    // malloc and free were a third of a claim's instructions.
     void forget_expired(lease_clock::time_point now) {
-        std::erase_if(records_, [now](const auto& entry) { return entry.second.until <= now; });
+        for (auto entry = records_.begin(); entry != records_.end();) {
+            const auto next = std::next(entry);
+            if (entry->second.until <= now) spare_nodes_.push_back(records_.extract(entry));
+            entry = next;
+        }
         claims_since_sweep_ = 0;
         claims_between_sweeps_ = std::max<std::size_t>(1024, records_.size());
+        if (spare_nodes_.size() > claims_between_sweeps_) spare_nodes_.resize(claims_between_sweeps_);
+    }
+
+    record_map::iterator insert(std::string_view name, record&& fresh) {
+        if (spare_nodes_.empty()) return records_.emplace(std::string(name), std::move(fresh)).first;
+        auto node = std::move(spare_nodes_.back());
+        spare_nodes_.pop_back();
+        node.key().assign(name);  // reuses the key's buffer when it is long enough
+        node.mapped() = std::move(fresh);
+        return records_.insert(std::move(node)).position;
     }
 
     static std::uint64_t wall_clock_us() {
@@ -164,7 +189,8 @@ private:
     // restarted process has passed.
     fence_token last_fence_;
     std::mutex mutex_;
-    std::unordered_map<std::string, record, transparent_string_hash, std::equal_to<>> records_;
+    record_map records_;
+    std::vector<record_map::node_type> spare_nodes_;
     std::size_t claims_since_sweep_ = 0;
     std::size_t claims_between_sweeps_ = 1024;
 };
