@@ -1,0 +1,183 @@
+// sked/stagger.hpp — periodic job tables: collision checks, offset planning, hash spread.
+//
+// Many periodic jobs that all fire at second :00 load a database at the same moment.
+// A table gives each job a period, an offset into it and an expected duration; check()
+// says which jobs run at the same time and how many at most, and plan() assigns
+// offsets that keep that peak as low as it can go:
+//
+//     constexpr sked::stagger_job table[] = {
+//         {.name = "referral_tier2", .period = 60, .duration = 3},
+//         {.name = "live_stats", .period = 60, .offset = 45, .pinned = true}};
+//     static_assert(sked::check(table).collisions == 0);
+//     auto planned = sked::plan(jobs);          // planned.peak, planned.lower_bound, ...
+//
+// Times are whole seconds; a job with period p, offset o and duration d runs during
+// [o + k p, o + k p + d) for every integer k. The pattern of all jobs repeats every
+// hyperperiod, the least common multiple of the periods.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "hash.hpp"
+
+namespace sked {
+
+/// One periodic job. Precondition for check() and plan(): period > 0, and
+/// 1 <= duration <= period (lint() reports tables that break it).
+struct stagger_job {
+    std::string_view name;
+    std::uint32_t period = 60;  ///< seconds between starts
+    std::uint32_t offset = 0;  ///< seconds into the period of the first start
+    std::uint32_t duration = 1;  ///< expected seconds of running
+    bool pinned = false;  ///< set by the operator: plan() keeps the offset
+};
+
+/// What check() found.
+struct stagger_report {
+    static constexpr std::size_t none = static_cast<std::size_t>(-1);
+
+    std::size_t collisions = 0;  ///< pairs of jobs whose run windows ever overlap
+    std::size_t same_second = 0;  ///< of those, pairs that ever start in the same second
+    std::uint32_t peak = 0;  ///< the most jobs running in one second
+    std::uint64_t peak_at = 0;  ///< the first second of the hyperperiod with that many
+    std::uint64_t hyperperiod = 0;  ///< lcm of the periods; 0 when it exceeds max_hyperperiod
+    std::size_t first = none;  ///< index of a job in the first colliding pair, or none
+    std::size_t second = none;  ///< index of the other job of that pair
+};
+
+/// Hyperperiods longer than this (about 136 years) are not checked for their peak;
+/// check() then reports hyperperiod 0 and the pairwise counts only.
+inline constexpr std::uint64_t max_hyperperiod = std::uint64_t{1} << 32;
+
+namespace detail {
+
+constexpr std::uint64_t hyperperiod_of(std::span<const stagger_job> jobs) {
+    std::uint64_t h = 1;
+    for (const auto& job : jobs) {
+        h = std::lcm(h, std::uint64_t{job.period});
+        if (h > max_hyperperiod) return 0;
+    }
+    return jobs.empty() ? 0 : h;
+}
+
+/// Whether jobs a and b ever run in the same second, and whether they ever start in
+/// it. Their start differences are exactly the values congruent to (o_b - o_a) modulo
+/// g = gcd(p_a, p_b), so the windows overlap when one such difference lies in
+/// (-d_b, d_a): the residue r itself, or r - g.
+struct pair_overlap {
+    bool runs;
+    bool starts;
+};
+constexpr pair_overlap overlap_of(const stagger_job& a, const stagger_job& b) {
+    const std::uint64_t g = std::gcd(a.period, b.period);
+    const std::uint64_t r = (b.offset % g + g - a.offset % g) % g;
+    return {r < a.duration || g - r < b.duration, r == 0};
+}
+
+constexpr bool running_at(const stagger_job& job, std::uint64_t second) {
+    return (second + job.period - job.offset % job.period) % job.period < job.duration;
+}
+
+// The peak is reached at some job's start, so only starts are counted: n per start,
+// which suits the small tables of constant expressions (no allocation).
+constexpr void peak_at_starts(std::span<const stagger_job> jobs, stagger_report& report) {
+    for (const auto& job : jobs) {
+        for (std::uint64_t start = job.offset % job.period; start < report.hyperperiod; start += job.period) {
+            std::uint32_t running = 0;
+            for (const auto& other : jobs)
+                running += running_at(other, start) ? 1u : 0u;
+            if (running > report.peak || (running == report.peak && start < report.peak_at)) {
+                report.peak = running;
+                report.peak_at = start;
+            }
+        }
+    }
+}
+
+/// Running jobs per second over one hyperperiod: a difference array, then a prefix sum.
+inline std::vector<std::uint32_t> load_over(std::span<const stagger_job> jobs, std::uint64_t hyperperiod) {
+    std::vector<std::int64_t> delta(hyperperiod + 1, 0);
+    for (const auto& job : jobs) {
+        for (std::uint64_t start = job.offset % job.period; start < hyperperiod; start += job.period) {
+            const std::uint64_t end = start + job.duration;
+            delta[start] += 1;
+            if (end <= hyperperiod) {
+                delta[end] -= 1;
+            } else {  // wraps into the next hyperperiod, which repeats this one
+                delta[hyperperiod] -= 1;
+                delta[0] += 1;
+                delta[end - hyperperiod] -= 1;
+            }
+        }
+    }
+    std::vector<std::uint32_t> load(hyperperiod);
+    std::int64_t running = 0;
+    for (std::uint64_t second = 0; second < hyperperiod; ++second) {
+        running += delta[second];
+        load[second] = static_cast<std::uint32_t>(running);
+    }
+    return load;
+}
+
+}  // namespace detail
+
+/// Collisions and peak concurrency of a table. Pairs are checked analytically in
+/// O(n^2); the peak over one hyperperiod in O(hyperperiod + starts) at run time, and
+/// by counting at every start in constant expressions.
+constexpr stagger_report check(std::span<const stagger_job> jobs) {
+    stagger_report report;
+    for (std::size_t a = 0; a < jobs.size(); ++a) {
+        for (std::size_t b = a + 1; b < jobs.size(); ++b) {
+            const auto overlap = detail::overlap_of(jobs[a], jobs[b]);
+            if (!overlap.runs) continue;
+            if (report.collisions++ == 0) {
+                report.first = a;
+                report.second = b;
+            }
+            report.same_second += overlap.starts ? 1 : 0;
+        }
+    }
+    report.hyperperiod = detail::hyperperiod_of(jobs);
+    if (report.hyperperiod == 0) return report;
+    if (std::is_constant_evaluated()) {
+        detail::peak_at_starts(jobs, report);
+    } else {
+        const auto load = detail::load_over(jobs, report.hyperperiod);
+        const auto busiest = std::max_element(load.begin(), load.end());
+        report.peak = *busiest;
+        report.peak_at = static_cast<std::uint64_t>(busiest - load.begin());
+    }
+    return report;
+}
+
+namespace detail {
+/// Comparing pointers into two different string literals is not a constant expression,
+/// and both GCC and Clang quote the literals when they say so: the job names.
+constexpr bool jobs_collide(const char* first_job, const char* second_job) { return first_job < second_job; }
+}  // namespace detail
+
+/// For static_assert: true when no two jobs of the table ever run in the same second.
+/// Otherwise the program does not compile, and the compiler's message quotes the
+/// first two colliding jobs' names, e.g.
+///     '((const char*)"referral_tier2") < ((const char*)"badge_unlock")' is not a constant expression
+/// Names must be string literals (or otherwise null-terminated) for the message.
+consteval bool no_collisions(std::span<const stagger_job> jobs) {
+    const auto report = check(jobs);
+    if (report.collisions == 0) return true;
+    return detail::jobs_collide(jobs[report.first].name.data(), jobs[report.second].name.data());
+}
+
+/// A stable offset in [0, period) from the job's name, the same on every replica and
+/// platform: sked::spread(name, 1, period). For a 60 s period it is the second that a
+/// cron 'H' in the seconds field picks for the same job name.
+constexpr std::uint32_t hash_offset(std::string_view name, std::uint32_t period) noexcept {
+    return static_cast<std::uint32_t>(spread(name, 1, period));
+}
+
+}  // namespace sked

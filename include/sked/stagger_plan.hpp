@@ -1,0 +1,245 @@
+// sked/stagger_plan.hpp — assign offsets to a job table so few jobs run at once.
+//
+//     auto planned = sked::plan(jobs);                 // offsets anywhere in each period
+//     auto early = sked::plan(jobs, {.window = 50});   // only within the first 50 s
+//     planned->peak, planned->peak_unstaggered, planned->lower_bound
+//
+// The planner is greedy and deterministic (integer arithmetic, a total order on jobs),
+// so every replica and platform computes the same offsets from the same table:
+//   1. pinned jobs keep their offsets;
+//   2. the others are placed shortest period first (then longest duration, then name),
+//      each at the offset whose run windows meet the fewest running jobs so far;
+//   3. among equally good offsets the first in a spreading order wins (0, p/2, p/4,
+//      3p/4, ...), so four 60 s jobs land on :00 :30 :15 :45, not :00 :01 :02 :03.
+// With periods that divide each other, unit durations and room for everyone, step 2
+// always finds a free second, so the plan reaches the lower bound of 1.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "detail/concat.hpp"
+#include "result.hpp"
+#include "stagger.hpp"
+
+namespace sked {
+
+struct plan_options {
+    /// Offsets only in [0, window) seconds (and within the period); 0: anywhere.
+    std::uint32_t window = 0;
+};
+
+struct stagger_plan {
+    std::vector<stagger_job> jobs;  ///< the input, in its order, with planned offsets
+    std::uint32_t peak = 0;  ///< the most jobs running at once with these offsets
+    std::uint32_t peak_unstaggered = 0;  ///< the same with every unpinned offset 0
+    /// No plan can do better: the pinned jobs' own peak, and for each period q the
+    /// busy seconds of the jobs whose periods divide q, spread over q.
+    std::uint32_t lower_bound = 0;
+    std::size_t moved = 0;  ///< unpinned jobs whose offset differs from the input's
+};
+
+struct plan_error {
+    std::string reason;
+    friend bool operator==(const plan_error&, const plan_error&) = default;
+};
+
+/// Planning keeps a load count per second of the hyperperiod; longer ones (about 194
+/// days) are refused.
+inline constexpr std::uint64_t max_planned_hyperperiod = std::uint64_t{1} << 24;
+
+namespace detail {
+
+class load_timeline {
+public:
+    explicit load_timeline(std::uint64_t hyperperiod) : load_(hyperperiod, 0) {}
+
+    void add(const stagger_job& job) {
+        for_each_running_second(job, job.offset, [&](std::uint64_t second) { ++load_[second]; });
+    }
+
+    /// The most jobs already running in any second `job` would run at `offset`.
+    std::uint32_t busiest_during(const stagger_job& job, std::uint32_t offset) const {
+        std::uint32_t most = 0;
+        for_each_running_second(job, offset, [&](std::uint64_t second) { most = std::max(most, load_[second]); });
+        return most;
+    }
+
+    std::uint32_t peak() const { return load_.empty() ? 0 : *std::max_element(load_.begin(), load_.end()); }
+
+private:
+    template <class Visit>
+    void for_each_running_second(const stagger_job& job, std::uint32_t offset, Visit visit) const {
+        const std::uint64_t size = load_.size();
+        for (std::uint64_t start = offset % job.period; start < size; start += job.period) {
+            for (std::uint64_t s = 0; s < job.duration; ++s)
+                visit((start + s) % size);
+        }
+    }
+
+    std::vector<std::uint32_t> load_;
+};
+
+/// Every offset in [0, limit) once, spread out: the bit-reversal order of [0, 2^m),
+/// scaled down to [0, limit).
+inline std::vector<std::uint32_t> spreading_order(std::uint32_t limit) {
+    const unsigned bits = static_cast<unsigned>(std::bit_width(limit - 1u));
+    const std::uint64_t size = std::uint64_t{1} << bits;
+    std::vector<bool> seen(limit, false);
+    std::vector<std::uint32_t> order;
+    order.reserve(limit);
+    for (std::uint64_t k = 0; k < size; ++k) {
+        std::uint64_t reversed = 0;
+        for (unsigned b = 0; b < bits; ++b)
+            reversed |= ((k >> b) & 1u) << (bits - 1 - b);
+        const auto offset = static_cast<std::uint32_t>(reversed * limit / size);
+        if (!seen[offset]) {
+            seen[offset] = true;
+            order.push_back(offset);
+        }
+    }
+    return order;
+}
+
+inline std::uint32_t lower_bound_of(std::span<const stagger_job> jobs, std::uint64_t hyperperiod) {
+    load_timeline pinned{hyperperiod};
+    for (const auto& job : jobs) {
+        if (job.pinned) pinned.add(job);
+    }
+    std::uint32_t bound = std::max<std::uint32_t>(pinned.peak(), jobs.empty() ? 0 : 1);
+    for (const auto& outer : jobs) {
+        const std::uint64_t q = outer.period;
+        std::uint64_t busy = 0;
+        for (const auto& job : jobs) {
+            if (q % job.period == 0) busy += std::uint64_t{job.duration} * (q / job.period);
+        }
+        bound = std::max(bound, static_cast<std::uint32_t>((busy + q - 1) / q));
+    }
+    return bound;
+}
+
+inline bool placed_before(const stagger_job& a, const stagger_job& b) {
+    if (a.period != b.period) return a.period < b.period;
+    if (a.duration != b.duration) return a.duration > b.duration;
+    return a.name < b.name;
+}
+
+/// Places the jobs marked in `free` (the others stay where they are).
+inline void place(std::vector<stagger_job>& jobs, const std::vector<bool>& free, std::uint64_t hyperperiod,
+                  const plan_options& options) {
+    load_timeline timeline{hyperperiod};
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        if (free[i]) {
+            order.push_back(i);
+        } else {
+            timeline.add(jobs[i]);
+        }
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return placed_before(jobs[a], jobs[b]); });
+    for (const std::size_t i : order) {
+        auto& job = jobs[i];
+        const std::uint32_t limit = options.window == 0 ? job.period : std::min(options.window, job.period);
+        std::uint32_t best_offset = 0;
+        std::uint32_t best = UINT32_MAX;
+        for (const std::uint32_t offset : spreading_order(limit)) {
+            const std::uint32_t busiest = timeline.busiest_during(job, offset);
+            if (busiest < best) {
+                best = busiest;
+                best_offset = offset;
+                if (best == 0) break;  // nobody else runs then: cannot do better
+            }
+        }
+        job.offset = best_offset;
+        timeline.add(job);
+    }
+}
+
+inline std::uint32_t peak_of(std::span<const stagger_job> jobs, std::uint64_t hyperperiod) {
+    load_timeline timeline{hyperperiod};
+    for (const auto& job : jobs)
+        timeline.add(job);
+    return timeline.peak();
+}
+
+inline std::optional<plan_error> check_plannable(std::span<const stagger_job> jobs, std::uint64_t hyperperiod) {
+    for (const auto& job : jobs) {
+        if (job.period == 0) return plan_error{concat({"job '", job.name, "' has a period of 0 s"})};
+        if (job.duration == 0 || job.duration > job.period) {
+            return plan_error{concat({"job '", job.name, "' runs ", std::to_string(job.duration),
+                                      " s; it must run 1 s to its period (", std::to_string(job.period), " s)"})};
+        }
+        if (job.pinned && job.offset >= job.period) {
+            return plan_error{concat({"job '", job.name, "' is pinned at ", std::to_string(job.offset),
+                                      " s, outside its ", std::to_string(job.period), " s period"})};
+        }
+    }
+    if (hyperperiod == 0 || hyperperiod > max_planned_hyperperiod) {
+        return plan_error{concat({"the periods' least common multiple is longer than ",
+                                  std::to_string(max_planned_hyperperiod), " s; use periods that divide each other"})};
+    }
+    return std::nullopt;
+}
+
+// `moved` counts the first `counted` jobs only (extend() does not count the added ones).
+inline stagger_plan finish(std::span<const stagger_job> input, std::vector<stagger_job> jobs, std::uint64_t hyperperiod,
+                           std::size_t counted) {
+    stagger_plan planned;
+    planned.peak = peak_of(jobs, hyperperiod);
+    planned.lower_bound = lower_bound_of(jobs, hyperperiod);
+    std::vector<stagger_job> unstaggered(input.begin(), input.end());
+    for (auto& job : unstaggered) {
+        if (!job.pinned) job.offset = 0;
+    }
+    planned.peak_unstaggered = peak_of(unstaggered, hyperperiod);
+    for (std::size_t i = 0; i < counted; ++i) {
+        planned.moved += !input[i].pinned && input[i].offset != jobs[i].offset ? 1u : 0u;
+    }
+    planned.jobs = std::move(jobs);
+    return planned;
+}
+
+}  // namespace detail
+
+/// Offsets for every unpinned job, minimising the peak greedily (see the top of this
+/// file). `moved` counts the unpinned jobs whose offset differs from the input's.
+inline result<stagger_plan, plan_error> plan(std::span<const stagger_job> jobs, const plan_options& options = {}) {
+    const auto hyperperiod = detail::hyperperiod_of(jobs);
+    if (auto bad = detail::check_plannable(jobs, hyperperiod)) return *std::move(bad);
+    std::vector<stagger_job> planned(jobs.begin(), jobs.end());
+    std::vector<bool> free(jobs.size());
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+        free[i] = !jobs[i].pinned;
+    detail::place(planned, free, hyperperiod, options);
+    return detail::finish(jobs, std::move(planned), hyperperiod, jobs.size());
+}
+
+/// Adds jobs to a table planned before (`planned` with its offsets), moving as few of
+/// its jobs as possible: the new jobs are placed around the old ones, and only if
+/// that peaks higher than planning everything afresh is the fresh plan taken.
+/// The result lists `planned` then `added`; `moved` counts moved old jobs.
+inline result<stagger_plan, plan_error> extend(std::span<const stagger_job> planned, std::span<const stagger_job> added,
+                                               const plan_options& options = {}) {
+    std::vector<stagger_job> all(planned.begin(), planned.end());
+    all.insert(all.end(), added.begin(), added.end());
+    const auto hyperperiod = detail::hyperperiod_of(all);
+    if (auto bad = detail::check_plannable(all, hyperperiod)) return *std::move(bad);
+    std::vector<stagger_job> kept = all;
+    std::vector<bool> only_added(all.size(), false);
+    for (std::size_t i = planned.size(); i < all.size(); ++i)
+        only_added[i] = !all[i].pinned;
+    detail::place(kept, only_added, hyperperiod, options);
+    auto around = detail::finish(all, std::move(kept), hyperperiod, planned.size());
+    auto fresh = plan(all, options);
+    if (!fresh || around.peak <= fresh->peak) return around;
+    return detail::finish(all, std::move(fresh->jobs), hyperperiod, planned.size());
+}
+
+}  // namespace sked
