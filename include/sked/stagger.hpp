@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <numeric>
 #include <span>
 #include <string_view>
@@ -100,6 +101,113 @@ constexpr void peak_at_starts(std::span<const stagger_job> jobs, stagger_report&
     }
 }
 
+/// Colliding pairs by looking at every pair: O(n^2), no allocation.
+constexpr void count_pairs_directly(std::span<const stagger_job> jobs, stagger_report& report) {
+    for (std::size_t a = 0; a < jobs.size(); ++a) {
+        for (std::size_t b = a + 1; b < jobs.size(); ++b) {
+            const auto overlap = overlap_of(jobs[a], jobs[b]);
+            if (!overlap.runs) continue;
+            if (report.collisions++ == 0) {
+                report.first = a;
+                report.second = b;
+            }
+            report.same_second += overlap.starts ? 1 : 0;
+        }
+    }
+}
+
+/// The same counts per group of equal periods. For jobs a and b with g = gcd of their
+/// periods and r = (o_b - o_a) mod g, the windows overlap when r < d_a (b starts while
+/// a runs: a range count over the starts of b's group modulo g) or r > g - d_b (a
+/// starts while b runs: how many of the group's windows cover o_a modulo g). When
+/// d_a + d_b <= g the two cannot both hold, so the counts add up; groups with longer
+/// jobs are counted pair by pair. O(groups^2 * g + n) for the usual tables.
+inline void count_pairs_by_period(std::span<const stagger_job> jobs, stagger_report& report) {
+    std::map<std::uint32_t, std::vector<std::size_t>> groups;
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+        groups[jobs[i].period].push_back(i);
+    std::vector<std::uint64_t> partners(jobs.size(), 0), same_start(jobs.size(), 0);
+    for (const auto& [period_b, group_b] : groups) {
+        std::uint32_t longest_b = 0;
+        for (auto b : group_b)
+            longest_b = std::max(longest_b, jobs[b].duration);
+        for (const auto& [period_a, group_a] : groups) {
+            const bool same_group = period_a == period_b;
+            const std::uint32_t g = std::gcd(period_a, period_b);
+            std::uint32_t longest_a = 0;
+            for (auto a : group_a)
+                longest_a = std::max(longest_a, jobs[a].duration);
+            if (std::uint64_t{longest_a} + longest_b > g) {
+                for (auto a : group_a) {
+                    for (auto b : group_b) {
+                        if (a == b) continue;
+                        const auto overlap = overlap_of(jobs[a], jobs[b]);
+                        partners[a] += overlap.runs ? 1 : 0;
+                        same_start[a] += overlap.starts ? 1 : 0;
+                    }
+                }
+                continue;
+            }
+            // starts_before[x]: starts of group b at residues below x; cover[x]: windows
+            // of group b that run at residue x without starting there.
+            std::vector<std::uint32_t> starts_at(g, 0), starts_before(g + 1, 0);
+            std::vector<std::int64_t> cover_delta(g + 1, 0);
+            for (auto b : group_b) {
+                const std::uint32_t r = jobs[b].offset % g;
+                ++starts_at[r];
+                std::uint32_t first = r + 1, last = r + jobs[b].duration;  // [first, last), last < 2g
+                if (first >= last) continue;
+                if (first == g) {
+                    first = 0;
+                    last -= g;
+                }
+                ++cover_delta[first];
+                if (last <= g) {
+                    --cover_delta[last];
+                } else {  // wraps past the end of the period
+                    --cover_delta[g];
+                    ++cover_delta[0];
+                    --cover_delta[last - g];
+                }
+            }
+            for (std::uint32_t x = 0; x < g; ++x)
+                starts_before[x + 1] = starts_before[x] + starts_at[x];
+            std::vector<std::uint64_t> cover(g, 0);
+            std::int64_t running = 0;
+            for (std::uint32_t x = 0; x < g; ++x)
+                cover[x] = static_cast<std::uint64_t>(running += cover_delta[x]);
+            const auto starts_in = [&](std::uint32_t from, std::uint32_t length) -> std::uint64_t {
+                const std::uint32_t to = from + length;  // [from, to) modulo g, length < g
+                if (to <= g) return starts_before[to] - starts_before[from];
+                return starts_before[g] - starts_before[from] + starts_before[to - g];
+            };
+            for (auto a : group_a) {
+                const std::uint32_t r = jobs[a].offset % g;
+                const std::uint64_t self = same_group ? 1 : 0;
+                partners[a] += starts_in(r, jobs[a].duration) - self + cover[r];
+                same_start[a] += starts_at[r] - self;
+            }
+        }
+    }
+    for (std::size_t a = 0; a < jobs.size(); ++a) {
+        report.collisions += partners[a];
+        report.same_second += same_start[a];
+    }
+    report.collisions /= 2;
+    report.same_second /= 2;
+    // The first job (by index) with a partner; its first partner follows it.
+    for (std::size_t a = 0; a < jobs.size() && report.first == stagger_report::none; ++a) {
+        if (partners[a] == 0) continue;
+        for (std::size_t b = a + 1; b < jobs.size(); ++b) {
+            if (overlap_of(jobs[a], jobs[b]).runs) {
+                report.first = a;
+                report.second = b;
+                break;
+            }
+        }
+    }
+}
+
 /// Running jobs per second over one hyperperiod: a difference array, then a prefix sum.
 inline std::vector<std::uint32_t> load_over(std::span<const stagger_job> jobs, std::uint64_t hyperperiod) {
     std::vector<std::int64_t> delta(hyperperiod + 1, 0);
@@ -132,22 +240,13 @@ inline std::vector<std::uint32_t> load_over(std::span<const stagger_job> jobs, s
 /// by counting at every start in constant expressions.
 constexpr stagger_report check(std::span<const stagger_job> jobs) {
     stagger_report report;
-    for (std::size_t a = 0; a < jobs.size(); ++a) {
-        for (std::size_t b = a + 1; b < jobs.size(); ++b) {
-            const auto overlap = detail::overlap_of(jobs[a], jobs[b]);
-            if (!overlap.runs) continue;
-            if (report.collisions++ == 0) {
-                report.first = a;
-                report.second = b;
-            }
-            report.same_second += overlap.starts ? 1 : 0;
-        }
-    }
     report.hyperperiod = detail::hyperperiod_of(jobs);
-    if (report.hyperperiod == 0) return report;
     if (std::is_constant_evaluated()) {
-        detail::peak_at_starts(jobs, report);
+        detail::count_pairs_directly(jobs, report);
+        if (report.hyperperiod != 0) detail::peak_at_starts(jobs, report);
     } else {
+        detail::count_pairs_by_period(jobs, report);
+        if (report.hyperperiod == 0) return report;
         const auto load = detail::load_over(jobs, report.hyperperiod);
         const auto busiest = std::max_element(load.begin(), load.end());
         report.peak = *busiest;

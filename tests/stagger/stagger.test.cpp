@@ -101,6 +101,22 @@ TEST_SUITE("stagger") {
         }
     }
 
+    TEST_CASE("check: counting per period group agrees with counting every pair, on 300 larger tables") {
+        std::mt19937_64 random{99};
+        const std::uint32_t periods[] = {60, 90, 300, 600, 3600, 7};
+        for (int round = 0; round < 300; ++round) {
+            const auto jobs = random_table(random, periods, 5 + static_cast<std::size_t>(round % 60), 30);
+            CAPTURE(round);
+            stagger_report direct;
+            detail::count_pairs_directly(jobs, direct);
+            const auto grouped = check(jobs);
+            REQUIRE(grouped.collisions == direct.collisions);
+            REQUIRE(grouped.same_second == direct.same_second);
+            REQUIRE(grouped.first == direct.first);
+            REQUIRE(grouped.second == direct.second);
+        }
+    }
+
     TEST_CASE("plan: the sports table goes from 8 at once to 1, the lower bound") {
         const auto planned = plan(sports_table());
         REQUIRE(planned);
