@@ -1,7 +1,10 @@
 // sked — the command-line face of the library.
 //     sked next [--tz ZONE] [--from INSTANT] [-n COUNT] [--name JOB] EXPR
 //     sked explain [--name JOB] EXPR
-// Exit status: 0 success, 1 no occurrence left, 2 bad usage or a bad expression.
+//     sked check FILE
+//     sked plan [--json] [--within DUR] [--svg OUT [--window DUR]] FILE
+// Exit status: 0 success, 1 no occurrence left (next) or a collision (check), 2 bad
+// usage, a bad expression or a malformed job file.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +21,7 @@
 #include <sked/zoned.hpp>
 
 #include "rfc3339.hpp"
+#include "stagger_commands.hpp"
 
 namespace {
 
@@ -26,8 +30,12 @@ using any_zone = std::variant<sked::utc_zone, sked::fixed_zone, sked::date_zone>
 constexpr const char* usage =
     "usage: sked next [--tz ZONE] [--from INSTANT] [-n COUNT] [--name JOB] EXPR\n"
     "       sked explain [--name JOB] EXPR\n"
+    "       sked check FILE\n"
+    "       sked plan [--json] [--within DUR] [--svg OUT [--window DUR]] FILE\n"
     "ZONE is an IANA name (Asia/Manila), UTC, or an offset like +05:30; it overrides a\n"
-    "CRON_TZ= prefix. INSTANT is RFC 3339 (2026-11-23T12:00:00Z); the default is now.\n";
+    "CRON_TZ= prefix. INSTANT is RFC 3339 (2026-11-23T12:00:00Z); the default is now.\n"
+    "FILE lists jobs, one per line: NAME SCHEDULE [duration=DUR] [offset=DUR] [pinned]\n"
+    "(docs/stagger.md). check exits 1 when jobs collide.\n";
 
 struct arguments {
     std::string command;
@@ -120,6 +128,11 @@ int main(int argc, char** argv) {
         return 0;
     }
     std::string problem;
+    if (argc >= 2 && (std::string_view(argv[1]) == "check" || std::string_view(argv[1]) == "plan")) {
+        const auto stagger = sked::tool::read_stagger_arguments(argc, argv, problem);
+        if (!stagger) return std::fputs(usage, stderr), fail(problem);
+        return stagger->command == "check" ? sked::tool::run_check(*stagger) : sked::tool::run_plan(*stagger);
+    }
     const auto args = read_arguments(argc, argv, problem);
     if (!args) return std::fputs(usage, stderr), fail(problem);
     if (args->command != "next" && args->command != "explain")

@@ -1,0 +1,226 @@
+// The job file of `sked check` and `sked plan` (docs/stagger.md):
+//     # comment
+//     NAME  SCHEDULE  [duration=DUR] [offset=DUR] [pinned]
+// SCHEDULE is `@every DUR` or a cron expression in double quotes; DUR is like 45s, 5m,
+// 1m30s or 2h. A cron job becomes one pinned job per fire instant in a week (UTC,
+// from Monday 00:00), with a period of one week.
+#pragma once
+
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sked/cron.hpp>
+#include <sked/stagger.hpp>
+
+#include "rfc3339.hpp"
+
+namespace sked::tool {
+
+inline constexpr std::uint32_t cron_window_s = 7 * 24 * 3600;
+inline constexpr std::size_t max_cron_instances = 7 * 24 * 60;  // once a minute
+
+struct file_job {
+    std::string name;
+    std::string cron;  ///< the expression, for cron jobs
+    std::uint32_t period = 0;  ///< seconds; a week for cron jobs
+    std::vector<std::uint32_t> starts;  ///< one for @every jobs; each fire instant for cron jobs
+    std::uint32_t duration = 1;
+    bool pinned = false;
+    std::size_t line = 0;
+};
+
+struct file_error {
+    std::size_t line = 0;
+    std::size_t column = 0;
+    std::string reason;
+};
+
+/// "45s", "5m", "1m30s", "2h": whole seconds, at least 1 s... or 0 s when `zero_ok`.
+inline std::optional<std::uint32_t> parse_duration(std::string_view text, bool zero_ok) {
+    if (text.empty()) return std::nullopt;
+    std::uint64_t total = 0;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::uint64_t value = 0;
+        const std::size_t digits_from = i;
+        while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+            value = value * 10 + static_cast<std::uint64_t>(text[i] - '0');
+            if (value > 10'000'000) return std::nullopt;
+            ++i;
+        }
+        if (i == digits_from || i == text.size()) return std::nullopt;
+        const char unit = text[i++];
+        const std::uint64_t scale = unit == 'h' ? 3600 : unit == 'm' ? 60 : unit == 's' ? 1 : 0;
+        if (scale == 0) return std::nullopt;
+        total += value * scale;
+    }
+    if (total > cron_window_s * 52ull || (total == 0 && !zero_ok)) return std::nullopt;
+    return static_cast<std::uint32_t>(total);
+}
+
+class job_file_parser {
+public:
+    std::optional<file_error> parse_line(std::string_view line, std::size_t number) {
+        line_ = line;
+        at_ = 0;
+        number_ = number;
+        skip_space();
+        if (at_ == line_.size() || line_[at_] == '#') return std::nullopt;
+        file_job job;
+        job.line = number;
+        const std::size_t name_column = at_;
+        job.name = std::string(word());
+        if (!valid_name(job.name)) return error(name_column, "a job name is letters, digits, '_', '-' and '.'");
+        for (const auto& earlier : jobs_) {
+            if (earlier.name == job.name) {
+                return error(name_column,
+                             "job '" + job.name + "' is already defined on line " + std::to_string(earlier.line));
+            }
+        }
+        skip_space();
+        if (auto bad = schedule(job)) return bad;
+        while (true) {
+            skip_space();
+            if (at_ == line_.size() || line_[at_] == '#') break;
+            if (auto bad = option(job)) return bad;
+        }
+        if (job.duration > job.period) {
+            return error(0, "duration " + std::to_string(job.duration) + " s is longer than the period (" +
+                                std::to_string(job.period) + " s)");
+        }
+        jobs_.push_back(std::move(job));
+        return std::nullopt;
+    }
+
+    std::vector<file_job>& jobs() { return jobs_; }
+
+private:
+    std::optional<file_error> schedule(file_job& job) {
+        const std::size_t column = at_;
+        if (line_.substr(at_).starts_with("@every")) {
+            at_ += 6;
+            skip_space();
+            const std::size_t value_column = at_;
+            const auto period = parse_duration(word(), false);
+            if (!period) return error(value_column, "expected a duration like 45s, 5m or 1m30s after @every");
+            job.period = *period;
+            job.starts = {0};
+            return std::nullopt;
+        }
+        if (at_ == line_.size() || line_[at_] != '"') {
+            return error(column, "expected a schedule: @every DUR, or a cron expression in double quotes");
+        }
+        const auto close = line_.find('"', at_ + 1);
+        if (close == std::string_view::npos) return error(column, "the cron expression's closing quote is missing");
+        job.cron = std::string(line_.substr(at_ + 1, close - at_ - 1));
+        at_ = close + 1;
+        const auto parsed = cron::parse(job.cron, {.job_name = job.name});
+        if (!parsed) {
+            return error(column + 1 + (parsed.error().column == 0 ? 0 : parsed.error().column - 1),
+                         std::string(parsed.error().message().view()));
+        }
+        return expand(job, *parsed, column);
+    }
+
+    std::optional<file_error> expand(file_job& job, const cron& expression, std::size_t column) {
+        // Monday 2026-11-23 00:00:00 UTC: any Monday would do; this one is fixed so that
+        // every run computes the same table.
+        const auto window_start = std::chrono::sys_seconds{std::chrono::seconds{1'795'392'000}};
+        job.period = cron_window_s;
+        job.pinned = true;
+        auto t = expression.next(window_start - std::chrono::seconds{1});
+        while (t && *t < window_start + std::chrono::seconds{cron_window_s}) {
+            if (job.starts.size() == max_cron_instances) {
+                return error(column, "the cron expression fires more than once a minute; use @every");
+            }
+            job.starts.push_back(static_cast<std::uint32_t>((*t - window_start).count()));
+            t = expression.next(*t);
+        }
+        if (job.starts.empty()) return error(column, "the cron expression does not fire within a week");
+        return std::nullopt;
+    }
+
+    std::optional<file_error> option(file_job& job) {
+        const std::size_t column = at_;
+        const std::string_view text = word();
+        if (text == "pinned") {
+            job.pinned = true;
+            return std::nullopt;
+        }
+        const auto equals = text.find('=');
+        const auto key = text.substr(0, equals);
+        if (equals == std::string_view::npos || (key != "duration" && key != "offset")) {
+            return error(column, "expected duration=DUR, offset=DUR or pinned, not '" + std::string(text) + "'");
+        }
+        const auto value = parse_duration(text.substr(equals + 1), key == "offset");
+        if (!value) return error(column + equals + 1, "expected a duration like 45s, 5m or 1m30s");
+        if (key == "duration") {
+            job.duration = *value;
+        } else if (!job.cron.empty()) {
+            return error(column, "a cron job's time comes from its expression; offset= is for @every jobs");
+        } else if (*value >= job.period) {
+            return error(column + equals + 1, "offset " + std::to_string(*value) + " s is not within the period (" +
+                                                  std::to_string(job.period) + " s)");
+        } else {
+            job.starts = {*value};
+        }
+        return std::nullopt;
+    }
+
+    static bool valid_name(std::string_view name) {
+        if (name.empty()) return false;
+        for (char c : name) {
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') return false;
+        }
+        return true;
+    }
+
+    std::string_view word() {
+        const std::size_t from = at_;
+        while (at_ < line_.size() && !std::isspace(static_cast<unsigned char>(line_[at_])))
+            ++at_;
+        return line_.substr(from, at_ - from);
+    }
+
+    void skip_space() {
+        while (at_ < line_.size() && std::isspace(static_cast<unsigned char>(line_[at_])))
+            ++at_;
+    }
+
+    file_error error(std::size_t column, std::string reason) const { return {number_, column + 1, std::move(reason)}; }
+
+    std::string_view line_;
+    std::size_t at_ = 0;
+    std::size_t number_ = 0;
+    std::vector<file_job> jobs_;
+};
+
+/// The stagger table of a file's jobs: one row per @every job, one per cron instant.
+struct expanded_table {
+    std::vector<stagger_job> rows;
+    std::vector<std::size_t> job_of_row;  ///< index into the file's jobs
+};
+
+inline expanded_table expand_table(const std::vector<file_job>& jobs) {
+    expanded_table table;
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        for (const auto start : jobs[j].starts) {
+            table.rows.push_back({.name = jobs[j].name,
+                                  .period = jobs[j].period,
+                                  .offset = start,
+                                  .duration = jobs[j].duration,
+                                  .pinned = jobs[j].pinned});
+            table.job_of_row.push_back(j);
+        }
+    }
+    return table;
+}
+
+}  // namespace sked::tool
