@@ -34,14 +34,16 @@ table make_table(std::size_t count) {
 
 void stagger_check(benchmark::State& state) {
     const auto t = make_table(static_cast<std::size_t>(state.range(0)));
-    for (auto _ : state) benchmark::DoNotOptimize(sked::check(t.jobs));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(sked::check(t.jobs));
     state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(stagger_check)->Arg(10)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 void stagger_plan(benchmark::State& state) {
     const auto t = make_table(static_cast<std::size_t>(state.range(0)));
-    for (auto _ : state) benchmark::DoNotOptimize(sked::plan(t.jobs));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(sked::plan(t.jobs));
     state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(stagger_plan)->Arg(10)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
