@@ -255,6 +255,20 @@ constexpr stagger_report check(std::span<const stagger_job> jobs) {
     return report;
 }
 
+/// Every second of the hyperperiod at which check(jobs).peak jobs run, in order, up to
+/// `limit` of them; empty when the hyperperiod is too long to check. Run time only.
+inline std::vector<std::uint64_t> peak_instants(std::span<const stagger_job> jobs, std::size_t limit = 100) {
+    const auto hyperperiod = detail::hyperperiod_of(jobs);
+    std::vector<std::uint64_t> instants;
+    if (hyperperiod == 0) return instants;
+    const auto load = detail::load_over(jobs, hyperperiod);
+    const auto peak = *std::max_element(load.begin(), load.end());
+    for (std::uint64_t second = 0; second < hyperperiod && instants.size() < limit; ++second) {
+        if (load[second] == peak) instants.push_back(second);
+    }
+    return instants;
+}
+
 namespace detail {
 /// Comparing pointers into two different string literals is not a constant expression,
 /// and both GCC and Clang quote the literals when they say so: the job names.

@@ -9,6 +9,7 @@
 
 #include "../support/time.hpp"
 #include "sked/cron.hpp"
+#include "sked/stagger_cron.hpp"
 #include "sked/stagger_lint.hpp"
 #include "sked/stagger_plan.hpp"
 #include "sked/stagger_switch.hpp"
@@ -213,6 +214,37 @@ TEST_SUITE("stagger") {
         CHECK(plan(long_run).error().reason == "job 'slow' runs 61 s; it must run 1 s to its period (60 s)");
         const std::vector<stagger_job> coprime{{.name = "p", .period = 65'521}, {.name = "q", .period = 65'519}};
         CHECK(plan(coprime).error().reason.find("least common multiple") != std::string::npos);
+    }
+
+    TEST_CASE("peak_instants: every second where the peak is reached") {
+        const std::vector<stagger_job> jobs{{.name = "a", .period = 60, .duration = 10},
+                                            {.name = "b", .period = 60, .offset = 5},
+                                            {.name = "c", .period = 120, .offset = 5}};
+        CHECK(check(jobs).peak == 3);
+        CHECK(peak_instants(jobs) == std::vector<std::uint64_t>{5});
+        CHECK(peak_instants(sports_table()) == std::vector<std::uint64_t>{0});
+        const std::vector<stagger_job> one{{.name = "x", .period = 10, .duration = 2}};
+        CHECK(peak_instants(one) == std::vector<std::uint64_t>{0, 1});
+    }
+
+    TEST_CASE("cron_rows: a cron schedule as pinned rows over a week") {
+        const auto daily = cron_rows("daily_reward", must_parse("0 0 * * *"), 30);
+        REQUIRE(daily);
+        REQUIRE(daily->size() == 7);
+        for (std::size_t day = 0; day < 7; ++day) {
+            CHECK((*daily)[day].offset == day * 86'400);
+            CHECK((*daily)[day].period == cron_rows_window);
+            CHECK((*daily)[day].pinned);
+            CHECK((*daily)[day].duration == 30);
+        }
+        const auto weekdays = cron_rows("report", must_parse("30 9 * * MON-FRI"));
+        REQUIRE(weekdays);
+        CHECK(weekdays->size() == 5);
+        CHECK_FALSE(cron_rows("busy", must_parse("* * * * * *")));  // more than once a minute
+        // Mixed with a periodic job: the daily run at midnight collides with a minute job at :00.
+        auto table = *daily;
+        table.push_back({.name = "sweep", .period = 60});
+        CHECK(check(table).collisions == 7);
     }
 
     TEST_CASE("hash_offset: stable, and the second a cron H picks for the same job") {

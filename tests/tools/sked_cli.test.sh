@@ -55,11 +55,15 @@ matches "plan --within keeps offsets in the first 20 s" '"offset_s":(1?[0-9])[,}
   plan --json --within 20s "$jobs/sports.jobs"
 got=$("$sked" check "$jobs/sports.jobs" 2>&1); exit=$?
 if [[ $exit == 1 && "$got" == "collision: odds_refresh and live_scores start in the same second"* \
+      && "$got" == *$'\nwarning: 4 jobs start at second 0 of every 60 s; run `sked plan`\n'* \
       && "$got" == *$'\npeak concurrency: 8 at 0s into the 10m cycle\n8 jobs, 28 colliding pairs' ]]; then
   printf 'ok   %s\n' "check: a colliding table exits 1 and lists each pair"
 else
   printf 'FAIL check exit %s: %s\n' "$exit" "$got"; failures=$((failures + 1))
 fi
+printf 'a @every 1m duration=10s\nb @every 1m offset=5s\nc @every 2m offset=5s\n' > "$scratch/overlap.jobs"
+check "check: overlapping runs, and where the peak is" 1 $'collision: a and b run at the same time\ncollision: a and c run at the same time\ncollision: b and c start in the same second\npeak concurrency: 3 at 5s into the 2m cycle\n3 jobs, 3 colliding pairs' -- \
+  check "$scratch/overlap.jobs"
 check "check: options of plan are refused" 2 "$(printf '%s\n' "$("$sked" --help)")"$'\nsked: unknown option --json for check' -- \
   check --json "$jobs/sports.jobs"
 cat > "$scratch/to_jobs.py" <<'PY'
@@ -68,9 +72,9 @@ for job in json.load(sys.stdin)["jobs"]:
     print("{0} @every {1}s offset={2}s".format(job["name"], job["period_s"], job["offset_s"]))
 PY
 "$sked" plan --json "$jobs/sports.jobs" | /usr/bin/python3 "$scratch/to_jobs.py" > "$scratch/replanned.jobs"
-check "check: the planned table passes" 0 $'peak concurrency: 1 at 0s into the 10m cycle\n8 jobs, 0 colliding pairs' -- \
+check "check: the planned table passes" 0 $'peak concurrency: 1 over the 10m cycle\n8 jobs, 0 colliding pairs' -- \
   check "$scratch/replanned.jobs"
-check "check: cron jobs, comments and pins" 0 $'peak concurrency: 1 at 0s into the 168h cycle\n4 jobs, 0 colliding pairs' -- \
+check "check: cron jobs, comments and pins" 0 $'peak concurrency: 1 over the 168h cycle\n4 jobs, 0 colliding pairs' -- \
   check "$jobs/planned.jobs"
 bad() {  # bad NAME LINE EXPECTED: a one-line job file that must be refused with FILE:1:COL
   printf '%s\n' "$2" > "$scratch/bad.jobs"
@@ -85,7 +89,7 @@ bad "a duration longer than the period" 'sweep @every 1m duration=2m' '1:1: dura
 bad "an unknown option" 'sweep @every 1m fast' '1:17: expected duration=DUR, offset=DUR or pinned, not '"'"'fast'"'"''
 bad "an offset on a cron job" 'nightly "0 0 * * *" offset=5s' \
   '1:21: a cron job'"'"'s time comes from its expression; offset= is for @every jobs'
-bad "a cron job that fires every second" 'busy "* * * * * *"' '1:6: the cron expression fires more than once a minute; use @every'
+bad "a cron job that fires every second" 'busy "* * * * * *"' '1:6: the cron expression fires more than once a minute, or never in a week; use @every for frequent jobs'
 printf 'a @every 1m\na @every 5m\n' > "$scratch/twice.jobs"
 check "a job defined twice" 2 "$scratch/twice.jobs:2:1: job 'a' is already defined on line 1" -- check "$scratch/twice.jobs"
 check "a missing file" 2 "sked: cannot read $scratch/none.jobs" -- check "$scratch/none.jobs"

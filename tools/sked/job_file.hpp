@@ -2,8 +2,8 @@
 //     # comment
 //     NAME  SCHEDULE  [duration=DUR] [offset=DUR] [pinned]
 // SCHEDULE is `@every DUR` or a cron expression in double quotes; DUR is like 45s, 5m,
-// 1m30s or 2h. A cron job becomes one pinned job per fire instant in a week (UTC,
-// from Monday 00:00), with a period of one week.
+// 1m30s or 2h. A cron job becomes one pinned row per fire instant in a week
+// (sked::cron_rows).
 #pragma once
 
 #include <cctype>
@@ -18,13 +18,11 @@
 
 #include <sked/cron.hpp>
 #include <sked/stagger.hpp>
+#include <sked/stagger_cron.hpp>
 
 #include "rfc3339.hpp"
 
 namespace sked::tool {
-
-inline constexpr std::uint32_t cron_window_s = 7 * 24 * 3600;
-inline constexpr std::size_t max_cron_instances = 7 * 24 * 60;  // once a minute
 
 struct file_job {
     std::string name;
@@ -61,7 +59,7 @@ inline std::optional<std::uint32_t> parse_duration(std::string_view text, bool z
         if (scale == 0) return std::nullopt;
         total += value * scale;
     }
-    if (total > cron_window_s * 52ull || (total == 0 && !zero_ok)) return std::nullopt;
+    if (total > std::uint64_t{cron_rows_window} * 52 || (total == 0 && !zero_ok)) return std::nullopt;
     return static_cast<std::uint32_t>(total);
 }
 
@@ -130,20 +128,16 @@ private:
     }
 
     std::optional<file_error> expand(file_job& job, const cron& expression, std::size_t column) {
-        // Monday 2026-11-23 00:00:00 UTC: any Monday would do; this one is fixed so that
-        // every run computes the same table.
-        const auto window_start = std::chrono::sys_seconds{std::chrono::seconds{1'795'392'000}};
-        job.period = cron_window_s;
-        job.pinned = true;
-        auto t = expression.next(window_start - std::chrono::seconds{1});
-        while (t && *t < window_start + std::chrono::seconds{cron_window_s}) {
-            if (job.starts.size() == max_cron_instances) {
-                return error(column, "the cron expression fires more than once a minute; use @every");
-            }
-            job.starts.push_back(static_cast<std::uint32_t>((*t - window_start).count()));
-            t = expression.next(*t);
+        const auto rows = cron_rows(job.name, expression);
+        if (!rows) {
+            return error(column,
+                         "the cron expression fires more than once a minute, or never in a week; "
+                         "use @every for frequent jobs");
         }
-        if (job.starts.empty()) return error(column, "the cron expression does not fire within a week");
+        job.period = cron_rows_window;
+        job.pinned = true;
+        for (const auto& row : *rows)
+            job.starts.push_back(row.offset);
         return std::nullopt;
     }
 

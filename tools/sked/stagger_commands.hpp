@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <sked/stagger.hpp>
+#include <sked/stagger_lint.hpp>
 #include <sked/stagger_plan.hpp>
 
 #include "concurrency_svg.hpp"
@@ -80,8 +81,28 @@ inline int run_check(const stagger_arguments& args) {
                         overlap.starts ? "start in the same second" : "run at the same time");
         }
     }
-    std::printf("peak concurrency: %u at %s into the %s cycle\n", report.peak, seconds_text(report.peak_at).c_str(),
-                seconds_text(report.hyperperiod).c_str());
+    std::vector<stagger_job> periodic;  // lint speaks of periods; cron rows would only add noise
+    for (std::size_t row = 0; row < table.rows.size(); ++row) {
+        if ((*jobs)[table.job_of_row[row]].cron.empty()) periodic.push_back(table.rows[row]);
+    }
+    for (const auto& warning : lint(periodic)) {
+        if (warning.message.find("run `sked plan`") != std::string::npos) {
+            std::printf("warning: %s\n", warning.message.c_str());
+        }
+    }
+    constexpr std::size_t shown = 5;
+    const auto instants = peak_instants(table.rows, shown + 1);
+    std::string when;
+    for (std::size_t i = 0; i < instants.size() && i < shown; ++i) {
+        when += (i == 0 ? "" : ", ") + seconds_text(instants[i]);
+    }
+    if (instants.size() > shown) when += ", ...";
+    if (report.peak > 1) {
+        std::printf("peak concurrency: %u at %s into the %s cycle\n", report.peak, when.c_str(),
+                    seconds_text(report.hyperperiod).c_str());
+    } else {
+        std::printf("peak concurrency: %u over the %s cycle\n", report.peak, seconds_text(report.hyperperiod).c_str());
+    }
     std::printf("%zu jobs, %zu colliding pairs\n", jobs->size(), pairs);
     return pairs == 0 ? 0 : 1;
 }
