@@ -22,3 +22,11 @@ show explain "30 9 * * 5L"
 show explain "0 12 * * MON-FRI"
 show explain "CRON_TZ=Asia/Manila 0 0 1 JAN,JUL *"
 show next "0 0 32 * *"
+
+# Stagger: eight jobs that all fire at :00, checked and then planned.
+printf '\n$ cat tests/tools/jobs/sports.jobs\n'
+cat "$root/tests/tools/jobs/sports.jobs"
+printf '\n$ sked check tests/tools/jobs/sports.jobs | tail -4\n'
+"$sked" check "$root/tests/tools/jobs/sports.jobs" | tail -4 || true
+printf '\n$ sked plan tests/tools/jobs/sports.jobs\n'
+"$sked" plan "$root/tests/tools/jobs/sports.jobs"

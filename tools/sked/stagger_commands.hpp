@@ -165,14 +165,14 @@ inline int run_plan(const stagger_arguments& args) {
         std::printf("],\"peak\":%u,\"peak_unstaggered\":%u,\"lower_bound\":%u}\n", planned->peak,
                     planned->peak_unstaggered, planned->lower_bound);
     } else {
-        std::printf("%-24s %-10s %-10s %-10s\n", "NAME", "PERIOD", "OFFSET", "DURATION");
+        std::printf("%-24s %-10s %-10s %s\n", "NAME", "PERIOD", "OFFSET", "DURATION");
         for (std::size_t j = 0, row = 0; j < jobs->size(); ++j) {
             while (table.job_of_row[row] != j)
                 ++row;
             const auto& job = planned->jobs[row];
             const std::string period = (*jobs)[j].cron.empty() ? seconds_text(job.period) : "cron";
             const std::string offset = (*jobs)[j].cron.empty() ? seconds_text(job.offset) : "-";
-            std::printf("%-24s %-10s %-10s %-10s%s\n", (*jobs)[j].name.c_str(), period.c_str(), offset.c_str(),
+            std::printf("%-24s %-10s %-10s %s%s\n", (*jobs)[j].name.c_str(), period.c_str(), offset.c_str(),
                         seconds_text(job.duration).c_str(), job.pinned ? " pinned" : "");
         }
         std::printf("peak concurrency: %u (unstaggered: %u, lower bound: %u)\n", planned->peak,
