@@ -52,9 +52,11 @@ struct stagger_report {
     std::size_t second = none;  ///< index of the other job of that pair
 };
 
-/// Hyperperiods longer than this (about 136 years) are not checked for their peak;
-/// check() then reports hyperperiod 0 and the pairwise counts only.
-inline constexpr std::uint64_t max_hyperperiod = std::uint64_t{1} << 32;
+/// Hyperperiods longer than this (about 194 days) are not checked for their peak:
+/// check() then reports hyperperiod 0 and the pairwise counts only. The peak is
+/// found with a count per second of the hyperperiod, so this bounds its memory
+/// (128 MiB); periods that divide a day or a week are far below it.
+inline constexpr std::uint64_t max_hyperperiod = std::uint64_t{1} << 24;
 
 namespace detail {
 
@@ -210,7 +212,7 @@ inline void count_pairs_by_period(std::span<const stagger_job> jobs, stagger_rep
 
 /// Running jobs per second over one hyperperiod: a difference array, then a prefix sum.
 inline std::vector<std::uint32_t> load_over(std::span<const stagger_job> jobs, std::uint64_t hyperperiod) {
-    std::vector<std::int64_t> delta(hyperperiod + 1, 0);
+    std::vector<std::int32_t> delta(hyperperiod + 1, 0);
     for (const auto& job : jobs) {
         for (std::uint64_t start = job.offset % job.period; start < hyperperiod; start += job.period) {
             const std::uint64_t end = start + job.duration;
@@ -225,7 +227,7 @@ inline std::vector<std::uint32_t> load_over(std::span<const stagger_job> jobs, s
         }
     }
     std::vector<std::uint32_t> load(hyperperiod);
-    std::int64_t running = 0;
+    std::int32_t running = 0;
     for (std::uint64_t second = 0; second < hyperperiod; ++second) {
         running += delta[second];
         load[second] = static_cast<std::uint32_t>(running);

@@ -52,7 +52,7 @@ struct plan_error {
 
 /// Planning keeps a load count per second of the hyperperiod; longer ones (about 194
 /// days) are refused.
-inline constexpr std::uint64_t max_planned_hyperperiod = std::uint64_t{1} << 24;
+inline constexpr std::uint64_t max_planned_hyperperiod = max_hyperperiod;
 
 namespace detail {
 
