@@ -71,8 +71,6 @@ public:
         return most;
     }
 
-    std::uint32_t peak() const { return load_.empty() ? 0 : *std::max_element(load_.begin(), load_.end()); }
-
 private:
     template <class Visit>
     void for_each_running_second(const stagger_job& job, std::uint32_t offset, Visit visit) const {
@@ -107,12 +105,18 @@ inline std::vector<std::uint32_t> spreading_order(std::uint32_t limit) {
     return order;
 }
 
+inline std::uint32_t peak_of(std::span<const stagger_job> jobs, std::uint64_t hyperperiod) {
+    if (jobs.empty()) return 0;
+    const auto load = load_over(jobs, hyperperiod);
+    return *std::max_element(load.begin(), load.end());
+}
+
 inline std::uint32_t lower_bound_of(std::span<const stagger_job> jobs, std::uint64_t hyperperiod) {
-    load_timeline pinned{hyperperiod};
+    std::vector<stagger_job> pinned;
     for (const auto& job : jobs) {
-        if (job.pinned) pinned.add(job);
+        if (job.pinned) pinned.push_back(job);
     }
-    std::uint32_t bound = std::max<std::uint32_t>(pinned.peak(), jobs.empty() ? 0 : 1);
+    std::uint32_t bound = std::max<std::uint32_t>(peak_of(pinned, hyperperiod), jobs.empty() ? 0 : 1);
     for (const auto& outer : jobs) {
         const std::uint64_t q = outer.period;
         std::uint64_t busy = 0;
@@ -160,13 +164,6 @@ inline void place(std::vector<stagger_job>& jobs, const std::vector<bool>& free,
         job.offset = best_offset;
         timeline.add(job);
     }
-}
-
-inline std::uint32_t peak_of(std::span<const stagger_job> jobs, std::uint64_t hyperperiod) {
-    load_timeline timeline{hyperperiod};
-    for (const auto& job : jobs)
-        timeline.add(job);
-    return timeline.peak();
 }
 
 inline std::optional<plan_error> check_plannable(std::span<const stagger_job> jobs, std::uint64_t hyperperiod) {
@@ -231,15 +228,16 @@ inline result<stagger_plan, plan_error> extend(std::span<const stagger_job> plan
     all.insert(all.end(), added.begin(), added.end());
     const auto hyperperiod = detail::hyperperiod_of(all);
     if (auto bad = detail::check_plannable(all, hyperperiod)) return *std::move(bad);
-    std::vector<stagger_job> kept = all;
-    std::vector<bool> only_added(all.size(), false);
-    for (std::size_t i = planned.size(); i < all.size(); ++i)
-        only_added[i] = !all[i].pinned;
+    std::vector<bool> only_added(all.size(), false), unpinned(all.size(), false);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        unpinned[i] = !all[i].pinned;
+        only_added[i] = unpinned[i] && i >= planned.size();
+    }
+    std::vector<stagger_job> kept = all, fresh = all;
     detail::place(kept, only_added, hyperperiod, options);
-    auto around = detail::finish(all, std::move(kept), hyperperiod, planned.size());
-    auto fresh = plan(all, options);
-    if (!fresh || around.peak <= fresh->peak) return around;
-    return detail::finish(all, std::move(fresh->jobs), hyperperiod, planned.size());
+    detail::place(fresh, unpinned, hyperperiod, options);
+    const bool keep = detail::peak_of(kept, hyperperiod) <= detail::peak_of(fresh, hyperperiod);
+    return detail::finish(all, std::move(keep ? kept : fresh), hyperperiod, planned.size());
 }
 
 }  // namespace sked

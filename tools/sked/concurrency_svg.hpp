@@ -45,9 +45,8 @@ inline std::string escaped(const std::string& text) {
 }
 
 // One panel: a bar per run of seconds with the same set of running jobs.
-inline void panel(std::ostringstream& svg, const expanded_table& table, std::uint64_t span, std::uint32_t scale_max,
-                  int y0, const std::string& title, const char* colour) {
-    const auto load = detail::load_over(table.rows, std::max<std::uint64_t>(detail::hyperperiod_of(table.rows), 1));
+inline void panel(std::ostringstream& svg, const expanded_table& table, const std::vector<std::uint32_t>& load,
+                  std::uint64_t span, std::uint32_t scale_max, int y0, const std::string& title, const char* colour) {
     const auto hyper = load.size();
     const int plot_width = width - left - right;
     std::uint32_t peak = 0;
@@ -103,18 +102,18 @@ inline void panel(std::ostringstream& svg, const expanded_table& table, std::uin
 inline std::string concurrency_svg(const expanded_table& before, const expanded_table& after, std::uint64_t hyperperiod,
                                    std::uint64_t window) {
     using namespace svg_detail;
-    const std::uint64_t span = window != 0 ? window : std::max<std::uint64_t>(hyperperiod, 1);
-    const auto peak_of = [&](const expanded_table& table) {
-        const auto load = detail::load_over(table.rows, std::max<std::uint64_t>(hyperperiod, 1));
-        return std::max<std::uint32_t>(1, *std::max_element(load.begin(), load.end()));
-    };
-    const std::uint32_t scale_max = std::max(peak_of(before), peak_of(after));
+    const auto cycle = std::max<std::uint64_t>(hyperperiod, 1);
+    const std::uint64_t span = window != 0 ? window : cycle;
+    const auto load_before = detail::load_over(before.rows, cycle), load_after = detail::load_over(after.rows, cycle);
+    const std::uint32_t scale_max =
+        std::max<std::uint32_t>({1, *std::max_element(load_before.begin(), load_before.end()),
+                                 *std::max_element(load_after.begin(), load_after.end())});
     std::ostringstream svg;
     const int height = top + 2 * panel_height + gap + 60;
     svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
         << "' font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n";
-    panel(svg, before, span, scale_max, top, "Unstaggered (every job at offset 0)", "#d9534f");
-    panel(svg, after, span, scale_max, top + panel_height + gap, "Planned by sked plan", "#2e7d32");
+    panel(svg, before, load_before, span, scale_max, top, "Unstaggered (every job at offset 0)", "#d9534f");
+    panel(svg, after, load_after, span, scale_max, top + panel_height + gap, "Planned by sked plan", "#2e7d32");
     svg << "<text x='" << left << "' y='" << height - 8
         << "' font-size='11' fill='#555'>Hover a bar for the jobs running then. Drawn: " << clock_text(span) << " of a "
         << clock_text(hyperperiod) << " cycle.</text>\n</svg>\n";

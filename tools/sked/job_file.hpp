@@ -200,11 +200,13 @@ private:
 struct expanded_table {
     std::vector<stagger_job> rows;
     std::vector<std::size_t> job_of_row;  ///< index into the file's jobs
+    std::vector<std::size_t> first_row;  ///< per file job, its first row
 };
 
 inline expanded_table expand_table(const std::vector<file_job>& jobs) {
     expanded_table table;
     for (std::size_t j = 0; j < jobs.size(); ++j) {
+        table.first_row.push_back(table.rows.size());
         for (const auto start : jobs[j].starts) {
             table.rows.push_back({.name = jobs[j].name,
                                   .period = jobs[j].period,

@@ -86,9 +86,8 @@ inline int run_check(const stagger_arguments& args) {
         if ((*jobs)[table.job_of_row[row]].cron.empty()) periodic.push_back(table.rows[row]);
     }
     for (const auto& warning : lint(periodic)) {
-        if (warning.message.find("run `sked plan`") != std::string::npos) {
+        if (warning.what == stagger_warning::kind::start_together)
             std::printf("warning: %s\n", warning.message.c_str());
-        }
     }
     constexpr std::size_t shown = 5;
     const auto instants = peak_instants(table.rows, shown + 1);
@@ -155,10 +154,8 @@ inline int run_plan(const stagger_arguments& args) {
     if (!planned) return stagger_fail(planned.error().reason);
     if (args.json) {
         std::printf("{\"jobs\":[");
-        for (std::size_t j = 0, row = 0; j < jobs->size(); ++j) {
-            while (table.job_of_row[row] != j)
-                ++row;
-            const auto& job = planned->jobs[row];
+        for (std::size_t j = 0; j < jobs->size(); ++j) {
+            const auto& job = planned->jobs[table.first_row[j]];
             std::printf("%s{\"name\":\"%s\",\"period_s\":%u,\"offset_s\":%u,\"duration_s\":%u}", j == 0 ? "" : ",",
                         json_escaped((*jobs)[j].name).c_str(), job.period, job.offset, job.duration);
         }
@@ -166,10 +163,8 @@ inline int run_plan(const stagger_arguments& args) {
                     planned->peak_unstaggered, planned->lower_bound);
     } else {
         std::printf("%-24s %-10s %-10s %s\n", "NAME", "PERIOD", "OFFSET", "DURATION");
-        for (std::size_t j = 0, row = 0; j < jobs->size(); ++j) {
-            while (table.job_of_row[row] != j)
-                ++row;
-            const auto& job = planned->jobs[row];
+        for (std::size_t j = 0; j < jobs->size(); ++j) {
+            const auto& job = planned->jobs[table.first_row[j]];
             const std::string period = (*jobs)[j].cron.empty() ? seconds_text(job.period) : "cron";
             const std::string offset = (*jobs)[j].cron.empty() ? seconds_text(job.offset) : "-";
             std::printf("%-24s %-10s %-10s %s%s\n", (*jobs)[j].name.c_str(), period.c_str(), offset.c_str(),
