@@ -118,13 +118,7 @@ public:
     /// The first half of pipeline(), for fanning out to several servers before reading.
     std::optional<backend_error> send(const std::vector<command>& commands) {
         if (auto failed = ensure_connected()) return failed;
-        for (const auto& args : commands)
-            append(args);
-        int done = 0;
-        while (done == 0) {
-            if (redisBufferWrite(context_.get(), &done) != REDIS_OK) return drop("sending a command");
-        }
-        return std::nullopt;
+        return write(commands, "sending a command");
     }
 
     /// The second half of pipeline().
@@ -144,6 +138,17 @@ public:
     void disconnect() noexcept { context_.reset(); }
 
 private:
+    // Appends the commands to the output buffer and writes it all.
+    std::optional<backend_error> write(const std::vector<command>& commands, std::string_view doing) {
+        for (const auto& args : commands)
+            append(args);
+        int done = 0;
+        while (done == 0) {
+            if (redisBufferWrite(context_.get(), &done) != REDIS_OK) return drop(doing);
+        }
+        return std::nullopt;
+    }
+
     void append(const command& args) {
         std::vector<const char*> argv;
         std::vector<std::size_t> lengths;
@@ -186,12 +191,7 @@ private:
         }
         if (options_.database != 0) hello.push_back({"SELECT", std::to_string(options_.database)});
         hello.push_back({"PING"});
-        for (const auto& args : hello)
-            append(args);
-        int done = 0;
-        while (done == 0) {
-            if (redisBufferWrite(context_.get(), &done) != REDIS_OK) return drop("sending the handshake");
-        }
+        if (auto failed = write(hello, "sending the handshake")) return failed;
         auto replies = receive(hello.size());
         if (!replies) return replies.error();
         for (const auto& reply : *replies) {

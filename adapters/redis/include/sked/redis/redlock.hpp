@@ -65,9 +65,11 @@ public:
             }
         }
         if (granted >= quorum()) {
-            auto written = write_back(name, highest);
+            // The write-back raises each counter to at least `highest`; a majority must take it.
+            auto written = count_flags(redis::detail::script::raise_fence, name,
+                                       {std::to_string(highest), memory_text()}, "fence write-back");
             const auto valid_until = started + ttl - redis::detail::drift_allowance(ttl);
-            if (written && lease_clock::now() < valid_until) {
+            if (written && *written && lease_clock::now() < valid_until) {
                 return grant{grant_status::acquired, lease{std::string(name), owner, highest, valid_until}};
             }
             if (!written) failures.push_back(written.error().message());
@@ -86,7 +88,7 @@ public:
         if (auto bad = detail::check_ttl("ttl", ttl)) return *std::move(bad);
         std::lock_guard hold{mutex_};
         const auto started = lease_clock::now();
-        auto renewed = count_flags(redis::detail::script::renew, held,
+        auto renewed = count_flags(redis::detail::script::renew, held.name,
                                    {held.owner, redis::detail::ms_text(ttl), memory_text()}, "renew");
         if (renewed && *renewed) held.valid_until = started + ttl - redis::detail::drift_allowance(ttl);
         return renewed;
@@ -95,7 +97,7 @@ public:
     /// Releases on every server; true when a quorum still held this lease.
     result<bool, backend_error> unlock(const lease& held) {
         std::lock_guard hold{mutex_};
-        return count_flags(redis::detail::script::release, held, {held.owner, memory_text()}, "unlock");
+        return count_flags(redis::detail::script::release, held.name, {held.owner, memory_text()}, "unlock");
     }
 
 private:
@@ -127,9 +129,9 @@ private:
     }
 
     // True when a quorum answered 1; an error when too few answered to tell.
-    result<bool, backend_error> count_flags(redis::detail::script which, const lease& held,
+    result<bool, backend_error> count_flags(redis::detail::script which, std::string_view name,
                                             std::vector<std::string> args, std::string_view doing) {
-        const auto replies = ask_all(which, held.name, std::move(args));
+        const auto replies = ask_all(which, name, std::move(args));
         std::size_t yes = 0;
         std::vector<std::string> failures;
         for (std::size_t i = 0; i < replies.size(); ++i) {
@@ -145,24 +147,6 @@ private:
         if (yes >= quorum()) return true;
         if (yes + failures.size() >= quorum() && !failures.empty()) return no_quorum(doing, failures);
         return false;
-    }
-
-    result<bool, backend_error> write_back(std::string_view name, fence_token token) {
-        const auto replies = ask_all(redis::detail::script::raise_fence, name, {std::to_string(token), memory_text()});
-        std::size_t accepted = 0;
-        std::vector<std::string> failures;
-        for (std::size_t i = 0; i < replies.size(); ++i) {
-            auto flag = replies[i] ? redis::detail::parse_flag(*replies[i].value(),
-                                                               "fence write-back on " + servers_[i]->address())
-                                   : result<bool, backend_error>{replies[i].error()};
-            if (flag && *flag) {
-                ++accepted;
-            } else if (!flag) {
-                failures.push_back(flag.error().message());
-            }
-        }
-        if (accepted >= quorum()) return true;
-        return no_quorum("fence write-back", failures);
     }
 
     backend_error no_quorum(std::string_view doing, const std::vector<std::string>& failures) const {

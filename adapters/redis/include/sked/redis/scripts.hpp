@@ -74,12 +74,10 @@ inline constexpr std::string_view claim_source = SKED_REDIS_NOW
     "    out[n + 1] = 0\n"  // a name with no record: the common case, one call
     "    out[n + 2] = now_us\n"
     "    out[n + 3] = ttl\n"
-    "  else\n"
-    "    local s, f, u = string.match(redis.call('GET', key), '^([rdf])|(%d+)|(%d+)|')\n"
-    "    if not s then return redis.error_reply('sked: ' .. key .. ' holds a value sked did not write') end\n"
-    "    local fence, left = tonumber(f), tonumber(u) - now\n"
-    "    if s ~= 'f' and left > 0 then\n"
-    "      out[n + 1] = s == 'd' and 2 or 1\n"
+    "  else\n" SKED_REDIS_READ("key")
+    "    local left = untl - now\n"
+    "    if state ~= 'f' and left > 0 then\n"
+    "      out[n + 1] = state == 'd' and 2 or 1\n"
     "      out[n + 2] = fence\n"
     "      out[n + 3] = left\n"
     "    else\n"
