@@ -16,6 +16,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,21 +26,27 @@
 
 namespace sked {
 
+/// `t` in RFC 3339, UTC, to the second: "2026-11-23T00:00:00Z".
+inline std::string rfc3339(std::chrono::sys_seconds t) {
+    using namespace std::chrono;
+    const auto day = floor<days>(t);
+    const year_month_day date{day};
+    const hh_mm_ss time{t - day};
+    char stamp[32];
+    const int length = std::snprintf(
+        stamp, sizeof stamp, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
+        static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
+        static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()));
+    return std::string(stamp, static_cast<std::size_t>(length));
+}
+
 /// "<job>@<nominal time in RFC 3339, UTC>", e.g. "daily_reward@2026-11-23T00:00:00Z".
 /// Within years 0-9999 the time is the last 20 bytes, so a job name may contain '@'.
 inline std::string run_key(std::string_view job, std::chrono::sys_seconds nominal) {
-    using namespace std::chrono;
-    const auto day = floor<days>(nominal);
-    const year_month_day date{day};
-    const hh_mm_ss time{nominal - day};
-    char stamp[32];
-    const int length = std::snprintf(
-        stamp, sizeof stamp, "@%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
-        static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
-        static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()));
+    const std::string stamp = rfc3339(nominal);
     std::string key;
-    key.reserve(job.size() + static_cast<std::size_t>(length));
-    key.append(job).append(stamp, static_cast<std::size_t>(length));
+    key.reserve(job.size() + 1 + stamp.size());
+    key.append(job).append(1, '@').append(stamp);
     return key;
 }
 
@@ -61,6 +68,17 @@ concept key_store = requires(S& store, std::string_view key, std::chrono::millis
     { store.renew(held, ttl) } -> std::same_as<result<bool, backend_error>>;
     { store.complete(finished, ttl) } -> std::same_as<result<bool, backend_error>>;
     { store.release(finished) } -> std::same_as<result<bool, backend_error>>;
+};
+
+/// Optional for a key store: where each job's handled slots have reached, so a
+/// scheduler that was down (every replica of it) knows which slots it missed.
+///   last_slot(job)          the latest slot recorded for `job`, or nullopt
+///   record_slot(job, slot)  moves the record to `slot` if that is later (never back);
+///                           true when it moved
+template <class S>
+concept slot_progress = requires(S& store, std::string_view job, std::chrono::sys_seconds slot) {
+    { store.last_slot(job) } -> std::same_as<result<std::optional<std::chrono::sys_seconds>, backend_error>>;
+    { store.record_slot(job, slot) } -> std::same_as<result<bool, backend_error>>;
 };
 
 }  // namespace sked

@@ -20,6 +20,7 @@
 #include <functional>
 #include <iterator>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -232,11 +233,33 @@ public:
     /// Keys remembered: claimed with a valid lease, or done within their retention.
     std::size_t size() { return table_.size(); }
 
+    /// Slot progress (sked::slot_progress): the latest slot recorded for `job`.
+    result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view job) {
+        std::lock_guard hold{slots_mutex_};
+        const auto found = slots_.find(job);
+        if (found == slots_.end()) return std::optional<std::chrono::sys_seconds>{};
+        return std::optional{found->second};
+    }
+    result<bool, backend_error> record_slot(std::string_view job, std::chrono::sys_seconds slot) {
+        if (auto bad = detail::check_name("job", job)) return *std::move(bad);
+        std::lock_guard hold{slots_mutex_};
+        auto found = slots_.find(job);
+        if (found == slots_.end()) {
+            slots_.emplace(std::string(job), slot);
+            return true;
+        }
+        if (found->second >= slot) return false;
+        found->second = slot;
+        return true;
+    }
+
 private:
     detail::memory_table table_;
+    std::mutex slots_mutex_;
+    std::unordered_map<std::string, std::chrono::sys_seconds, detail::transparent_string_hash, std::equal_to<>> slots_;
 };
 
 static_assert(lock_backend<memory_locks>);
-static_assert(key_store<memory_keys>);
+static_assert(key_store<memory_keys> && slot_progress<memory_keys>);
 
 }  // namespace sked

@@ -54,8 +54,8 @@ namespace sked::redis::detail {
     "local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])\n" \
     "local now = math.floor(now_us / 1000)\n"
 
-enum class script : std::uint8_t { claim, renew, release, complete, raise_fence };
-inline constexpr std::size_t script_count = 5;
+enum class script : std::uint8_t { claim, renew, release, complete, raise_fence, slot_read, slot_record };
+inline constexpr std::size_t script_count = 7;
 
 // Claims every key in KEYS. ARGV: ttl ms, fence memory ms, then one owner per key.
 // Answers 3 integers per key, {status, fence, ms}: 0 acquired (ms = ttl), 1 held
@@ -124,11 +124,31 @@ inline constexpr std::string_view raise_fence_source = SKED_REDIS_READ("KEYS[1]"
     "end\n"
     "return 1\n";
 
+// Slot progress, "<prefix>:slot:{<job>}" = the latest slot in seconds since the epoch.
+// slot_read answers the number (nil when absent); slot_record (ARGV: slot, keep ms)
+// moves it forward only, answering 1 when it moved.
+#define SKED_REDIS_SLOT                                                                        \
+    "local v = redis.call('GET', KEYS[1])\n"                                                   \
+    "if v and not string.match(v, '^%-?%d+$') then\n"                                          \
+    "  return redis.error_reply('sked: ' .. KEYS[1] .. ' holds a value sked did not write')\n" \
+    "end\n"
+
+inline constexpr std::string_view slot_read_source = SKED_REDIS_SLOT
+    "if not v then return false end\n"
+    "return tonumber(v)\n";
+
+inline constexpr std::string_view slot_record_source = SKED_REDIS_SLOT
+    "if v and tonumber(v) >= tonumber(ARGV[1]) then return 0 end\n"
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))\n"
+    "return 1\n";
+
+#undef SKED_REDIS_SLOT
 #undef SKED_REDIS_NOW
 #undef SKED_REDIS_READ
 
 inline constexpr std::array<std::string_view, script_count> script_sources = {
-    claim_source, renew_source, release_source, complete_source, raise_fence_source};
+    claim_source,       renew_source,     release_source,    complete_source,
+    raise_fence_source, slot_read_source, slot_record_source};
 
 /// One script run: which script, on which keys, with which ARGV.
 struct script_call {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -103,6 +104,37 @@ public:
         return flag(script::complete, held, {held.owner, ms_text(keep_for), memory_text()}, "complete");
     }
 
+    /// Slot progress for the scheduler; records are kept for slot_memory.
+    result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view job) {
+        if (auto bad = sked::detail::check_name("job", job)) return *std::move(bad);
+        std::lock_guard hold{mutex_};
+        std::vector<script_call> calls{{script::slot_read, {record_key(client_.settings().prefix, "slot", job)}, {}}};
+        auto replies = client_.run(calls);
+        if (!replies) return replies.error();
+        const auto& reply = *replies->front();
+        if (reply.type == REDIS_REPLY_NIL) return std::optional<std::chrono::sys_seconds>{};
+        if (reply.type == REDIS_REPLY_INTEGER)
+            return std::optional{std::chrono::sys_seconds{std::chrono::seconds{reply.integer}}};
+        if (reply.type == REDIS_REPLY_ERROR) return error_from_reply(reply, "reading " + calls.front().keys.front());
+        return backend_error{backend_errc::protocol, "reading " + calls.front().keys.front() + " answered " +
+                                                         std::string(type_name(reply.type))};
+    }
+
+    result<bool, backend_error> record_slot(std::string_view job, std::chrono::sys_seconds slot) {
+        if (auto bad = sked::detail::check_name("job", job)) return *std::move(bad);
+        std::lock_guard hold{mutex_};
+        std::vector<script_call> calls{{script::slot_record,
+                                        {record_key(client_.settings().prefix, "slot", job)},
+                                        {std::to_string(slot.time_since_epoch().count()), ms_text(slot_memory)}}};
+        auto replies = client_.run(calls);
+        if (!replies) return replies.error();
+        return parse_flag(*replies->front(), "recording " + calls.front().keys.front());
+    }
+
+    /// How long a job's slot record outlives its last update (a job gone that long is
+    /// treated as new).
+    static constexpr std::chrono::milliseconds slot_memory{std::chrono::hours{24 * 400}};
+
     /// How many times the scripts were loaded on the server (1 + NOSCRIPT recoveries).
     std::size_t script_loads() {
         std::lock_guard hold{mutex_};
@@ -169,6 +201,14 @@ public:
     }
     result<bool, backend_error> release(const lease& held) { return client_.release(held); }
 
+    /// sked::slot_progress: "<prefix>:slot:{<job>}", kept 400 days after the last record.
+    result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view job) {
+        return client_.last_slot(job);
+    }
+    result<bool, backend_error> record_slot(std::string_view job, std::chrono::sys_seconds slot) {
+        return client_.record_slot(job, slot);
+    }
+
     std::size_t script_loads() { return client_.script_loads(); }
 
 private:
@@ -176,6 +216,6 @@ private:
 };
 
 static_assert(lock_backend<locks>);
-static_assert(key_store<keys>);
+static_assert(key_store<keys> && slot_progress<keys>);
 
 }  // namespace sked::redis

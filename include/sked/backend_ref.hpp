@@ -1,0 +1,98 @@
+// sked/backend_ref.hpp — the scheduler's handle on a key store (in-memory, Redis, yours).
+//
+//     sked::memory_keys keys;                       // outlives the scheduler
+//     sked::scheduler s{{.backend = sked::backend_ref{keys}}};
+//
+// Any sked::key_store works; one that is also a sked::slot_progress lets a restarted
+// scheduler find the slots it missed while every replica was down.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "backend_error.hpp"
+#include "idempotency.hpp"
+#include "lock.hpp"
+#include "result.hpp"
+
+namespace sked {
+
+class backend_ref {
+public:
+    /// No backend: every job runs in this process only.
+    backend_ref() = default;
+
+    /// Refers to `store`, which must outlive every scheduler using this handle.
+    template <class Store>
+    backend_ref(Store& store)  // NOLINT(google-explicit-constructor): a store is a backend
+        : model_(std::make_shared<model<Store>>(store)) {
+        static_assert(key_store<Store>,
+                      "sked::backend_ref needs a sked::key_store: claim(key, ttl), renew(lease&, ttl), "
+                      "complete(lease, keep_for) and release(lease), each returning a sked::result with a "
+                      "sked::backend_error");
+    }
+
+    [[nodiscard]] explicit operator bool() const noexcept { return model_ != nullptr; }
+    /// Whether the store records slot progress (misfires survive a full restart).
+    [[nodiscard]] bool records_progress() const noexcept { return model_ && model_->records_progress(); }
+
+    result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) const {
+        return model_->claim(key, ttl);
+    }
+    result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) const {
+        return model_->renew(held, ttl);
+    }
+    result<bool, backend_error> complete(const lease& held, std::chrono::milliseconds keep) const {
+        return model_->complete(held, keep);
+    }
+    result<bool, backend_error> release(const lease& held) const { return model_->release(held); }
+    result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view job) const {
+        return model_->last_slot(job);
+    }
+    result<bool, backend_error> record_slot(std::string_view job, std::chrono::sys_seconds slot) const {
+        return model_->record_slot(job, slot);
+    }
+
+private:
+    struct concept_t {
+        virtual ~concept_t() = default;
+        virtual bool records_progress() const noexcept = 0;
+        virtual result<grant, backend_error> claim(std::string_view, std::chrono::milliseconds) = 0;
+        virtual result<bool, backend_error> renew(lease&, std::chrono::milliseconds) = 0;
+        virtual result<bool, backend_error> complete(const lease&, std::chrono::milliseconds) = 0;
+        virtual result<bool, backend_error> release(const lease&) = 0;
+        virtual result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view) = 0;
+        virtual result<bool, backend_error> record_slot(std::string_view, std::chrono::sys_seconds) = 0;
+    };
+
+    template <class Store>
+    struct model final : concept_t {
+        explicit model(Store& s) : store(s) {}
+        bool records_progress() const noexcept override { return slot_progress<Store>; }
+        result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) override {
+            return store.claim(key, ttl);
+        }
+        result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) override {
+            return store.renew(held, ttl);
+        }
+        result<bool, backend_error> complete(const lease& held, std::chrono::milliseconds keep) override {
+            return store.complete(held, keep);
+        }
+        result<bool, backend_error> release(const lease& held) override { return store.release(held); }
+        result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view job) override {
+            if constexpr (slot_progress<Store>) return store.last_slot(job);
+            return std::optional<std::chrono::sys_seconds>{};
+        }
+        result<bool, backend_error> record_slot(std::string_view job, std::chrono::sys_seconds slot) override {
+            if constexpr (slot_progress<Store>) return store.record_slot(job, slot);
+            return false;
+        }
+        Store& store;
+    };
+
+    std::shared_ptr<concept_t> model_;
+};
+
+}  // namespace sked

@@ -1,0 +1,69 @@
+// sked/event.hpp — what the scheduler reports, as it happens.
+//
+// Hooks receive every event on the thread where it happened, after the scheduler has
+// released its lock (a hook may call the scheduler). Keep them short: they delay the
+// run or the dispatch that raised them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+#include "clock.hpp"
+#include "lock.hpp"
+
+namespace sked {
+
+enum class event_kind : std::uint8_t {
+    started,
+    succeeded,
+    failed,
+    retrying,  ///< a failed attempt will run again (`delay` says when)
+    timed_out,  ///< the run passed its timeout; stop was requested
+    skipped,  ///< `reason` says why
+    lease_lost,  ///< renewing failed mid-run; stop was requested
+    backend_error,  ///< a claim, completion or record failed; `message` says which
+};
+inline constexpr std::size_t event_kind_count = 8;
+
+enum class skip_reason : std::uint8_t {
+    none,
+    held_elsewhere,  ///< another replica holds the slot or the job's lease
+    already_done,  ///< the slot's run key is completed
+    overlap,  ///< the job was still running here
+    paused,
+    misfire,  ///< later than the grace window, and the misfire policy skipped it
+    outside_calendar,
+    backend_unavailable,  ///< the claim could not be made; the slot is retried
+};
+inline constexpr std::size_t skip_reason_count = 8;
+
+constexpr std::string_view to_string(event_kind kind) noexcept {
+    constexpr std::string_view names[] = {"started",   "succeeded", "failed",     "retrying",
+                                          "timed_out", "skipped",   "lease_lost", "backend_error"};
+    return names[static_cast<unsigned>(kind)];
+}
+constexpr std::string_view to_string(skip_reason reason) noexcept {
+    constexpr std::string_view names[] = {"none",   "held_elsewhere", "already_done",     "overlap",
+                                          "paused", "misfire",        "outside_calendar", "backend_unavailable"};
+    return names[static_cast<unsigned>(reason)];
+}
+
+struct event {
+    event_kind kind = event_kind::started;
+    skip_reason reason = skip_reason::none;
+    std::string_view job{};
+    std::chrono::sys_seconds nominal{};  ///< the slot
+    instant at{};  ///< when it happened (scheduler clock)
+    std::uint32_t attempt = 0;
+    fence_token fence = 0;
+    std::chrono::milliseconds duration{0};  ///< runs: how long it ran; retrying: the delay
+    std::chrono::milliseconds lateness{0};  ///< started: start minus planned start
+    std::string_view message{};  ///< failure text, or what was skipped
+    std::string_view replica{};  ///< scheduler_options::replica
+};
+
+using event_hook = std::function<void(const event&)>;
+
+}  // namespace sked

@@ -1,0 +1,70 @@
+// sked/job_stats.hpp — counters, a duration histogram and a status snapshot per job.
+//
+// scheduler::status() returns a scheduler_status; sked/status_format.hpp renders it as
+// Prometheus text or JSON for /metrics and /scheduler/status endpoints.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clock.hpp"
+#include "event.hpp"
+
+namespace sked {
+
+/// Run durations in fixed buckets (seconds, Prometheus style: each counts runs <= le).
+struct duration_histogram {
+    static constexpr std::array<double, 11> bounds{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300};
+    std::array<std::uint64_t, bounds.size() + 1> buckets{};  ///< last: above every bound
+    std::uint64_t count = 0;
+    double sum = 0;  ///< seconds
+
+    void add(std::chrono::milliseconds d) {
+        const double s = static_cast<double>(d.count()) / 1000.0;
+        std::size_t i = 0;
+        while (i < bounds.size() && s > bounds[i])
+            ++i;
+        ++buckets[i];
+        ++count;
+        sum += s;
+    }
+};
+
+struct job_counters {
+    std::uint64_t started = 0, succeeded = 0, failed = 0, retried = 0, timed_out = 0, lease_lost = 0,
+                  backend_errors = 0;
+    std::array<std::uint64_t, skip_reason_count> skipped{};  ///< by skip_reason
+};
+
+/// A job's history on this replica.
+struct job_stats {
+    job_counters counts;
+    duration_histogram durations;
+    std::optional<instant> last_start, last_end;
+    std::optional<std::chrono::sys_seconds> last_slot;
+    std::optional<event_kind> last_result;  ///< succeeded, failed or timed_out
+    std::chrono::milliseconds last_lateness{0}, max_lateness{0};
+};
+
+struct job_status {
+    std::string name;
+    std::string schedule;  ///< schedule::describe()
+    bool paused = false;
+    std::uint32_t running = 0;
+    std::optional<std::chrono::sys_seconds> next_slot;
+    std::optional<instant> next_run;  ///< when the next slot is planned to start (offset, jitter)
+    job_stats stats;
+};
+
+struct scheduler_status {
+    bool running = false;  ///< a runner drives it, or the engine accepts run_due
+    instant now{};
+    std::string replica;
+    std::vector<job_status> jobs;
+};
+
+}  // namespace sked

@@ -1,0 +1,177 @@
+// sked/status_format.hpp — a scheduler_status as Prometheus text or JSON.
+//
+//     serve("/metrics", sked::to_prometheus(s.status()));          // text/plain; version=0.0.4
+//     serve("/scheduler/status", sked::to_json(s.status()));       // application/json
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "event.hpp"
+#include "idempotency.hpp"
+#include "job_stats.hpp"
+
+namespace sked {
+
+namespace detail {
+
+inline std::string number_text(double v) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    return text;
+}
+
+inline double epoch_seconds(instant t) { return static_cast<double>(t.time_since_epoch().count()) / 1000.0; }
+
+// Prometheus label values escape backslash, double quote and newline.
+inline std::string label_value(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+inline std::string json_string(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (byte < 0x20) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", byte);
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    return out += '"';
+}
+
+class prometheus_writer {
+public:
+    void family(std::string_view name, std::string_view type, std::string_view help) {
+        text_.append("# HELP ").append(name).append(" ").append(help).append("\n");
+        text_.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+    }
+    void sample(std::string_view name, std::string_view job, std::string_view extra_label, std::string_view extra,
+                double value) {
+        text_.append(name).append("{job=\"").append(label_value(job)).append("\"");
+        if (!extra_label.empty()) text_.append(",").append(extra_label).append("=\"").append(extra).append("\"");
+        text_.append("} ").append(number_text(value)).append("\n");
+    }
+    std::string take() { return std::move(text_); }
+    std::string& text() { return text_; }
+
+private:
+    std::string text_;
+};
+
+}  // namespace detail
+
+/// Prometheus text exposition format (version 0.0.4): sked_up, then per job counters
+/// by outcome and skip reason, a duration histogram, next and last run times.
+inline std::string to_prometheus(const scheduler_status& status) {
+    detail::prometheus_writer w;
+    w.family("sked_up", "gauge", "1 while the scheduler dispatches jobs");
+    w.text().append("sked_up ").append(status.running ? "1" : "0").append("\n");
+    w.family("sked_job_runs_total", "counter", "Finished runs by outcome");
+    for (const auto& j : status.jobs) {
+        w.sample("sked_job_runs_total", j.name, "outcome", "succeeded", static_cast<double>(j.stats.counts.succeeded));
+        w.sample("sked_job_runs_total", j.name, "outcome", "failed", static_cast<double>(j.stats.counts.failed));
+    }
+    w.family("sked_job_timeouts_total", "counter", "Runs that passed their timeout");
+    for (const auto& j : status.jobs)
+        w.sample("sked_job_timeouts_total", j.name, {}, {}, static_cast<double>(j.stats.counts.timed_out));
+    w.family("sked_job_retries_total", "counter", "Failed attempts scheduled to run again");
+    for (const auto& j : status.jobs)
+        w.sample("sked_job_retries_total", j.name, {}, {}, static_cast<double>(j.stats.counts.retried));
+    w.family("sked_job_skips_total", "counter", "Slots not run here, by reason");
+    for (const auto& j : status.jobs) {
+        for (std::size_t r = 1; r < skip_reason_count; ++r) {
+            w.sample("sked_job_skips_total", j.name, "reason", to_string(static_cast<skip_reason>(r)),
+                     static_cast<double>(j.stats.counts.skipped[r]));
+        }
+    }
+    w.family("sked_job_running", "gauge", "Runs in progress on this replica");
+    for (const auto& j : status.jobs)
+        w.sample("sked_job_running", j.name, {}, {}, j.running);
+    w.family("sked_job_duration_seconds", "histogram", "Run durations");
+    for (const auto& j : status.jobs) {
+        const auto& h = j.stats.durations;
+        std::uint64_t cumulative = 0;
+        for (std::size_t b = 0; b < h.bounds.size(); ++b) {
+            cumulative += h.buckets[b];
+            w.sample("sked_job_duration_seconds_bucket", j.name, "le", detail::number_text(h.bounds[b]),
+                     static_cast<double>(cumulative));
+        }
+        w.sample("sked_job_duration_seconds_bucket", j.name, "le", "+Inf", static_cast<double>(h.count));
+        w.sample("sked_job_duration_seconds_sum", j.name, {}, {}, h.sum);
+        w.sample("sked_job_duration_seconds_count", j.name, {}, {}, static_cast<double>(h.count));
+    }
+    w.family("sked_job_next_run_timestamp_seconds", "gauge", "Planned start of the next slot");
+    for (const auto& j : status.jobs)
+        if (j.next_run)
+            w.sample("sked_job_next_run_timestamp_seconds", j.name, {}, {}, detail::epoch_seconds(*j.next_run));
+    w.family("sked_job_last_start_timestamp_seconds", "gauge", "Start of the last run here");
+    for (const auto& j : status.jobs)
+        if (j.stats.last_start)
+            w.sample("sked_job_last_start_timestamp_seconds", j.name, {}, {},
+                     detail::epoch_seconds(*j.stats.last_start));
+    w.family("sked_job_lateness_seconds", "gauge", "How late the last run started");
+    for (const auto& j : status.jobs)
+        w.sample("sked_job_lateness_seconds", j.name, {}, {},
+                 static_cast<double>(j.stats.last_lateness.count()) / 1000.0);
+    return w.take();
+}
+
+/// {"running":true,"now":"...","replica":"...","jobs":[{"name":..,"schedule":..,...}]}
+inline std::string to_json(const scheduler_status& status) {
+    using detail::json_string;
+    const auto when = [](instant t) { return json_string(rfc3339(std::chrono::floor<std::chrono::seconds>(t))); };
+    std::string out = "{\"running\":";
+    out.append(status.running ? "true" : "false").append(",\"now\":").append(when(status.now));
+    out.append(",\"replica\":").append(json_string(status.replica)).append(",\"jobs\":[");
+    bool first = true;
+    for (const auto& j : status.jobs) {
+        if (!std::exchange(first, false)) out += ',';
+        const auto& s = j.stats;
+        out.append("{\"name\":").append(json_string(j.name));
+        out.append(",\"schedule\":").append(json_string(j.schedule));
+        out.append(",\"paused\":").append(j.paused ? "true" : "false");
+        out.append(",\"running\":").append(std::to_string(j.running));
+        out.append(",\"next_slot\":").append(j.next_slot ? json_string(rfc3339(*j.next_slot)) : "null");
+        out.append(",\"next_run\":").append(j.next_run ? when(*j.next_run) : "null");
+        out.append(",\"last_slot\":").append(s.last_slot ? json_string(rfc3339(*s.last_slot)) : "null");
+        out.append(",\"last_start\":").append(s.last_start ? when(*s.last_start) : "null");
+        out.append(",\"last_result\":").append(s.last_result ? json_string(to_string(*s.last_result)) : "null");
+        out.append(",\"lateness_ms\":").append(std::to_string(s.last_lateness.count()));
+        out.append(",\"max_lateness_ms\":").append(std::to_string(s.max_lateness.count()));
+        out.append(",\"counts\":{\"started\":").append(std::to_string(s.counts.started));
+        out.append(",\"succeeded\":").append(std::to_string(s.counts.succeeded));
+        out.append(",\"failed\":").append(std::to_string(s.counts.failed));
+        out.append(",\"retried\":").append(std::to_string(s.counts.retried));
+        out.append(",\"timed_out\":").append(std::to_string(s.counts.timed_out));
+        out.append(",\"skipped\":{");
+        for (std::size_t r = 1; r < skip_reason_count; ++r) {
+            if (r > 1) out += ',';
+            out.append(json_string(to_string(static_cast<skip_reason>(r))))
+                .append(":")
+                .append(std::to_string(s.counts.skipped[r]));
+        }
+        out.append("}}}");
+    }
+    return out.append("]}");
+}
+
+}  // namespace sked
