@@ -530,33 +530,37 @@ inline void scheduler::schedule_after(std::uint32_t j, sys_seconds slot, batch& 
 }
 
 inline std::size_t scheduler::run_due(instant now) {
+    const auto now_ms = now.time_since_epoch().count();
     std::size_t started = 0;
+    batch out;  // reused: its vectors keep their capacity across rounds
     while (true) {
-        batch out;
         {
             std::lock_guard hold{mutex_};
             if (!dispatching_) return started;
-            // Bounded batches: the lock is released regularly, and inline runs finish
-            // (and queue their retries) before later entries are looked at.
-            for (int n = 0; n < 256 && !queue_.empty() && queue_.top().due_ms <= now.time_since_epoch().count(); ++n)
+            // Bounded rounds release the lock regularly. Inline, a round ends at each
+            // start, so the run finishes (and frees its job) before later entries are seen.
+            for (int n = 0; n < 256 && !queue_.empty() && queue_.top().due_ms <= now_ms; ++n) {
                 handle(queue_.pop(), now, out);
+                if (!executor_ && !out.launches.empty()) break;
+            }
         }
         for (auto run : out.renewals)
             renew(run);
         const bool idle = out.launches.empty() && out.renewals.empty();
+        out.renewals.clear();
         started += out.launches.size();
-        auto launches = std::move(out.launches);
         deliver(out);
-        for (auto& l : launches) {
+        for (auto& l : out.launches) {
             if (executor_) {
                 executor_([this, l = std::move(l)]() mutable { execute(std::move(l)); });
             } else {
                 execute(std::move(l));
             }
         }
+        out.launches.clear();
         if (idle) {
             std::lock_guard hold{mutex_};
-            if (queue_.empty() || queue_.top().due_ms > now.time_since_epoch().count()) return started;
+            if (queue_.empty() || queue_.top().due_ms > now_ms) return started;
         }
     }
 }
@@ -871,7 +875,7 @@ inline std::chrono::milliseconds scheduler::retry_delay(const launch& l) const {
 inline void scheduler::finish(const launch& l, bool succeeded, std::string failure) {
     const instant ended = clock_();
     std::optional<lease> key, lock;
-    bool timed_out = false;
+    bool timed_out = false, lease_lost = false, note_late_timeout = false;
     instant started;
     {
         std::lock_guard hold{mutex_};
@@ -879,12 +883,32 @@ inline void scheduler::finish(const launch& l, bool succeeded, std::string failu
         key = run.key_lease;
         lock = run.lock_lease;
         started = run.started;
+        lease_lost = run.lease_lost;
         timed_out = run.timed_out || (l.options->timeout > milliseconds{0} && ended - started > l.options->timeout);
         if (timed_out && !run.timed_out) {
-            run.timed_out = true;  // noticed at the end (a virtual clock moved past it)
+            // Noticed only now (inline on a virtual clock that the run moved past it).
+            run.timed_out = true;
+            note_late_timeout = true;
         }
     }
-    const bool ok = succeeded && !timed_out;
+    if (note_late_timeout) {
+        batch out;
+        {
+            std::lock_guard hold{mutex_};
+            const auto& run = runs_.at(l.run);
+            note(jobs_[run.job],
+                 {.kind = event_kind::timed_out,
+                  .nominal = l.slot,
+                  .at = ended,
+                  .attempt = l.attempt,
+                  .duration = std::chrono::duration_cast<milliseconds>(ended - started)},
+                 out);
+        }
+        deliver(out);
+    }
+    // A run whose lease was lost may have overlapped the next holder: not a success.
+    const bool ok = succeeded && !timed_out && !lease_lost;
+    if (failure.empty()) failure = timed_out ? "timed out" : lease_lost ? "lease lost" : "";
     const bool final_attempt = ok || l.attempt >= l.options->retry.max_attempts;
     std::vector<pending_event> backend_events;
     const auto backend_failed = [&](std::string what) {
@@ -1029,7 +1053,7 @@ inline void scheduler::deliver(batch& b) {
     for (auto& p : b.events)
         emit_now(std::move(p));
     b.events.clear();
-    if (b.wake) {
+    if (std::exchange(b.wake, false)) {
         std::function<void()> notify;
         {
             std::lock_guard hold{mutex_};

@@ -6,8 +6,13 @@
 #include <sked/memory_backend.hpp>
 
 #include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim.hpp"
@@ -26,6 +31,38 @@ any_zone iana(std::string_view name) {
 
 job_spec every(std::string name, std::chrono::seconds period, job_function run = nothing, job_options options = {}) {
     return {std::move(name), schedule::every(period), std::move(run), std::move(options)};
+}
+
+// A memory key store whose calls can be made to fail, or whose leases can be stolen.
+struct flaky_keys {
+    memory_keys inner;
+    int failing_claims = 0;  // the next n claims fail as unreachable
+    bool renewals_taken = false;  // renew answers "not yours any more"
+    int claims = 0, renewals = 0;
+
+    explicit flaky_keys(lease_clock_function clock) : inner(std::move(clock)) {}
+    result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) {
+        ++claims;
+        if (failing_claims > 0) {
+            --failing_claims;
+            return backend_error{backend_errc::unreachable, "redis at 127.0.0.1:1 refused the connection"};
+        }
+        return inner.claim(key, ttl);
+    }
+    result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) {
+        ++renewals;
+        if (renewals_taken) return false;
+        return inner.renew(held, ttl);
+    }
+    result<bool, backend_error> complete(const lease& held, std::chrono::milliseconds keep) {
+        return inner.complete(held, keep);
+    }
+    result<bool, backend_error> release(const lease& held) { return inner.release(held); }
+};
+
+// The memory backend's lease clock, driven by the simulation's clock.
+lease_clock_function lease_time(const virtual_clock& clock) {
+    return [&clock] { return lease_clock::time_point{clock.now().time_since_epoch()}; };
 }
 
 TEST_SUITE("scheduler") {
@@ -199,6 +236,397 @@ TEST_SUITE("scheduler") {
               std::vector<std::string>{"2026-11-22T23:59:30Z", "2026-11-25T00:00:00Z"});
         CHECK(s.size() == 2);  // registered until removed; nothing more to run
         CHECK_FALSE(s.next_wakeup());
+    }
+
+    TEST_CASE("overlap: skip, queue one, allow, or cancel the running one") {
+        const auto run_with = [](overlap policy, simulation& sim, manual_executor& pool, int& stops) {
+            auto options = sim.options();
+            options.executor = pool.function();
+            auto s = std::make_unique<scheduler>(std::move(options));
+            REQUIRE(s->add(every("drop", 60s, [&stops](const job_context& c) { stops += c.stop_requested(); },
+                                 {.on_overlap = policy})));
+            sim.run_until("2026-11-23T00:00:00Z", {s.get()});  // slot 0 starts and holds
+            sim.run_until("2026-11-23T00:02:00Z", {s.get()});  // slots 1 and 2 meet it
+            return s;
+        };
+        SUBCASE("skip") {
+            simulation sim;
+            manual_executor pool;
+            int stops = 0;
+            auto s = run_with(overlap::skip, sim, pool, stops);
+            CHECK(pool.pending() == 1);
+            CHECK(sim.events.count(event_kind::skipped, skip_reason::overlap) == 2);
+            pool.run_all();
+            CHECK(sim.events.slots(event_kind::succeeded) == std::vector<std::string>{"2026-11-23T00:00:00Z"});
+        }
+        SUBCASE("queue one: the first waiting slot runs after, the rest are handled as misfires") {
+            simulation sim;
+            manual_executor pool;
+            int stops = 0;
+            auto s = run_with(overlap::queue_one, sim, pool, stops);
+            CHECK(pool.pending() == 1);
+            CHECK(sim.events.count(event_kind::skipped) == 0);
+            pool.run_all();  // slot 0 ends: slot 1 comes due at once
+            sim.run_until("2026-11-23T00:02:00Z", {s.get()});
+            pool.run_all();
+            sim.run_until("2026-11-23T00:03:00Z", {s.get()});
+            pool.run_all();
+            sim.run_until("2026-11-23T00:03:00Z", {s.get()});
+            pool.run_all();
+            CHECK(sim.events.slots(event_kind::succeeded) ==
+                  std::vector<std::string>{"2026-11-23T00:00:00Z", "2026-11-23T00:01:00Z", "2026-11-23T00:02:00Z",
+                                           "2026-11-23T00:03:00Z"});
+        }
+        SUBCASE("allow") {
+            simulation sim;
+            manual_executor pool;
+            int stops = 0;
+            auto s = run_with(overlap::allow, sim, pool, stops);
+            CHECK(pool.pending() == 3);
+            pool.run_all();
+            CHECK(sim.events.count(event_kind::succeeded) == 3);
+            CHECK(stops == 0);
+        }
+        SUBCASE("cancel running: the older runs see their stop token stopped") {
+            simulation sim;
+            manual_executor pool;
+            int stops = 0;
+            auto s = run_with(overlap::cancel_running, sim, pool, stops);
+            CHECK(pool.pending() == 3);
+            pool.run_all();
+            CHECK(stops == 2);  // slots 0 and 1 were cancelled by their successors
+        }
+    }
+
+    TEST_CASE("misfire: a stalled scheduler skips, runs the latest once, or runs each up to the cap") {
+        const auto stalled = [](misfire policy, std::uint32_t cap = 100) {
+            simulation sim;
+            scheduler s{sim.options()};
+            REQUIRE(s.add(every("minutely", 60s, nothing, {.on_misfire = policy, .max_catch_up = cap})));
+            sim.run_until("2026-11-23T00:00:00Z", {&s});
+            sim.clock.set(moment("2026-11-23T00:10:30Z"));  // 10 slots due, 30 s past the last
+            s.run_due(sim.clock.now());
+            return std::pair{sim.events.slots(event_kind::succeeded), sim.events.of(event_kind::skipped)};
+        };
+        SUBCASE("run_once (the default) runs 00:10 once and reports 00:01 to 00:09 as one skip") {
+            auto [ran, skipped] = stalled(misfire::run_once);
+            CHECK(ran == std::vector<std::string>{"2026-11-23T00:00:00Z", "2026-11-23T00:10:00Z"});
+            REQUIRE(skipped.size() == 1);
+            CHECK(skipped[0].reason == skip_reason::misfire);
+            CHECK(skipped[0].message ==
+                  "slots 2026-11-23T00:01:00Z to before 2026-11-23T00:10:00Z missed the 60 s grace window");
+        }
+        SUBCASE("skip: the latest slot is within grace (30 s late) so it runs; the rest are skipped") {
+            auto [ran, skipped] = stalled(misfire::skip);
+            CHECK(ran == std::vector<std::string>{"2026-11-23T00:00:00Z", "2026-11-23T00:10:00Z"});
+            CHECK(skipped.size() == 1);
+        }
+        SUBCASE("run_each runs every missed slot in order") {
+            auto [ran, skipped] = stalled(misfire::run_each);
+            CHECK(ran.size() == 11);
+            CHECK(std::is_sorted(ran.begin(), ran.end()));
+            CHECK(skipped.empty());
+        }
+        SUBCASE("run_each with a cap of 3 runs the latest three") {
+            auto [ran, skipped] = stalled(misfire::run_each, 3);
+            CHECK(ran == std::vector<std::string>{"2026-11-23T00:00:00Z", "2026-11-23T00:08:00Z",
+                                                  "2026-11-23T00:09:00Z", "2026-11-23T00:10:00Z"});
+            CHECK(skipped.size() == 1);
+        }
+        SUBCASE("a start within the grace window is just late") {
+            simulation sim;
+            scheduler s{sim.options()};
+            REQUIRE(s.add(every("minutely", 60s)));
+            sim.clock.set(moment("2026-11-23T00:00:45Z"));
+            s.run_due(sim.clock.now());
+            REQUIRE(sim.events.of(event_kind::started).size() == 1);
+            CHECK(sim.events.of(event_kind::started)[0].lateness == 45s);
+            CHECK(sim.events.count(event_kind::skipped) == 0);
+        }
+    }
+
+    TEST_CASE("after every replica was down, the missed slots are found from the backend's record") {
+        memory_keys keys;
+        const auto boot = [&](simulation& sim, misfire policy) {
+            auto options = sim.options();
+            options.backend = keys;
+            auto s = std::make_unique<scheduler>(std::move(options));
+            REQUIRE(s->add({"daily_reward", schedule::cron(must_parse("0 0 * * *")), nothing, {.on_misfire = policy}}));
+            return s;
+        };
+        simulation first{"2026-11-22T23:00:00Z"};
+        {
+            auto s = boot(first, misfire::run_once);
+            first.run_until("2026-11-23T12:00:00Z", {s.get()});
+        }
+        CHECK(first.events.slots(event_kind::succeeded) == std::vector<std::string>{"2026-11-23T00:00:00Z"});
+        REQUIRE(keys.last_slot("daily_reward"));
+        CHECK(utc(**keys.last_slot("daily_reward")) == "2026-11-23T00:00:00Z");
+        SUBCASE("run_once: three days later, the latest missed midnight runs once") {
+            simulation later{"2026-11-26T09:00:00Z"};
+            auto s = boot(later, misfire::run_once);
+            later.run_until("2026-11-26T10:00:00Z", {s.get()});
+            CHECK(later.events.slots(event_kind::succeeded) == std::vector<std::string>{"2026-11-26T00:00:00Z"});
+        }
+        SUBCASE("run_each: each of the three missed midnights runs, in order, once") {
+            simulation later{"2026-11-26T09:00:00Z"};
+            auto s = boot(later, misfire::run_each);
+            later.run_until("2026-11-26T10:00:00Z", {s.get()});
+            CHECK(later.events.slots(event_kind::succeeded) ==
+                  std::vector<std::string>{"2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z"});
+        }
+        SUBCASE("a restart the same day runs nothing again") {
+            simulation later{"2026-11-23T18:00:00Z"};
+            auto s = boot(later, misfire::run_each);
+            later.run_until("2026-11-23T23:59:59Z", {s.get()});
+            CHECK(later.events.count(event_kind::started) == 0);
+        }
+    }
+
+    TEST_CASE("stagger offsets and jitter: deterministic, positive, below the next slot") {
+        simulation sim;
+        scheduler s{sim.options()};
+        REQUIRE(s.add(every("fixed", 60s, nothing, {.offset = 15s})));
+        REQUIRE(s.add(every("hashed", 60s, nothing, {.hashed_offset_within = 60s})));
+        REQUIRE(s.add(every("jittered", 10s, nothing, {.max_jitter = 1h})));
+        sim.run_until("2026-11-23T00:10:00Z", {&s});
+        const auto expected_hash = static_cast<long>(spread("hashed", 1, 60));
+        std::vector<std::chrono::milliseconds> jitters;
+        for (const auto& e : sim.events.of(event_kind::started)) {
+            const auto offset = e.at - instant{at(e.slot)};
+            if (e.job == "fixed") CHECK(offset == 15s);
+            if (e.job == "hashed") CHECK(offset == std::chrono::seconds{expected_hash});
+            if (e.job == "jittered") {
+                CHECK(offset >= 0ms);
+                CHECK(offset < 10s);  // capped below the 10 s gap, though 1 h was allowed
+                jitters.push_back(offset);
+            }
+        }
+        REQUIRE(jitters.size() >= 50);
+        CHECK(std::adjacent_find(jitters.begin(), jitters.end(), std::not_equal_to<>{}) != jitters.end());
+        // Another replica computes the same starts.
+        simulation again;
+        scheduler t{again.options()};
+        REQUIRE(t.add(every("jittered", 10s, nothing, {.max_jitter = 1h})));
+        again.run_until("2026-11-23T00:10:00Z", {&t});
+        std::vector<std::chrono::milliseconds> again_jitters;
+        for (const auto& e : again.events.of(event_kind::started))
+            again_jitters.push_back(e.at - instant{at(e.slot)});
+        CHECK(again_jitters == jitters);
+    }
+
+    TEST_CASE("retries back off exponentially with bounded jitter, then give up") {
+        simulation sim;
+        scheduler s{sim.options()};
+        int calls = 0;
+        REQUIRE(s.add({"flaky",
+                       schedule::once(at("2026-11-23T00:00:00Z")),
+                       [&](const job_context& c) {
+                           ++calls;
+                           if (c.attempt < 3) throw std::runtime_error("database pool exhausted");
+                       },
+                       {.retry = {.max_attempts = 3, .initial_delay = 10s, .multiplier = 3}}}));
+        sim.run_until("2026-11-23T01:00:00Z", {&s});
+        CHECK(calls == 3);
+        const auto failed = sim.events.of(event_kind::failed);
+        REQUIRE(failed.size() == 2);
+        CHECK(failed[0].message == "database pool exhausted");
+        const auto retrying = sim.events.of(event_kind::retrying);
+        REQUIRE(retrying.size() == 2);
+        CHECK(retrying[0].duration >= 10s);
+        CHECK(retrying[0].duration <= 12s);  // 10 s + up to 20 %
+        CHECK(retrying[1].duration >= 30s);
+        CHECK(retrying[1].duration <= 36s);
+        const auto started = sim.events.of(event_kind::started);
+        REQUIRE(started.size() == 3);
+        CHECK(started[1].at - started[0].at == retrying[0].duration);
+        CHECK(started[2].attempt == 3);
+        CHECK(sim.events.count(event_kind::succeeded) == 1);
+
+        simulation hopeless;
+        scheduler h{hopeless.options()};
+        REQUIRE(h.add({"hopeless",
+                       schedule::once(at("2026-11-23T00:00:00Z")),
+                       [](const job_context&) { throw 42; },
+                       {.retry = {.max_attempts = 2}}}));
+        hopeless.run_until("2026-11-23T01:00:00Z", {&h});
+        CHECK(hopeless.events.count(event_kind::failed) == 2);
+        CHECK(hopeless.events.count(event_kind::retrying) == 1);
+        CHECK(hopeless.events.of(event_kind::failed)[1].message == "an exception not derived from std::exception");
+    }
+
+    TEST_CASE("a run past its timeout has stop requested and is reported as timed out") {
+        simulation sim;
+        manual_executor pool;
+        auto options = sim.options();
+        options.executor = pool.function();
+        scheduler s{std::move(options)};
+        bool saw_stop = false;
+        REQUIRE(s.add({"slow",
+                       schedule::once(at("2026-11-23T00:00:00Z")),
+                       [&](const job_context& c) { saw_stop = c.stop_requested(); },
+                       {.timeout = 30s}}));
+        sim.run_until("2026-11-23T00:00:29Z", {&s});
+        CHECK(sim.events.count(event_kind::timed_out) == 0);
+        sim.run_until("2026-11-23T00:00:31Z", {&s});
+        CHECK(sim.events.count(event_kind::timed_out) == 1);
+        pool.run_all();
+        CHECK(saw_stop);
+        REQUIRE(sim.events.count(event_kind::failed) == 1);
+        CHECK(sim.events.of(event_kind::failed)[0].message == "timed out");
+
+        // Inline on a virtual clock, a run that moves time past its timeout is caught at the end.
+        simulation inline_sim;
+        scheduler t{inline_sim.options()};
+        REQUIRE(t.add({"slow",
+                       schedule::once(at("2026-11-23T00:00:00Z")),
+                       [&](const job_context&) { inline_sim.clock.advance(45s); },
+                       {.timeout = 30s}}));
+        inline_sim.run_until("2026-11-23T00:01:00Z", {&t});
+        CHECK(inline_sim.events.count(event_kind::failed) == 1);
+        CHECK(t.status().jobs.at(0).stats.last_result == event_kind::timed_out);
+    }
+
+    TEST_CASE("calendars: only business hours in Manila, listed dates skipped, one-offs moved") {
+        simulation sim{"2026-11-27T00:00:00Z"};  // a Friday
+        scheduler s{sim.options()};
+        auto office = calendar::business_hours(iana("Asia/Manila"));
+        office.skip_dates = {
+            std::chrono::year_month_day{std::chrono::year{2026}, std::chrono::month{11}, std::chrono::day{30}}};
+        REQUIRE(s.add({"hourly", schedule::every(3600s), nothing, {.calendar = office}}));
+        // Saturday 10:00 in Manila: moved to Tuesday 09:00 (Monday is skipped).
+        REQUIRE(s.add({"campaign_timeout", schedule::once(at("2026-11-28T02:00:00Z")), nothing, {.calendar = office}}));
+        sim.run_until("2026-12-02T00:00:00Z", {&s});
+        std::vector<std::string> hourly;
+        std::string moved;
+        for (const auto& e : sim.events.of(event_kind::started)) {
+            if (e.job == "hourly")
+                hourly.push_back(e.slot);
+            else
+                moved = rfc3339(std::chrono::floor<std::chrono::seconds>(e.at)) + " slot " + e.slot;
+        }
+        // Friday 09:00-16:00 (01:00Z-08:00Z) and Tuesday 09:00-16:00 Manila: 8 + 8.
+        REQUIRE(hourly.size() == 16);
+        CHECK(hourly.front() == "2026-11-27T01:00:00Z");
+        CHECK(hourly[7] == "2026-11-27T08:00:00Z");
+        CHECK(hourly[8] == "2026-12-01T01:00:00Z");
+        CHECK(moved == "2026-12-01T01:00:00Z slot 2026-11-28T02:00:00Z");
+        CHECK(sim.events.count(event_kind::skipped, skip_reason::outside_calendar) ==
+              24 * 5 + 1 - 16);  // 121 hourly slots in the range
+    }
+
+    TEST_CASE("three replicas sharing a backend: every slot runs exactly once, with a fencing token") {
+        simulation sim;
+        memory_keys keys{lease_time(sim.clock)};
+        std::vector<std::unique_ptr<scheduler>> replicas;
+        std::vector<scheduler*> drive;
+        std::map<std::string, int> runs;
+        for (const auto* name : {"a", "b", "c"}) {
+            auto options = sim.options(name);
+            options.backend = keys;
+            replicas.push_back(std::make_unique<scheduler>(std::move(options)));
+            drive.push_back(replicas.back().get());
+            REQUIRE(replicas.back()->add(every("sweep", 1s, [&](const job_context& c) {
+                CHECK(c.fence > 0);
+                ++runs[c.run_key()];
+            })));
+        }
+        sim.run_until("2026-11-23T00:16:39Z", drive);  // 1,000 slots
+        CHECK(runs.size() == 1000);
+        CHECK(std::all_of(runs.begin(), runs.end(), [](const auto& r) { return r.second == 1; }));
+        CHECK(sim.events.count(event_kind::skipped, skip_reason::already_done) == 2000);
+        std::set<std::string> replicas_that_ran;
+        for (const auto& e : sim.events.of(event_kind::started))
+            replicas_that_ran.insert(e.replica);
+        CHECK(replicas_that_ran.size() == 1);  // inline and in order, the first replica wins each slot
+    }
+
+    TEST_CASE("single runner: while one replica runs the job, the others skip it as held elsewhere") {
+        simulation sim;
+        memory_keys keys{lease_time(sim.clock)};
+        auto options_a = sim.options("a");
+        options_a.backend = keys;
+        scheduler a{std::move(options_a)};
+        auto options_b = sim.options("b");
+        options_b.backend = keys;
+        scheduler b{std::move(options_b)};
+        // While a runs the 00:00 slot, b's 00:00 slot comes due.
+        REQUIRE(a.add(every("expiry_sweep", 60s, [&](const job_context&) { b.run_due(sim.clock.now()); },
+                            {.mode = distribution::single_runner})));
+        REQUIRE(b.add(every("expiry_sweep", 60s, nothing, {.mode = distribution::single_runner})));
+        sim.run_until("2026-11-23T00:00:00Z", {&a});
+        CHECK(sim.events.count(event_kind::skipped, skip_reason::held_elsewhere) == 1);
+        // Not at the same time, each may run a slot: single_runner excludes, it does not
+        // deduplicate (that is exactly_once). b goes first at 00:01, then a, in turn.
+        sim.run_until("2026-11-23T00:01:00Z", {&b, &a});
+        const auto started = sim.events.of(event_kind::started);
+        REQUIRE(started.size() == 3);
+        CHECK(started[0].replica == "a");
+        CHECK(started[1].replica == "b");
+        CHECK(started[2].replica == "a");
+        CHECK(started[1].fence > started[0].fence);
+        CHECK(started[2].fence > started[1].fence);
+    }
+
+    TEST_CASE("a lease that cannot be renewed stops the run; the next holder's token is higher") {
+        simulation sim;
+        flaky_keys keys{lease_time(sim.clock)};
+        manual_executor pool;
+        auto options = sim.options();
+        options.backend = keys;
+        options.executor = pool.function();
+        scheduler s{std::move(options)};
+        bool stopped_mid_run = false;
+        fence_token fence = 0;
+        REQUIRE(s.add({"long_job",
+                       schedule::once(at("2026-11-23T00:00:00Z")),
+                       [&](const job_context& c) {
+                           fence = c.fence;
+                           sim.clock.advance(5s);
+                           s.run_due(sim.clock.now());  // nothing due yet: renewal is at 10 s
+                           CHECK_FALSE(c.stop_requested());
+                           keys.renewals_taken = true;  // another holder has the key now
+                           sim.clock.advance(6s);
+                           s.run_due(sim.clock.now());
+                           stopped_mid_run = c.stop_requested();
+                       },
+                       {.lease_ttl = 30s}}));
+        sim.run_until("2026-11-23T00:00:00Z", {&s});
+        pool.run_all();
+        CHECK(keys.renewals == 1);
+        CHECK(stopped_mid_run);
+        REQUIRE(sim.events.count(event_kind::lease_lost) == 1);
+        CHECK(sim.events.of(event_kind::lease_lost)[0].message == "lease on long_job@2026-11-23T00:00:00Z was taken");
+        REQUIRE(sim.events.count(event_kind::failed) == 1);
+        CHECK(sim.events.of(event_kind::failed)[0].message == "lease lost");
+        // The run gave the key back, so the next holder gets it, with a higher token.
+        auto next = keys.inner.claim("long_job@2026-11-23T00:00:00Z", 30s);
+        REQUIRE(next);
+        REQUIRE(next->acquired());
+        CHECK(next->lease.fence > fence);
+    }
+
+    TEST_CASE("a backend blip at the slot: the claim is retried until it succeeds; the slot runs once") {
+        simulation sim;
+        flaky_keys keys{lease_time(sim.clock)};
+        keys.failing_claims = 3;
+        auto options = sim.options();
+        options.backend = keys;
+        scheduler s{std::move(options)};
+        REQUIRE(s.add({"daily_reward", schedule::cron(must_parse("0 0 * * *")), nothing}));
+        sim.run_until("2026-11-23T00:01:00Z", {&s});
+        CHECK(sim.events.count(event_kind::skipped, skip_reason::backend_unavailable) == 3);
+        CHECK(sim.events.of(event_kind::skipped)[0].message ==
+              "unreachable: redis at 127.0.0.1:1 refused the connection");
+        CHECK(sim.events.slots(event_kind::succeeded) == std::vector<std::string>{"2026-11-23T00:00:00Z"});
+        CHECK(keys.claims == 4);
+
+        // Down until the next slot: that slot supersedes the old one, which is reported.
+        keys.failing_claims = 1'000'000;
+        sim.run_until("2026-11-24T00:00:00Z", {&s});
+        keys.failing_claims = 0;
+        sim.run_until("2026-11-24T00:01:00Z", {&s});
+        CHECK(sim.events.slots(event_kind::succeeded).back() == "2026-11-24T00:00:00Z");
     }
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <doctest/doctest.h>
+
 #include <sked/scheduler.hpp>
 
 #include "../support/time.hpp"
@@ -133,3 +135,15 @@ public:
 inline void nothing(const job_context&) {}
 
 }  // namespace sked::test
+
+namespace doctest {
+template <>
+struct StringMaker<std::vector<std::string>> {
+    static String convert(const std::vector<std::string>& v) {
+        std::string out = "{";
+        for (const auto& s : v)
+            out += (out.size() > 1 ? ", " : "") + s;
+        return (out + "}").c_str();
+    }
+};
+}  // namespace doctest
