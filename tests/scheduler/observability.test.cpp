@@ -1,0 +1,96 @@
+#include "sked/status_format.hpp"
+
+#include <doctest/doctest.h>
+
+#include <sked/log_hook.hpp>
+#include <sked/memory_backend.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim.hpp"
+
+namespace sked::test {
+namespace {
+
+bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+TEST_SUITE("scheduler") {
+    TEST_CASE("log lines: the familiar one-line forms, with job, slot, attempt and fence") {
+        simulation sim;
+        memory_keys keys;
+        std::vector<std::string> lines;
+        auto options = sim.options("replica-1");
+        options.backend = keys;
+        options.hooks.push_back(log_lines([&](std::string_view line) { lines.emplace_back(line); }));
+        scheduler s{std::move(options)};
+        REQUIRE(s.add({"daily_reward", schedule::once(at("2026-11-23T00:00:00Z")),
+                       [&](const job_context&) { sim.clock.advance(1204ms); }}));
+        REQUIRE(s.add({"broken", schedule::once(at("2026-11-23T00:00:05Z")),
+                       [](const job_context&) { throw std::runtime_error("no \"db\"\nconnection"); }}));
+        sim.run_until("2026-11-23T00:01:00Z", {&s});
+        REQUIRE(lines.size() == 4);
+        CHECK(lines[0].starts_with("job started job=daily_reward slot=2026-11-23T00:00:00Z attempt=1 fence="));
+        CHECK(contains(lines[0], " late=0.000s replica=replica-1"));
+        CHECK(lines[1].starts_with("job completed in 1.204s job=daily_reward slot=2026-11-23T00:00:00Z attempt=1"));
+        CHECK(lines[3].starts_with("job failed after 0.000s job=broken"));
+        CHECK(lines[3].ends_with(R"( error="no \"db\" connection")"));
+
+        event skipped{.kind = event_kind::skipped,
+                      .reason = skip_reason::held_elsewhere,
+                      .job = "daily_reward",
+                      .nominal = at("2026-11-23T00:00:00Z")};
+        CHECK(log_line(skipped) == "skipped_lock job=daily_reward slot=2026-11-23T00:00:00Z");
+        skipped.reason = skip_reason::already_done;
+        CHECK(log_line(skipped) == "skipped_done job=daily_reward slot=2026-11-23T00:00:00Z");
+    }
+
+    TEST_CASE("status: next run, last run and result, counts, lateness; rendered as Prometheus and JSON") {
+        simulation sim;
+        scheduler s{sim.options("r1")};
+        REQUIRE(s.add({"sweep", schedule::every(std::chrono::seconds{60}), nothing, {.offset = 5s}}));
+        REQUIRE(s.add({"fails \"quoted\"", schedule::once(at("2026-11-23T00:00:30Z")),
+                       [](const job_context&) { throw std::runtime_error("x"); }}));
+        REQUIRE(s.add({"paused", schedule::every(std::chrono::seconds{60}), nothing}));
+        s.pause("paused");
+        sim.run_until("2026-11-23T00:02:10Z", {&s});
+        const auto status = s.status();
+        CHECK(status.running);
+        CHECK(status.replica == "r1");
+        REQUIRE(status.jobs.size() == 3);
+        const auto& sweep = status.jobs[0];
+        CHECK(sweep.name == "sweep");
+        CHECK(sweep.schedule == "every 60s");
+        CHECK(utc(*sweep.next_slot) == "2026-11-23T00:03:00Z");
+        CHECK(*sweep.next_run == moment("2026-11-23T00:03:05Z"));
+        CHECK(sweep.stats.counts.succeeded == 3);
+        CHECK(sweep.stats.last_result == event_kind::succeeded);
+        CHECK(utc(*sweep.stats.last_slot) == "2026-11-23T00:02:00Z");
+        CHECK(status.jobs[1].stats.counts.failed == 1);
+        CHECK(status.jobs[1].schedule == "once 2026-11-23T00:00:30Z");
+        CHECK_FALSE(status.jobs[1].next_slot);
+        CHECK(status.jobs[2].paused);
+        CHECK(status.jobs[2].stats.counts.skipped[static_cast<std::size_t>(skip_reason::paused)] == 3);
+
+        const auto metrics = to_prometheus(status);
+        CHECK(contains(metrics, "# TYPE sked_job_runs_total counter\n"));
+        CHECK(contains(metrics, "sked_up 1\n"));
+        CHECK(contains(metrics, "sked_job_runs_total{job=\"sweep\",outcome=\"succeeded\"} 3\n"));
+        CHECK(contains(metrics, "sked_job_runs_total{job=\"fails \\\"quoted\\\"\",outcome=\"failed\"} 1\n"));
+        CHECK(contains(metrics, "sked_job_skips_total{job=\"paused\",reason=\"paused\"} 3\n"));
+        CHECK(contains(metrics, "sked_job_duration_seconds_bucket{job=\"sweep\",le=\"+Inf\"} 3\n"));
+        CHECK(contains(metrics, "sked_job_next_run_timestamp_seconds{job=\"sweep\"} 1795392185\n"));
+
+        const auto json = to_json(status);
+        CHECK(
+            json.starts_with(R"({"running":true,"now":"2026-11-23T00:02:10Z","replica":"r1","jobs":[{"name":"sweep")"));
+        CHECK(contains(json, R"("name":"fails \"quoted\"")"));
+        CHECK(contains(json, R"("next_slot":"2026-11-23T00:03:00Z","next_run":"2026-11-23T00:03:05Z")"));
+        CHECK(contains(json, R"("skipped":{"held_elsewhere":0,"already_done":0,"overlap":0,"paused":3,)"));
+        CHECK(json.ends_with("}}}]}"));
+    }
+}
+
+}  // namespace
+}  // namespace sked::test
