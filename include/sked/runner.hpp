@@ -84,7 +84,10 @@ private:
                 const auto raised = [&signal] { return signal.raised; };
                 if (const auto next = engine_.next_wakeup(); !next) {
                     signal.changed.wait(hold, stop, raised);
-                } else if (const auto wait = *next - engine_.now(); wait > std::chrono::milliseconds{0}) {
+                } else if (const auto wait = *next - std::chrono::system_clock::now();
+                           wait > std::chrono::system_clock::duration::zero()) {
+                    // Against the full-resolution clock: the engine's reads whole
+                    // milliseconds, and waiting on those would wake up to 1 ms late.
                     signal.changed.wait_for(hold, stop, wait, raised);
                 }
                 signal.raised = false;

@@ -72,8 +72,8 @@ private:
         std::size_t live = 0;
         for (auto v : old)
             live += (v != empty && v != removed);
-        std::size_t size = 16;
-        while (size < (live + 1) * 4)
+        std::size_t size = 16;  // at most half full after growing, so probes stay short
+        while (size < (live + 1) * 2)
             size *= 2;
         slots_.assign(size, empty);
         for (auto v : old)
