@@ -138,7 +138,9 @@ private:
         std::uint8_t flags = 0;
     };
 
-    enum class ticket_kind : std::uint8_t { retry, claim_retry, manual };
+    // recheck: another replica held the slot's run key; if it died, its lease has run
+    // out by now and the slot must still run (quietly ignored when it completed).
+    enum class ticket_kind : std::uint8_t { retry, claim_retry, manual, recheck };
     struct ticket {
         std::uint32_t job;
         std::uint16_t generation;
@@ -168,6 +170,7 @@ private:
         sys_seconds slot;
         std::uint32_t attempt;
         std::stop_token stop;
+        bool recheck = false;  // a recheck ticket's run: "held" and "done" are not news
     };
 
     // Events are raised under the lock and delivered after it (hooks may call us).
@@ -217,6 +220,7 @@ private:
 
     // ---- a run, off the lock ----------------------------------------------------------
     void execute(launch l);
+    void run(launch& l);
     enum class claim_outcome : std::uint8_t { go, skipped };
     claim_outcome claim(launch& l, std::optional<lease>& key, std::optional<lease>& lock);
     void finish(const launch& l, bool succeeded, std::string failure);
@@ -246,6 +250,7 @@ private:
     detail::slot_table<run_state> runs_;
     std::unordered_map<std::uint32_t, std::int64_t> pending_slots_;  // jobs with flag waiting
     std::uint32_t next_ticket_ = 0;
+    std::size_t in_flight_ = 0;  // launches whose execute() has not returned
     bool dispatching_ = true;
     std::function<void()> wakeup_;
 };
@@ -264,7 +269,7 @@ inline scheduler::scheduler(scheduler_options options)
 inline scheduler::~scheduler() {
     std::unique_lock hold{mutex_};
     dispatching_ = false;
-    idle_.wait(hold, [this] { return runs_.empty(); });
+    idle_.wait(hold, [this] { return in_flight_ == 0; });
 }
 
 // ---- registration ----------------------------------------------------------------------
@@ -671,6 +676,7 @@ inline void scheduler::start_run(std::uint32_t j, sys_seconds slot, std::uint32_
     run.planned = planned;
     run.started = now;
     ++job.running;
+    ++in_flight_;
     const job_options* options = options_[job.options].get();
     if (options->timeout > milliseconds{0}) {
         queue_.push({(now + options->timeout).time_since_epoch().count(), id, 0, detail::due_kind::timeout});
@@ -695,7 +701,10 @@ inline void scheduler::handle_ticket(std::uint32_t id, instant now, batch& out) 
             return;
         }
     }
-    if (may_start(t.job, slot, false, now, out)) start_run(t.job, slot, t.attempt, now, now, out);
+    if (may_start(t.job, slot, false, now, out)) {
+        start_run(t.job, slot, t.attempt, now, now, out);
+        out.launches.back().recheck = t.kind == ticket_kind::recheck;
+    }
 }
 
 inline void scheduler::handle_timeout(std::uint32_t id, instant now, batch& out) {
@@ -771,7 +780,14 @@ inline void scheduler::note(job_record& job, const event& e, batch& out, std::st
 
 // ---- a run -----------------------------------------------------------------------------
 
+// Whatever happens in the run, the scheduler may be destroyed only after this returns.
 inline void scheduler::execute(launch l) {
+    run(l);
+    std::lock_guard hold{mutex_};
+    if (--in_flight_ == 0) idle_.notify_all();  // under the lock: a waiter cannot miss it
+}
+
+inline void scheduler::run(launch& l) {
     std::optional<lease> key, lock;
     if (claim(l, key, lock) == claim_outcome::skipped) return;
     const instant started = clock_();
@@ -822,7 +838,8 @@ inline scheduler::claim_outcome scheduler::claim(launch& l, std::optional<lease>
     if (!backend_ || mode == distribution::local) return claim_outcome::go;
     skip_reason why = skip_reason::none;
     std::string detail;
-    const auto take = [&](std::string_view name, std::optional<lease>& into) {
+    bool key_held = false;
+    const auto take = [&](std::string_view name, std::optional<lease>& into, bool is_key) {
         auto answer = backend_.claim(name, l.options->lease_ttl);
         if (!answer) {
             why = skip_reason::backend_unavailable;
@@ -832,12 +849,13 @@ inline scheduler::claim_outcome scheduler::claim(launch& l, std::optional<lease>
         } else {
             why =
                 answer->status == grant_status::already_done ? skip_reason::already_done : skip_reason::held_elsewhere;
+            key_held = is_key && why == skip_reason::held_elsewhere;
         }
         return why == skip_reason::none;
     };
     const bool needs_lock = mode == distribution::single_runner || mode == distribution::exactly_once_serial;
     const bool needs_key = mode == distribution::exactly_once || mode == distribution::exactly_once_serial;
-    if ((!needs_lock || take(l.name, lock)) && (!needs_key || take(run_key(l.name, l.slot), key)))
+    if ((!needs_lock || take(l.name, lock, false)) && (!needs_key || take(run_key(l.name, l.slot), key, true)))
         return claim_outcome::go;
     if (lock) (void)backend_.release(*lock);
     batch out;
@@ -848,14 +866,21 @@ inline scheduler::claim_outcome scheduler::claim(launch& l, std::optional<lease>
         runs_.erase(l.run);
         auto& job = jobs_[j];
         --job.running;
-        skip(j, l.slot, why, now, out, std::move(detail));
+        const bool news = !l.recheck || why == skip_reason::backend_unavailable;
+        if (news) skip(j, l.slot, why, now, out, std::move(detail));
+        if (key_held) {
+            // Look again once the holder's lease has run out, in case it died.
+            new_ticket(
+                {j, job.generation, ticket_kind::recheck, l.slot.time_since_epoch().count(), l.attempt},
+                now + l.options->lease_ttl + std::min<milliseconds>(l.options->lease_ttl / 10, milliseconds{1'000}),
+                out);
+        }
         if (why == skip_reason::backend_unavailable) {
             // Try again soon: the slot must not be lost to a blip of the backend.
             const auto delay = std::min<milliseconds>(l.options->lease_ttl / 3, milliseconds{1'000});
             new_ticket({j, job.generation, ticket_kind::claim_retry, l.slot.time_since_epoch().count(), l.attempt},
                        now + delay, out);
         }
-        if (job.running == 0) idle_.notify_all();
     }
     deliver(out);
     return claim_outcome::skipped;
@@ -982,7 +1007,6 @@ inline void scheduler::finish(const launch& l, bool succeeded, std::string failu
             job = job_record{.generation = job.generation};
             free_jobs_.push_back(j);
         }
-        if (runs_.empty()) idle_.notify_all();
     }
     deliver(out);
 }
@@ -1100,7 +1124,7 @@ inline std::size_t scheduler::request_stop_all() {
 
 inline std::vector<unfinished_run> scheduler::wait_idle(std::chrono::steady_clock::time_point deadline) {
     std::unique_lock hold{mutex_};
-    idle_.wait_until(hold, deadline, [this] { return runs_.empty(); });
+    idle_.wait_until(hold, deadline, [this] { return in_flight_ == 0; });
     std::vector<unfinished_run> left;
     runs_.for_each([&](const run_state& run) {
         left.push_back({jobs_[run.job].name, run.slot, run.attempt, run.started});

@@ -628,6 +628,35 @@ TEST_SUITE("scheduler") {
         sim.run_until("2026-11-24T00:01:00Z", {&s});
         CHECK(sim.events.slots(event_kind::succeeded).back() == "2026-11-24T00:00:00Z");
     }
+
+    TEST_CASE("a slot whose holder died runs again after its lease, with a higher token; a completed one does not") {
+        simulation sim;
+        memory_keys keys{lease_time(sim.clock)};
+        auto options = sim.options("b");
+        options.backend = keys;
+        scheduler s{std::move(options)};
+        REQUIRE(s.add(every("tick", 60s, nothing, {.lease_ttl = 10s})));
+        // Another replica claimed 00:00 and died; it also claimed and completed 00:01.
+        auto dead = keys.claim("tick@2026-11-23T00:00:00Z", 10s);
+        REQUIRE(dead);
+        REQUIRE(dead->acquired());
+        sim.run_until("2026-11-23T00:00:05Z", {&s});
+        CHECK(sim.events.count(event_kind::skipped, skip_reason::held_elsewhere) == 1);
+        CHECK(sim.events.count(event_kind::started) == 0);
+        sim.run_until("2026-11-23T00:00:59Z", {&s});
+        const auto started = sim.events.of(event_kind::started);
+        REQUIRE(started.size() == 1);
+        CHECK(started[0].slot == "2026-11-23T00:00:00Z");
+        CHECK(started[0].fence > dead->lease.fence);
+        CHECK(started[0].at == moment("2026-11-23T00:00:11Z"));  // lease (10 s) plus a margin of 1 s
+
+        auto finished = keys.claim("tick@2026-11-23T00:01:00Z", 10s);
+        REQUIRE(finished);
+        REQUIRE(keys.complete(finished->lease, 1h));
+        sim.run_until("2026-11-23T00:01:30Z", {&s});
+        CHECK(sim.events.count(event_kind::started) == 1);
+        CHECK(sim.events.count(event_kind::skipped, skip_reason::already_done) == 1);  // said once, no recheck
+    }
 }
 
 }  // namespace
