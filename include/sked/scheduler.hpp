@@ -171,6 +171,7 @@ private:
         std::uint32_t attempt;
         std::stop_token stop;
         bool recheck = false;  // a recheck ticket's run: "held" and "done" are not news
+        std::optional<instant> started{};  // set when start_run already reported the start
     };
 
     // Events are raised under the lock and delivered after it (hooks may call us).
@@ -220,10 +221,11 @@ private:
 
     // ---- a run, off the lock ----------------------------------------------------------
     void execute(launch l);
-    void run(launch& l);
+    bool run(launch& l);
+    void finished_in_flight();
     enum class claim_outcome : std::uint8_t { go, skipped };
     claim_outcome claim(launch& l, std::optional<lease>& key, std::optional<lease>& lock);
-    void finish(const launch& l, bool succeeded, std::string failure);
+    bool finish(const launch& l, bool succeeded, std::string failure);
     void renew(std::uint32_t run);
     milliseconds retry_delay(const launch& l) const;
 
@@ -682,6 +684,18 @@ inline void scheduler::start_run(std::uint32_t j, sys_seconds slot, std::uint32_
         queue_.push({(now + options->timeout).time_since_epoch().count(), id, 0, detail::due_kind::timeout});
     }
     out.launches.push_back({id, job.name, job.run, options, slot, attempt, run.stop.get_token()});
+    if (!executor_ && (!backend_ || options->mode == distribution::local)) {
+        // Inline with nothing to claim, the run starts now: report it in this round
+        // rather than take the lock again for it.
+        out.launches.back().started = now;
+        note(job,
+             {.kind = event_kind::started,
+              .nominal = slot,
+              .at = now,
+              .attempt = attempt,
+              .lateness = std::chrono::duration_cast<milliseconds>(now - planned)},
+             out);
+    }
 }
 
 inline void scheduler::handle_ticket(std::uint32_t id, instant now, batch& out) {
@@ -782,16 +796,23 @@ inline void scheduler::note(job_record& job, const event& e, batch& out, std::st
 
 // Whatever happens in the run, the scheduler may be destroyed only after this returns.
 inline void scheduler::execute(launch l) {
-    run(l);
+    if (run(l)) return;
     std::lock_guard hold{mutex_};
-    if (--in_flight_ == 0) idle_.notify_all();  // under the lock: a waiter cannot miss it
+    finished_in_flight();
 }
 
-inline void scheduler::run(launch& l) {
+// Under the lock: a waiter cannot miss the notification.
+inline void scheduler::finished_in_flight() {
+    if (--in_flight_ == 0) idle_.notify_all();
+}
+
+// True when it already counted the launch out of in_flight_ (then it must not touch
+// the scheduler again: it may be destroyed at once).
+inline bool scheduler::run(launch& l) {
     std::optional<lease> key, lock;
-    if (claim(l, key, lock) == claim_outcome::skipped) return;
-    const instant started = clock_();
-    {
+    if (claim(l, key, lock) == claim_outcome::skipped) return false;
+    const instant started = l.started ? *l.started : clock_();
+    if (!l.started) {
         batch out;
         {
             std::lock_guard hold{mutex_};
@@ -829,7 +850,7 @@ inline void scheduler::run(launch& l) {
         succeeded = false;
         failure = "an exception not derived from std::exception";
     }
-    finish(l, succeeded, std::move(failure));
+    return finish(l, succeeded, std::move(failure));
 }
 
 // Claims what the job's distribution mode needs. On skipped the run is already ended.
@@ -895,7 +916,7 @@ inline std::chrono::milliseconds scheduler::retry_delay(const launch& l) const {
     return milliseconds{static_cast<std::int64_t>(capped * (1.0 + r.jitter * u))};
 }
 
-inline void scheduler::finish(const launch& l, bool succeeded, std::string failure) {
+inline bool scheduler::finish(const launch& l, bool succeeded, std::string failure) {
     const instant ended = clock_();
     std::optional<lease> key, lock;
     bool timed_out = false, lease_lost = false, note_late_timeout = false;
@@ -1007,8 +1028,13 @@ inline void scheduler::finish(const launch& l, bool succeeded, std::string failu
             job = job_record{.generation = job.generation};
             free_jobs_.push_back(j);
         }
+        if (out.events.empty() && !out.wake) {  // nothing left to do after the lock
+            finished_in_flight();
+            return true;
+        }
     }
     deliver(out);
+    return false;
 }
 
 // Keeps a long run's leases alive; a lease that cannot be renewed stops the run.
