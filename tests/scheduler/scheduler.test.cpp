@@ -239,31 +239,29 @@ TEST_SUITE("scheduler") {
     }
 
     TEST_CASE("overlap: skip, queue one, allow, or cancel the running one") {
-        const auto run_with = [](overlap policy, simulation& sim, manual_executor& pool, int& stops) {
+        // doctest runs the body once per SUBCASE, so each gets a fresh simulation.
+        simulation sim;
+        manual_executor pool;
+        int stops = 0;
+        const auto run_with = [&](overlap policy) {
             auto options = sim.options();
             options.executor = pool.function();
             auto s = std::make_unique<scheduler>(std::move(options));
-            REQUIRE(s->add(every("drop", 60s, [&stops](const job_context& c) { stops += c.stop_requested(); },
+            REQUIRE(s->add(every("drop", 60s, [&](const job_context& c) { stops += c.stop_requested(); },
                                  {.on_overlap = policy})));
             sim.run_until("2026-11-23T00:00:00Z", {s.get()});  // slot 0 starts and holds
             sim.run_until("2026-11-23T00:02:00Z", {s.get()});  // slots 1 and 2 meet it
             return s;
         };
         SUBCASE("skip") {
-            simulation sim;
-            manual_executor pool;
-            int stops = 0;
-            auto s = run_with(overlap::skip, sim, pool, stops);
+            auto s = run_with(overlap::skip);
             CHECK(pool.pending() == 1);
             CHECK(sim.events.count(event_kind::skipped, skip_reason::overlap) == 2);
             pool.run_all();
             CHECK(sim.events.slots(event_kind::succeeded) == std::vector<std::string>{"2026-11-23T00:00:00Z"});
         }
         SUBCASE("queue one: the first waiting slot runs after, the rest are handled as misfires") {
-            simulation sim;
-            manual_executor pool;
-            int stops = 0;
-            auto s = run_with(overlap::queue_one, sim, pool, stops);
+            auto s = run_with(overlap::queue_one);
             CHECK(pool.pending() == 1);
             CHECK(sim.events.count(event_kind::skipped) == 0);
             pool.run_all();  // slot 0 ends: slot 1 comes due at once
@@ -278,20 +276,14 @@ TEST_SUITE("scheduler") {
                                            "2026-11-23T00:03:00Z"});
         }
         SUBCASE("allow") {
-            simulation sim;
-            manual_executor pool;
-            int stops = 0;
-            auto s = run_with(overlap::allow, sim, pool, stops);
+            auto s = run_with(overlap::allow);
             CHECK(pool.pending() == 3);
             pool.run_all();
             CHECK(sim.events.count(event_kind::succeeded) == 3);
             CHECK(stops == 0);
         }
         SUBCASE("cancel running: the older runs see their stop token stopped") {
-            simulation sim;
-            manual_executor pool;
-            int stops = 0;
-            auto s = run_with(overlap::cancel_running, sim, pool, stops);
+            auto s = run_with(overlap::cancel_running);
             CHECK(pool.pending() == 3);
             pool.run_all();
             CHECK(stops == 2);  // slots 0 and 1 were cancelled by their successors
@@ -544,12 +536,8 @@ TEST_SUITE("scheduler") {
     TEST_CASE("single runner: while one replica runs the job, the others skip it as held elsewhere") {
         simulation sim;
         memory_keys keys{lease_time(sim.clock)};
-        auto options_a = sim.options("a");
-        options_a.backend = keys;
-        scheduler a{std::move(options_a)};
-        auto options_b = sim.options("b");
-        options_b.backend = keys;
-        scheduler b{std::move(options_b)};
+        scheduler a{sim.options("a", keys)};
+        scheduler b{sim.options("b", keys)};
         // While a runs the 00:00 slot, b's 00:00 slot comes due.
         REQUIRE(a.add(every("expiry_sweep", 60s, [&](const job_context&) { b.run_due(sim.clock.now()); },
                             {.mode = distribution::single_runner})));
@@ -610,9 +598,7 @@ TEST_SUITE("scheduler") {
         simulation sim;
         flaky_keys keys{lease_time(sim.clock)};
         keys.failing_claims = 3;
-        auto options = sim.options();
-        options.backend = keys;
-        scheduler s{std::move(options)};
+        scheduler s{sim.options({}, keys)};
         REQUIRE(s.add({"daily_reward", schedule::cron(must_parse("0 0 * * *")), nothing}));
         sim.run_until("2026-11-23T00:01:00Z", {&s});
         CHECK(sim.events.count(event_kind::skipped, skip_reason::backend_unavailable) == 3);
@@ -632,9 +618,7 @@ TEST_SUITE("scheduler") {
     TEST_CASE("a slot whose holder died runs again after its lease, with a higher token; a completed one does not") {
         simulation sim;
         memory_keys keys{lease_time(sim.clock)};
-        auto options = sim.options("b");
-        options.backend = keys;
-        scheduler s{std::move(options)};
+        scheduler s{sim.options("b", keys)};
         REQUIRE(s.add(every("tick", 60s, nothing, {.lease_ttl = 10s})));
         // Another replica claimed 00:00 and died; it also claimed and completed 00:01.
         auto dead = keys.claim("tick@2026-11-23T00:00:00Z", 10s);

@@ -98,8 +98,11 @@ class simulation {
 public:
     explicit simulation(std::string_view start = "2026-11-23T00:00:00Z") : clock(moment(start)) {}
 
-    scheduler_options options(std::string replica = {}) {
-        return {.clock = clock.source(), .replica = std::move(replica), .hooks = {events.hook()}};
+    scheduler_options options(std::string replica = {}, backend_ref backend = {}) {
+        return {.clock = clock.source(),
+                .backend = std::move(backend),
+                .replica = std::move(replica),
+                .hooks = {events.hook()}};
     }
 
     /// Runs every wakeup of `schedulers` up to and including `until`, then sets the
