@@ -82,12 +82,18 @@ private:
         }
         result<bool, backend_error> release(const lease& held) override { return store.release(held); }
         result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view job) override {
-            if constexpr (slot_progress<Store>) return store.last_slot(job);
-            return std::optional<std::chrono::sys_seconds>{};
+            if constexpr (slot_progress<Store>) {
+                return store.last_slot(job);
+            } else {
+                return std::optional<std::chrono::sys_seconds>{};
+            }
         }
         result<bool, backend_error> record_slot(std::string_view job, std::chrono::sys_seconds slot) override {
-            if constexpr (slot_progress<Store>) return store.record_slot(job, slot);
-            return false;
+            if constexpr (slot_progress<Store>) {
+                return store.record_slot(job, slot);
+            } else {
+                return false;
+            }
         }
         Store& store;
     };

@@ -157,7 +157,6 @@ private:
         instant planned, started;
         std::stop_source stop;
         std::optional<lease> key_lease, lock_lease;
-        instant renew_at{};
         bool timed_out = false, lease_lost = false;
     };
 
@@ -206,6 +205,7 @@ private:
     std::optional<sys_seconds> next_slot_after(const job_record& job, sys_seconds s) const;
     std::optional<sys_seconds> latest_slot(const job_record& job, sys_seconds t) const;
     instant planned_start(const job_record& job, sys_seconds slot) const;
+    void push_due(instant due, std::uint32_t target, std::uint16_t generation, detail::due_kind kind, batch& out);
     void push_fire(std::uint32_t j, sys_seconds slot, instant due, batch& out);
     void schedule_after(std::uint32_t j, sys_seconds slot, batch& out);
     void handle(const detail::due_entry& entry, instant now, batch& out);
@@ -220,6 +220,10 @@ private:
     std::uint32_t new_ticket(const ticket& t, instant due, batch& out);
 
     // ---- a run, off the lock ----------------------------------------------------------
+    // The token a run passes to its writes: the run key's, else the job lease's, else 0.
+    static fence_token fence_of(const std::optional<lease>& key, const std::optional<lease>& lock) noexcept {
+        return key ? key->fence : lock ? lock->fence : 0;
+    }
     void execute(launch l);
     bool run(launch& l);
     void finished_in_flight();
@@ -521,12 +525,18 @@ inline instant scheduler::planned_start(const job_record& job, sys_seconds slot)
            milliseconds{static_cast<std::int64_t>(spread(job.name, salt, static_cast<std::uint64_t>(cap.count()) + 1))};
 }
 
+// Every entry goes through here: one that becomes the earliest wakes the runner.
+inline void scheduler::push_due(instant due, std::uint32_t target, std::uint16_t generation, detail::due_kind kind,
+                                batch& out) {
+    const auto due_ms = due.time_since_epoch().count();
+    if (queue_.empty() || due_ms < queue_.top().due_ms) out.wake = true;
+    queue_.push({due_ms, target, generation, kind});
+}
+
 inline void scheduler::push_fire(std::uint32_t j, sys_seconds slot, instant due, batch& out) {
     auto& job = jobs_[j];
     job.next_slot = slot.time_since_epoch().count();
-    if (!queue_.empty() && due.time_since_epoch().count() < queue_.top().due_ms) out.wake = true;
-    if (queue_.empty()) out.wake = true;
-    queue_.push({due.time_since_epoch().count(), j, job.generation, detail::due_kind::fire});
+    push_due(due, j, job.generation, detail::due_kind::fire, out);
 }
 
 inline void scheduler::schedule_after(std::uint32_t j, sys_seconds slot, batch& out) {
@@ -605,7 +615,6 @@ inline void scheduler::handle_fire(std::uint32_t j, instant due, instant now, ba
         const auto latest = latest_slot(job, std::chrono::floor<seconds>(now)).value_or(slot);
         sys_seconds chosen = latest;
         if (opt.on_misfire == misfire::run_each) {
-            chosen = latest;
             for (std::uint32_t kept = 1; kept < opt.max_catch_up && chosen > slot; ++kept) {
                 chosen = latest_slot(job, chosen - seconds{1}).value_or(slot);
             }
@@ -681,7 +690,7 @@ inline void scheduler::start_run(std::uint32_t j, sys_seconds slot, std::uint32_
     ++in_flight_;
     const job_options* options = options_[job.options].get();
     if (options->timeout > milliseconds{0}) {
-        queue_.push({(now + options->timeout).time_since_epoch().count(), id, 0, detail::due_kind::timeout});
+        push_due(now + options->timeout, id, 0, detail::due_kind::timeout, out);
     }
     out.launches.push_back({id, job.name, job.run, options, slot, attempt, run.stop.get_token()});
     if (!executor_ && (!backend_ || options->mode == distribution::local)) {
@@ -739,8 +748,7 @@ inline void scheduler::handle_timeout(std::uint32_t id, instant now, batch& out)
 inline std::uint32_t scheduler::new_ticket(const ticket& t, instant due, batch& out) {
     const auto id = next_ticket_++;
     tickets_[id] = t;
-    if (queue_.empty() || due.time_since_epoch().count() < queue_.top().due_ms) out.wake = true;
-    queue_.push({due.time_since_epoch().count(), id, 0, detail::due_kind::ticket});
+    push_due(due, id, 0, detail::due_kind::ticket, out);
     return id;
 }
 
@@ -811,6 +819,7 @@ inline void scheduler::finished_in_flight() {
 inline bool scheduler::run(launch& l) {
     std::optional<lease> key, lock;
     if (claim(l, key, lock) == claim_outcome::skipped) return false;
+    const fence_token fence = fence_of(key, lock);
     const instant started = l.started ? *l.started : clock_();
     if (!l.started) {
         batch out;
@@ -820,12 +829,7 @@ inline bool scheduler::run(launch& l) {
             run.key_lease = key;
             run.lock_lease = lock;
             run.started = started;
-            const fence_token fence = key ? key->fence : lock ? lock->fence : 0;
-            if (key || lock) {
-                run.renew_at = started + l.options->lease_ttl / 3;
-                queue_.push({run.renew_at.time_since_epoch().count(), l.run, 0, detail::due_kind::renew});
-                out.wake = true;
-            }
+            if (key || lock) push_due(started + l.options->lease_ttl / 3, l.run, 0, detail::due_kind::renew, out);
             note(jobs_[run.job],
                  {.kind = event_kind::started,
                   .nominal = l.slot,
@@ -837,7 +841,6 @@ inline bool scheduler::run(launch& l) {
         }
         deliver(out);
     }
-    const fence_token fence = key ? key->fence : lock ? lock->fence : 0;
     const job_context context{l.name, l.slot, started, l.attempt, fence, l.stop};
     bool succeeded = true;
     std::string failure;
@@ -986,7 +989,7 @@ inline bool scheduler::finish(const launch& l, bool succeeded, std::string failu
         const auto* run = runs_.find(l.run);
         const auto j = run->job;
         const auto generation = run->generation;
-        const fence_token fence = key ? key->fence : lock ? lock->fence : 0;
+        const fence_token fence = fence_of(key, lock);
         runs_.erase(l.run);
         auto& job = jobs_[j];
         --job.running;
@@ -1080,8 +1083,7 @@ inline void scheduler::renew(std::uint32_t id) {
                      why);
             }
         } else {
-            run.renew_at = now + options->lease_ttl / 3;
-            queue_.push({run.renew_at.time_since_epoch().count(), id, 0, detail::due_kind::renew});
+            push_due(now + options->lease_ttl / 3, id, 0, detail::due_kind::renew, out);
         }
     }
     deliver(out);

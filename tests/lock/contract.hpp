@@ -12,6 +12,8 @@
 #include "sked/idempotency.hpp"
 #include "sked/lock.hpp"
 
+#include "../support/numbered.hpp"
+
 namespace sked::test {
 
 using namespace std::chrono_literals;
@@ -19,14 +21,6 @@ using namespace std::chrono_literals;
 inline std::uint64_t wall_clock_us() {
     using namespace std::chrono;
     return static_cast<std::uint64_t>(duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
-}
-
-/// "stem" followed by n, e.g. numbered("job@", 7) == "job@7". (Written out because
-/// GCC 12 gives a false -Wrestrict for a literal + std::to_string at -O2.)
-inline std::string numbered(std::string_view stem, std::size_t n) {
-    std::string text{stem};
-    text += std::to_string(n);
-    return text;
 }
 
 template <class Grant>

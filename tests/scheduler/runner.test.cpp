@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "../lock/contract.hpp"
+#include "../support/numbered.hpp"
 #include "sim.hpp"
 
 namespace sked::test {

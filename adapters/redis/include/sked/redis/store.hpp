@@ -107,28 +107,25 @@ public:
     /// Slot progress for the scheduler; records are kept for slot_memory.
     result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view job) {
         if (auto bad = sked::detail::check_name("job", job)) return *std::move(bad);
-        std::lock_guard hold{mutex_};
-        std::vector<script_call> calls{{script::slot_read, {record_key(client_.settings().prefix, "slot", job)}, {}}};
-        auto replies = client_.run(calls);
-        if (!replies) return replies.error();
-        const auto& reply = *replies->front();
-        if (reply.type == REDIS_REPLY_NIL) return std::optional<std::chrono::sys_seconds>{};
-        if (reply.type == REDIS_REPLY_INTEGER)
-            return std::optional{std::chrono::sys_seconds{std::chrono::seconds{reply.integer}}};
-        if (reply.type == REDIS_REPLY_ERROR) return error_from_reply(reply, "reading " + calls.front().keys.front());
-        return backend_error{backend_errc::protocol, "reading " + calls.front().keys.front() + " answered " +
-                                                         std::string(type_name(reply.type))};
+        const auto key = record_key(client_.settings().prefix, "slot", job);
+        auto reply = run_one(script::slot_read, key, {});
+        if (!reply) return reply.error();
+        const auto& answer = **reply;
+        if (answer.type == REDIS_REPLY_NIL) return std::optional<std::chrono::sys_seconds>{};
+        if (answer.type == REDIS_REPLY_INTEGER)
+            return std::optional{std::chrono::sys_seconds{std::chrono::seconds{answer.integer}}};
+        if (answer.type == REDIS_REPLY_ERROR) return error_from_reply(answer, "reading " + key);
+        return backend_error{backend_errc::protocol,
+                             "reading " + key + " answered " + std::string(type_name(answer.type))};
     }
 
     result<bool, backend_error> record_slot(std::string_view job, std::chrono::sys_seconds slot) {
         if (auto bad = sked::detail::check_name("job", job)) return *std::move(bad);
-        std::lock_guard hold{mutex_};
-        std::vector<script_call> calls{{script::slot_record,
-                                        {record_key(client_.settings().prefix, "slot", job)},
-                                        {std::to_string(slot.time_since_epoch().count()), ms_text(slot_memory)}}};
-        auto replies = client_.run(calls);
-        if (!replies) return replies.error();
-        return parse_flag(*replies->front(), "recording " + calls.front().keys.front());
+        const auto key = record_key(client_.settings().prefix, "slot", job);
+        auto reply =
+            run_one(script::slot_record, key, {std::to_string(slot.time_since_epoch().count()), ms_text(slot_memory)});
+        if (!reply) return reply.error();
+        return parse_flag(**reply, "recording " + key);
     }
 
     /// How long a job's slot record outlives its last update (a job gone that long is
@@ -145,11 +142,19 @@ private:
     result<bool, backend_error> flag(script which, const lease& held, std::vector<std::string> args,
                                      std::string_view doing) {
         if (auto bad = sked::detail::check_name(what_, held.name)) return *std::move(bad);
+        const auto key = key_of(held.name);
+        auto reply = run_one(which, key, std::move(args));
+        if (!reply) return reply.error();
+        return parse_flag(**reply, std::string(doing) + " on " + key);
+    }
+
+    // One script on one key, one round trip.
+    result<reply_ptr, backend_error> run_one(script which, const std::string& key, std::vector<std::string> args) {
         std::lock_guard hold{mutex_};
-        std::vector<script_call> calls{{which, {key_of(held.name)}, std::move(args)}};
+        std::vector<script_call> calls{{which, {key}, std::move(args)}};
         auto replies = client_.run(calls);
         if (!replies) return replies.error();
-        return parse_flag(*replies->front(), std::string(doing) + " on " + calls.front().keys.front());
+        return std::move(replies->front());
     }
 
     std::string key_of(std::string_view name) const { return record_key(client_.settings().prefix, kind_, name); }
