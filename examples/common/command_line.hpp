@@ -1,0 +1,184 @@
+// examples/common/command_line.hpp — the options every example takes, and its own extras.
+//
+//     --replicas N        N schedulers in this process, sharing the backend (default 1)
+//     --simulate DUR      a virtual clock from --start: "30d" runs 30 days in seconds
+//     --run DUR           real time: stop after DUR (default: run until Ctrl-C)
+//     --redis HOST:PORT   Redis instead of the in-memory backend
+//     --audit FILE        one JSON line per execution, appended
+//     --check FILE...     check merged audit files of earlier runs, print the summary, exit
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <sked/idempotency.hpp>
+#include <sked/result.hpp>
+
+#include "duration.hpp"
+
+namespace example {
+
+using std::chrono::milliseconds;
+
+/// A full outage of every replica: all are stopped `at` into the run, for `length`.
+struct outage {
+    milliseconds at{0}, length{0};
+};
+
+struct options {
+    std::size_t replicas = 1;
+    std::optional<milliseconds> simulate{};
+    std::optional<milliseconds> run_for{};
+    std::chrono::sys_seconds start{std::chrono::sys_days{std::chrono::year{2026} / 11 / 1}};
+    std::optional<std::string> redis_host{};
+    int redis_port = 0;
+    std::string prefix{};  ///< Redis key prefix; empty: chosen by the example
+    std::string name = "replica";  ///< replicas are "<name>-1" .. "<name>-N"
+    std::optional<std::string> audit{};
+    std::optional<std::string> log{};  ///< default: standard error
+    bool quiet = false;
+    std::optional<milliseconds> tick{};  ///< run every `tick` instead of the real schedule
+    std::optional<milliseconds> lease{};
+    std::vector<outage> outages{};
+    std::vector<std::string> check{};
+    std::map<std::string, std::string, std::less<>> extra{};  ///< the example's own options, by flag
+
+    [[nodiscard]] std::string extra_or(std::string_view flag, std::string fallback) const {
+        const auto found = extra.find(flag);
+        return found == extra.end() ? std::move(fallback) : found->second;
+    }
+};
+
+/// An option only one example takes, e.g. {"--tz", "ZONE", "the players' zone (Asia/Manila)"}.
+struct extra_option {
+    std::string flag, value, help;
+};
+
+inline std::string usage(std::string_view program, const std::vector<extra_option>& extras) {
+    std::ostringstream out;
+    out << "usage: " << program << " [options]\n"
+        << "  --replicas N        N schedulers in this process sharing one backend (1)\n"
+        << "  --simulate DUR      virtual time from --start, e.g. 30d (runs in seconds)\n"
+        << "  --start TIME        where a simulation starts (2026-11-01T00:00:00Z)\n"
+        << "  --run DUR           real time: stop after DUR (default: until Ctrl-C)\n"
+        << "  --outage AT+DUR     stop every replica AT into the run for DUR (e.g. 9d15h+2h)\n"
+        << "  --redis HOST:PORT   use Redis instead of the in-memory backend\n"
+        << "  --prefix P          Redis key prefix (replicas in several processes share it)\n"
+        << "  --name NAME         replicas are NAME-1 .. NAME-N (replica)\n"
+        << "  --tick DUR          run every DUR instead of the job's real schedule\n"
+        << "  --lease DUR         lease time-to-live (30s)\n"
+        << "  --audit FILE        append one JSON line per execution\n"
+        << "  --log FILE          job start/finish/skip lines (standard error)\n"
+        << "  --quiet             no job lines, only the summary\n"
+        << "  --check FILE...     check merged audit files, print the summary, and exit\n";
+    for (const auto& e : extras) {
+        std::string left = e.flag + " " + e.value;
+        left.resize(std::max<std::size_t>(left.size(), 18), ' ');
+        out << "  " << left << "  " << e.help << "\n";
+    }
+    return out.str();
+}
+
+namespace detail {
+
+inline std::optional<std::chrono::sys_seconds> parse_utc(std::string_view text) {
+    // YYYY-MM-DDTHH:MM:SSZ only: enough for a demo, and unambiguous.
+    int y = 0;
+    unsigned mo = 0, d = 0, h = 0, mi = 0, s = 0;
+    char z = 0;
+    const std::string copy(text);
+    if (std::sscanf(copy.c_str(), "%4d-%2u-%2uT%2u:%2u:%2u%c", &y, &mo, &d, &h, &mi, &s, &z) != 7 || z != 'Z')
+        return std::nullopt;
+    const std::chrono::year_month_day date{std::chrono::year{y}, std::chrono::month{mo}, std::chrono::day{d}};
+    if (!date.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
+    return std::chrono::sys_days{date} + std::chrono::hours{h} + std::chrono::minutes{mi} + std::chrono::seconds{s};
+}
+
+}  // namespace detail
+
+/// Parses the command line. The error names the option and what was wrong with it.
+inline sked::result<options, std::string> parse_command_line(int argc, char** argv,
+                                                             const std::vector<extra_option>& extras) {
+    options o;
+    std::vector<std::string_view> args(argv + 1, argv + argc);
+    auto fail = [](std::string_view flag, std::string_view why) { return std::string(flag) + ": " + std::string(why); };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string_view flag = args[i];
+        if (flag == "--quiet") {
+            o.quiet = true;
+            continue;
+        }
+        if (flag == "--check") {
+            while (i + 1 < args.size() && !args[i + 1].starts_with("--"))
+                o.check.emplace_back(args[++i]);
+            if (o.check.empty()) return fail(flag, "expected at least one audit file");
+            continue;
+        }
+        if (i + 1 == args.size()) return fail(flag, "expected a value after it (or unknown option; see --help)");
+        const std::string_view value = args[++i];
+        auto duration = [&]() -> std::optional<milliseconds> {
+            auto d = parse_duration(value);
+            if (!d || *d <= milliseconds{0}) return std::nullopt;
+            return d;
+        };
+        if (flag == "--replicas") {
+            const int n = std::atoi(std::string(value).c_str());
+            if (n < 1 || n > 64 || std::to_string(n) != value)
+                return fail(flag, "expected a number from 1 to 64, got '" + std::string(value) + "'");
+            o.replicas = static_cast<std::size_t>(n);
+        } else if (flag == "--simulate" || flag == "--run" || flag == "--tick" || flag == "--lease") {
+            const auto d = duration();
+            if (!d)
+                return fail(flag, "expected a duration such as 30d, 90s or 1h30m, got '" + std::string(value) + "'");
+            (flag == "--simulate" ? o.simulate : flag == "--run" ? o.run_for : flag == "--tick" ? o.tick : o.lease) = d;
+        } else if (flag == "--start") {
+            const auto t = detail::parse_utc(value);
+            if (!t)
+                return fail(flag, "expected a UTC time such as 2026-11-01T00:00:00Z, got '" + std::string(value) + "'");
+            o.start = *t;
+        } else if (flag == "--outage") {
+            const auto plus = value.find('+');
+            const auto at = plus == std::string_view::npos ? std::nullopt : parse_duration(value.substr(0, plus));
+            const auto length = plus == std::string_view::npos ? std::nullopt : parse_duration(value.substr(plus + 1));
+            if (!at || !length || *length <= milliseconds{0})
+                return fail(flag, "expected AT+DURATION such as 9d15h+2h, got '" + std::string(value) + "'");
+            o.outages.push_back({*at, *length});
+        } else if (flag == "--redis") {
+            const auto colon = value.rfind(':');
+            const int port =
+                colon == std::string_view::npos ? 0 : std::atoi(std::string(value.substr(colon + 1)).c_str());
+            if (colon == 0 || port <= 0 || port > 65535)
+                return fail(flag, "expected HOST:PORT such as 127.0.0.1:6379, got '" + std::string(value) + "'");
+            o.redis_host = std::string(value.substr(0, colon));
+            o.redis_port = port;
+        } else if (flag == "--prefix") {
+            o.prefix = value;
+        } else if (flag == "--name") {
+            o.name = value;
+        } else if (flag == "--audit") {
+            o.audit = std::string(value);
+        } else if (flag == "--log") {
+            o.log = std::string(value);
+        } else {
+            bool known = false;
+            for (const auto& e : extras)
+                if (e.flag == flag) known = true, o.extra[e.flag] = std::string(value);
+            if (!known) return fail(flag, "unknown option (see --help)");
+        }
+    }
+    if (o.simulate && o.run_for) return std::string("--simulate and --run: choose one (virtual or real time)");
+    if (!o.simulate && !o.outages.empty()) return std::string("--outage: only with --simulate");
+    return o;
+}
+
+}  // namespace example

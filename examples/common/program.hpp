@@ -1,0 +1,60 @@
+// examples/common/program.hpp — the parts of main() every example shares.
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
+
+#include "command_line.hpp"
+#include "fleet.hpp"
+#include "summary.hpp"
+
+namespace example {
+
+/// The parsed options; on --help prints the usage and exits 0, on a bad option prints
+/// what was wrong and exits 2.
+inline options parse_or_exit(int argc, char** argv, std::string_view about, const std::vector<extra_option>& extras) {
+    for (int i = 1; i < argc; ++i) {
+        if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+            std::printf("%.*s\n\n%s", static_cast<int>(about.size()), about.data(), usage(argv[0], extras).c_str());
+            std::exit(0);
+        }
+    }
+    auto parsed = parse_command_line(argc, argv, extras);
+    if (!parsed) {
+        std::fprintf(stderr, "%s: %s\n", argv[0], parsed.error().c_str());
+        std::exit(2);
+    }
+    return *std::move(parsed);
+}
+
+/// Opens the fleet or exits 2 saying why (Redis unreachable, audit file not writable).
+inline std::unique_ptr<fleet> open_or_exit(const options& o) {
+    auto opened = fleet::open(o);
+    if (!opened) {
+        std::fprintf(stderr, "%s\n", opened.error().c_str());
+        std::exit(2);
+    }
+    return *std::move(opened);
+}
+
+/// Runs the job, prints the summary line; false when a slot ran twice or was missed.
+inline bool run_and_summarize(fleet& f, const job_plan& plan, job_body body) {
+    if (auto refused = f.run(plan, std::move(body))) {
+        std::fprintf(stderr, "%s\n", refused->c_str());
+        std::exit(2);
+    }
+    if (!f.sees_every_replica()) {
+        std::printf(
+            "%s: %zu executions here; other processes share --prefix: check their merged audits "
+            "with --check\n",
+            plan.name.c_str(), f.executions());
+        return true;
+    }
+    const auto s = f.summarize(plan);
+    print(plan.name, s);
+    return s.ok();
+}
+
+}  // namespace example

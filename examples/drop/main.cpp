@@ -1,0 +1,87 @@
+// examples/drop — every five minutes, a drop if chat was busy enough in the last window.
+//
+//     drop --replicas 3 --simulate 30d
+//
+// exactly_once_serial: each window is judged by one replica, and a slow drop is never
+// overlapped by the next one; a window that comes due while a drop is still being spawned
+// is skipped (the summary counts those). The store allows one drop per window and checks
+// the fencing token when a drop begins and again when it is committed.
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+#include <sked/cron.hpp>
+#include <sked/hash.hpp>
+#include <sked/schedule.hpp>
+
+#include "../common/program.hpp"
+#include "chat_activity.hpp"
+#include "drop_store.hpp"
+
+namespace {
+
+constexpr std::string_view about =
+    "drop: every 5 minutes, spawn a drop if chat activity in the window passed a threshold;\n"
+    "never two drops for one window, never two drops being spawned at once.";
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+example::job_plan activity_drop_plan(const example::options& o) {
+    using namespace sked::literals;
+    using namespace std::chrono_literals;
+    auto schedule =
+        o.tick ? sked::schedule::every(std::chrono::ceil<seconds>(*o.tick)) : sked::schedule::cron("*/5 * * * *"_cron);
+    return {"activity_drop",
+            std::move(schedule),
+            {.mode = sked::distribution::exactly_once_serial, .lease_ttl = o.lease.value_or(30s)}};
+}
+
+/// How long spawning the drop of `window` takes: mostly a fraction of the period, but one
+/// in eight is slow, longer than the period.
+milliseconds spawn_time(std::chrono::sys_seconds window, milliseconds period) {
+    const auto h = sked::splitmix64(static_cast<std::uint64_t>(window.time_since_epoch().count()));
+    const auto per_mille =
+        h % 8 == 0 ? 1200 + static_cast<std::int64_t>(h % 600) : 50 + static_cast<std::int64_t>(h % 250);
+    return period * per_mille / 1000;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto o =
+        example::parse_or_exit(argc, argv, about, {{"--threshold", "N", "messages per minute that earn a drop (30)"}});
+    const auto per_minute = std::stoul(o.extra_or("--threshold", "30"));
+    const auto plan = activity_drop_plan(o);
+    if (!o.check.empty()) return example::fleet::check(plan, o.check);
+
+    const milliseconds period = o.tick ? std::chrono::ceil<seconds>(*o.tick) : milliseconds{std::chrono::minutes{5}};
+    const auto needed = per_minute * static_cast<std::uint64_t>(period.count()) / 60'000;
+    drop::chat_activity chat;
+    drop::drop_store store;
+    auto fleet = example::open_or_exit(o);
+    const bool slots_ok = example::run_and_summarize(*fleet, plan, [&](const sked::job_context& c) {
+        const auto window = std::chrono::ceil<seconds>(period);
+        const auto messages = chat.messages_between(c.nominal - window, c.nominal);
+        if (messages < needed) return example::outcome{"ok", "quiet: " + std::to_string(messages) + " messages"};
+        switch (store.begin(c.nominal, c.fence)) {
+            case drop::begin_result::stale:
+                return example::outcome{"fenced", "a newer run began a drop"};
+            case drop::begin_result::already_dropped:
+                return example::outcome{"ok", "already dropped"};
+            case drop::begin_result::started:
+                break;
+        }
+        const auto takes = spawn_time(c.nominal, period);
+        if (!fleet->spend(c, takes)) {
+            store.abandon();
+            throw std::runtime_error("stopped while spawning the drop");
+        }
+        if (!store.commit(c.nominal, c.fence)) return example::outcome{"fenced", "a newer run began meanwhile"};
+        return example::outcome{"ok", "dropped after " + std::to_string(messages) + " messages, spawning took " +
+                                          example::format_duration(takes)};
+    });
+    const auto at_once = store.max_spawning_at_once();
+    std::printf("drops: %zu spawned, at most %zu being spawned at once\n", store.drops(), at_once);
+    return slots_ok && at_once <= 1 ? 0 : 1;
+}
