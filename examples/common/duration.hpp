@@ -44,7 +44,7 @@ inline std::optional<std::chrono::milliseconds> parse_duration(std::string_view 
     return total;
 }
 
-/// "30d", "1h30m", "1.25s": the shortest exact spelling a person would write.
+/// "30d", "1h30m", "1s250ms": the form parse_duration reads.
 inline std::string format_duration(std::chrono::milliseconds d) {
     using namespace std::chrono;
     if (d == milliseconds{0}) return "0s";
@@ -58,11 +58,8 @@ inline std::string format_duration(std::chrono::milliseconds d) {
     take(days{1}, "d");
     take(hours{1}, "h");
     take(minutes{1}, "m");
-    if (d % seconds{1} == milliseconds{0}) {
-        take(seconds{1}, "s");
-    } else {
-        take(milliseconds{1}, "ms");
-    }
+    take(seconds{1}, "s");
+    take(milliseconds{1}, "ms");
     return out;
 }
 

@@ -52,19 +52,24 @@ public:
     }
 
     /// From a job: returns once virtual time reaches `until`, or early when `stop` is requested.
-    void sleep_until(sked::instant until, std::stop_token stop) {
-        std::unique_lock hold{mutex_};
-        if (now_ >= until) return;
-        const std::size_t id = ++sleeper_ids_;
-        const auto me = sleepers_.insert({until, id});
-        if (unfinished_ == ++asleep_) quiet_.notify_one();
-        const bool woken_by_driver = wake_.wait(hold, stop, [&] { return woken_.contains(id); });
-        if (woken_by_driver) {
-            woken_.erase(id);  // the driver removed our entry and counted us awake
-        } else {
-            sleepers_.erase(me);
-            --asleep_;
+    void sleep_until(sked::instant until, const std::stop_token& stop) {
+        std::size_t id = 0;
+        {
+            std::lock_guard hold{mutex_};
+            if (now_ >= until || stop.stop_requested()) return;
+            id = ++sleeper_ids_;
+            sleepers_.insert({until, id});
+            if (unfinished_ == ++asleep_) quiet_.notify_one();
         }
+        // A stop wakes us in the thread that requested it (the driver, through the
+        // scheduler), so that thread already counts us awake when it next waits for quiet.
+        const std::stop_callback on_stop(stop, [&] {
+            std::lock_guard hold{mutex_};
+            wake(until, id);
+        });
+        std::unique_lock hold{mutex_};
+        wake_.wait(hold, [&] { return woken_.contains(id); });
+        woken_.erase(id);
     }
 
     /// When the earliest sleeping job wants to wake.
@@ -78,12 +83,8 @@ public:
     void advance_to(sked::instant to) {
         std::lock_guard hold{mutex_};
         if (to > now_) now_ = to;
-        while (!sleepers_.empty() && sleepers_.begin()->first <= now_) {
-            woken_.insert(sleepers_.begin()->second);
-            sleepers_.erase(sleepers_.begin());
-            --asleep_;
-        }
-        wake_.notify_all();
+        while (!sleepers_.empty() && sleepers_.begin()->first <= now_)
+            wake(sleepers_.begin()->first, sleepers_.begin()->second);
     }
 
     /// Blocks until every task submitted so far has finished or is asleep.
@@ -93,9 +94,19 @@ public:
     }
 
 private:
+    /// Counts a sleeper awake and lets it go, unless that happened already. Holds mutex_.
+    void wake(sked::instant until, std::size_t id) {
+        const auto found = sleepers_.find({until, id});
+        if (found == sleepers_.end()) return;
+        sleepers_.erase(found);
+        --asleep_;
+        woken_.insert(id);
+        wake_.notify_all();
+    }
+
     mutable std::mutex mutex_;
     std::condition_variable quiet_;  // the driver waits here
-    std::condition_variable_any wake_;  // sleeping jobs wait here
+    std::condition_variable wake_;  // sleeping jobs wait here
     sked::instant now_;
     std::multiset<std::pair<sked::instant, std::size_t>> sleepers_;
     std::set<std::size_t> woken_;
