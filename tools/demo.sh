@@ -1,32 +1,35 @@
 #!/usr/bin/env bash
-# Builds the sked tool and shows it at work: next occurrences in zones and across a DST
-# change, English explanations, and a clear error for a bad expression.
+# The main demo: the three example jobs, each on 3 replicas sharing the in-memory backend,
+# over 30 simulated days (a virtual clock; it takes seconds). Each prints its summary
+# counted from its audit file: slots, executions, duplicates, misses.
+#   reward  one reward per player at 00:00 Asia/Manila; every replica is down over one midnight
+#   drop    every 5 minutes, a drop if chat was busy; slow drops are never overlapped
+#   expiry  every minute, trades past their time-to-live expire, each with one notification
+# tools/demo-cron.sh shows the cron tool (sked next / explain / check / plan).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [[ "${SKED_SKIP_INSTALL:-0}" != 1 ]]; then "$root/tools/install-deps.sh" --demo; fi
-cmake -S "$root" -B "$root/build/demo" -DCMAKE_BUILD_TYPE=Release -DSKED_BUILD_TESTS=OFF -DSKED_BUILD_BENCHMARKS=OFF > /dev/null
-cmake --build "$root/build/demo" --target sked_tool -j "$(nproc)" > /dev/null
-sked="$root/build/demo/tools/sked"
+out="$root/build/demo"
+cmake -S "$root" -B "$out" -DCMAKE_BUILD_TYPE=Release -DSKED_BUILD_TESTS=OFF -DSKED_BUILD_BENCHMARKS=OFF > /dev/null
+cmake --build "$out" --target reward drop expiry -j "$(nproc)" > /dev/null
 
-show() {  # prints the command with its expression quoted, then runs it
-  printf '\n$ sked %s "%s"\n' "${*:1:$#-1}" "${!#}"
-  "$sked" "$@" 2>&1 || true
+run() {  # run NAME ARGS...: prints the command, runs it with a log and an audit file
+  local name=$1; shift
+  printf '\n$ examples/%s %s\n' "$name" "$*"
+  rm -f "$out/$name.log" "$out/$name.jsonl"
+  "$out/examples/$name" "$@" --log "$out/$name.log" --audit "$out/$name.jsonl"
 }
-show next --tz Asia/Manila --from 2026-11-23T12:00:00Z -n 3 "0 0 * * *"
-show next --tz America/New_York --from 2026-03-07T00:00:00Z -n 3 "30 2 * * *"
-show next --tz America/Santiago --from 2026-09-04T12:00:00Z -n 3 "@daily"
-show next --from 2026-11-23T12:00:00Z -n 4 "*/15 * * * * *"
-show next --from 2026-11-01T00:00:00Z -n 3 "0 15 10 * * 5#3"
-show next --name daily_reward --from 2026-11-23T12:00:00Z -n 2 "H H * * *"
-show explain "30 9 * * 5L"
-show explain "0 12 * * MON-FRI"
-show explain "CRON_TZ=Asia/Manila 0 0 1 JAN,JUL *"
-show next "0 0 32 * *"
+excerpt() {  # excerpt FILE PATTERN: the first 3 lines matching
+  printf '  %s\n' "$(basename "$1"):"
+  grep -m 3 -E -- "$2" "$1" | sed 's/^/    /'
+}
 
-# Stagger: eight jobs that all fire at :00, checked and then planned.
-printf '\n$ cat tests/tools/jobs/sports.jobs\n'
-cat "$root/tests/tools/jobs/sports.jobs"
-printf '\n$ sked check tests/tools/jobs/sports.jobs | tail -4\n'
-"$sked" check "$root/tests/tools/jobs/sports.jobs" | tail -4 || true
-printf '\n$ sked plan tests/tools/jobs/sports.jobs\n'
-"$sked" plan "$root/tests/tools/jobs/sports.jobs"
+run reward --replicas 3 --simulate 30d --outage 9d15h+2h
+excerpt "$out/reward.log" "slot=2026-11-01T"
+echo "  the midnight of 2026-11-10, missed while every replica was down, granted once on restart:"
+grep -E "job started.*slot=2026-11-10T" "$out/reward.log" | sed 's/^/    /'
+run drop --replicas 3 --simulate 30d
+excerpt "$out/drop.jsonl" '"detail":"dropped'
+run expiry --replicas 3 --simulate 30d
+excerpt "$out/expiry.jsonl" '"detail":"expired [1-9]'
+printf '\nLogs and audit files: build/demo/{reward,drop,expiry}.{log,jsonl}. Options: build/demo/examples/reward --help\n'

@@ -14,6 +14,10 @@ all=("${demo[@]}" clang-14 clang-format-14 libclang-rt-14-dev doctest-dev libben
 packages=("${all[@]}")
 if [[ "${1:-}" == "--demo" ]]; then packages=("${demo[@]}"); fi
 
+installed() {  # installed PACKAGE...: true when every one is installed
+  [[ $(dpkg-query -W -f '${Status}\n' "$@" 2> /dev/null | grep -c "install ok installed") == "$#" ]]
+}
+if [[ "${1:-}" == "--demo" ]] && installed "${demo[@]}"; then exit 0; fi  # nothing to do: no root needed
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" > /dev/null
 if [[ "${1:-}" != "--demo" ]]; then

@@ -27,6 +27,21 @@ done
 # The subdirectory build must not pull in sked's tests or warnings.
 if grep -q "sked_tests" "$work/subdirectory/Makefile" 2>/dev/null; then echo "FAIL: tests leaked into subdirectory build"; exit 1; fi
 
+# docs/getting-started.md: its CMakeLists.txt and main.cpp, exactly as written there.
+guide="$source_dir/docs/getting-started.md"
+mkdir -p "$work/guide"
+awk '/^```cmake$/ {on = 1; next} /^```$/ {on = 0} on' "$guide" > "$work/guide/CMakeLists.txt"
+awk '/^```cpp$/ {on = 1; next} /^```$/ {on = 0} on' "$guide" > "$work/guide/main.cpp"
+cmake -S "$work/guide" -B "$work/guide/build" -DCMAKE_CXX_COMPILER="$compiler" \
+      -DCMAKE_PREFIX_PATH="$work/prefix" > "$work/guide.log"
+cmake --build "$work/guide/build" >> "$work/guide.log"
+status=0
+timeout --preserve-status -s INT 5 "$work/guide/build/app" > "$work/guide/out" || status=$?
+grep -q "^job completed in .* job=heartbeat slot=.* replica=app-1$" "$work/guide/out" \
+  || { echo "FAIL: the getting-started program ran no heartbeat"; cat "$work/guide/out"; exit 1; }
+[[ $status == 0 ]] || { echo "FAIL: the getting-started program exited $status on SIGINT"; exit 1; }
+echo "ok   docs/getting-started.md builds against the package, runs its job and stops on SIGINT"
+
 # A version the package is not compatible with must be refused.
 mkdir -p "$work/too_new"
 cat > "$work/too_new/CMakeLists.txt" <<'CMAKE'
@@ -38,4 +53,4 @@ if cmake -S "$work/too_new" -B "$work/too_new/build" -DCMAKE_PREFIX_PATH="$work/
   echo "FAIL: find_package(sked 1.0) accepted version 0.1"; exit 1
 fi
 echo "ok   find_package(sked 1.0) is refused by 0.1"
-echo "4 passed, 0 failed"
+echo "5 passed, 0 failed"
