@@ -51,7 +51,9 @@ int main(int argc, char** argv) {
 
     const auto horizon = o.simulate.value_or(o.run_for.value_or(std::chrono::hours{24}));
     const auto start = o.simulate ? o.start : std::chrono::floor<std::chrono::seconds>(sked::system_now());
-    expiry::trade_store store{start, start + std::chrono::ceil<std::chrono::seconds>(horizon)};
+    const std::chrono::seconds minute =
+        o.tick ? std::chrono::ceil<std::chrono::seconds>(*o.tick) : std::chrono::minutes{1};
+    expiry::trade_store store{start, start + std::chrono::ceil<std::chrono::seconds>(horizon), minute};
     auto fleet = example::open_or_exit(o);
     const bool slots_ok = example::run_and_summarize(*fleet, plan, [&](const sked::job_context& c) {
         if (!fleet->spend(c, *work)) throw std::runtime_error("stopped before the sweep committed");
@@ -61,7 +63,7 @@ int main(int argc, char** argv) {
             "ok", "expired " + std::to_string(swept.expired) + ", accepted " + std::to_string(swept.accepted)};
     });
     const auto now = std::chrono::floor<std::chrono::seconds>(fleet->now());
-    const auto a = store.check(now, std::chrono::minutes{2});
+    const auto a = store.check(now, 2 * minute);
     std::printf(
         "trades: %zu opened, %zu accepted, %zu expired with %zu notifications; %zu expired early, "
         "%zu overdue\n",

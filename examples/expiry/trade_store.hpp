@@ -12,6 +12,7 @@
 // twice expires nothing the second time: only open trades change state.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -38,14 +39,16 @@ struct sweep_result {
 
 class trade_store {
 public:
-    /// The market: about one trade a minute from `from` to `to`, each with a time-to-live of
-    /// 5 to 30 minutes; a third are accepted before they expire. Deterministic.
-    trade_store(std::chrono::sys_seconds from, std::chrono::sys_seconds to) {
-        using namespace std::chrono;
-        for (auto t = from; t < to; t += seconds{20}) {
+    /// The market from `from` to `to`: about one trade per `minute` (a real minute, or the
+    /// --tick period when watching in real time), each with a time-to-live of 5 to 30 of
+    /// them; a third are accepted before they expire. Deterministic.
+    trade_store(std::chrono::sys_seconds from, std::chrono::sys_seconds to,
+                std::chrono::seconds minute = std::chrono::minutes{1}) {
+        const auto step = std::max(minute / 3, std::chrono::seconds{1});
+        for (auto t = from; t < to; t += step) {
             const auto h = sked::splitmix64(static_cast<std::uint64_t>(t.time_since_epoch().count()));
             if (h % 3 != 0) continue;
-            trade x{t, t + minutes{5 + static_cast<std::int64_t>(h % 26)}};
+            trade x{t, t + minute * (5 + static_cast<std::int64_t>(h % 26))};
             if ((h >> 8) % 3 == 0) x.accepted = t + (x.expires - t) * static_cast<std::int64_t>((h >> 16) % 90) / 100;
             by_expiry_.emplace(x.expires, trades_.size());
             trades_.push_back(x);
@@ -83,8 +86,10 @@ public:
     /// Checks the trades as of `now`: a trade may stay open at most `slack` past its expiry.
     [[nodiscard]] audit check(std::chrono::sys_seconds now, std::chrono::seconds slack) const {
         std::lock_guard hold{mutex_};
-        audit a{.trades = trades_.size(), .notifications = outbox_.size()};
+        audit a{.notifications = outbox_.size()};
         for (const auto& t : trades_) {
+            if (t.opened > now) continue;  // the market has not opened it yet
+            ++a.trades;
             a.expired += t.now == trade::state::expired;
             a.accepted += t.now == trade::state::accepted;
             a.expired_early += t.expired_by && *t.expired_by < t.expires;
