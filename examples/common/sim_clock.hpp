@@ -53,21 +53,20 @@ public:
 
     /// From a job: returns once virtual time reaches `until`, or early when `stop` is requested.
     void sleep_until(sked::instant until, const std::stop_token& stop) {
-        std::size_t id = 0;
-        {
-            std::lock_guard hold{mutex_};
-            if (now_ >= until || stop.stop_requested()) return;
-            id = ++sleeper_ids_;
-            sleepers_.insert({until, id});
-            if (unfinished_ == ++asleep_) quiet_.notify_one();
-        }
-        // A stop wakes us in the thread that requested it (the driver, through the
+        std::size_t id = 0;  // 0 until we sleep: a stop before that finds nothing to wake
+        // A stop wakes us in the thread that requests it (the driver, through the
         // scheduler), so that thread already counts us awake when it next waits for quiet.
+        // Registered before we count as asleep, or the driver could see us asleep and
+        // stop us before the callback exists.
         const std::stop_callback on_stop(stop, [&] {
             std::lock_guard hold{mutex_};
             wake(until, id);
         });
         std::unique_lock hold{mutex_};
+        if (now_ >= until || stop.stop_requested()) return;
+        id = ++sleeper_ids_;
+        sleepers_.insert({until, id});
+        if (unfinished_ == ++asleep_) quiet_.notify_one();
         wake_.wait(hold, [&] { return woken_.contains(id); });
         woken_.erase(id);
     }
