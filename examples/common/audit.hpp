@@ -25,6 +25,8 @@
 #include <sked/idempotency.hpp>
 #include <sked/result.hpp>
 
+#include "timestamp.hpp"
+
 namespace example {
 
 struct execution {
@@ -36,17 +38,6 @@ struct execution {
     std::string detail{};
     sked::instant started{}, finished{};
 };
-
-/// "2026-11-01T16:00:00.250Z"
-inline std::string stamp(sked::instant t) {
-    const auto whole = std::chrono::floor<std::chrono::seconds>(t);
-    const auto ms = (t - whole).count();
-    std::string text = sked::rfc3339(whole);
-    char fraction[8];
-    std::snprintf(fraction, sizeof fraction, ".%03d", static_cast<int>(ms));
-    text.insert(text.size() - 1, fraction);
-    return text;
-}
 
 namespace detail {
 
@@ -83,19 +74,6 @@ inline std::optional<std::string> field(std::string_view line, std::string_view 
     return value;
 }
 
-/// "YYYY-MM-DDTHH:MM:SS[.mmm]Z"
-inline std::optional<sked::instant> parse_stamp(const std::string& text) {
-    int y = 0;
-    unsigned mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
-    const bool with_ms = std::sscanf(text.c_str(), "%4d-%2u-%2uT%2u:%2u:%2u.%3uZ", &y, &mo, &d, &h, &mi, &s, &ms) == 7;
-    if (!with_ms && std::sscanf(text.c_str(), "%4d-%2u-%2uT%2u:%2u:%2uZ", &y, &mo, &d, &h, &mi, &s) != 6)
-        return std::nullopt;
-    const std::chrono::year_month_day date{std::chrono::year{y}, std::chrono::month{mo}, std::chrono::day{d}};
-    if (!date.ok()) return std::nullopt;
-    using namespace std::chrono;
-    return sked::instant{sys_days{date}} + hours{h} + minutes{mi} + seconds{s} + milliseconds{ms};
-}
-
 }  // namespace detail
 
 inline std::string to_json(const execution& e) {
@@ -110,8 +88,8 @@ inline std::optional<execution> parse_execution(std::string_view line) {
          fencing = detail::field(line, "fencing"), outcome = detail::field(line, "outcome"),
          started = detail::field(line, "started"), finished = detail::field(line, "finished");
     if (!job || !slot || !replica || !fencing || !outcome || !started || !finished) return std::nullopt;
-    const auto nominal = detail::parse_stamp(*slot);
-    const auto from = detail::parse_stamp(*started), to = detail::parse_stamp(*finished);
+    const auto nominal = parse_stamp(*slot);
+    const auto from = parse_stamp(*started), to = parse_stamp(*finished);
     if (!nominal || !from || !to) return std::nullopt;
     return execution{*job,     std::chrono::floor<std::chrono::seconds>(*nominal), *replica, std::stoull(*fencing),
                      *outcome, detail::field(line, "detail").value_or(""),         *from,    *to};

@@ -25,6 +25,7 @@
 #include <sked/result.hpp>
 
 #include "duration.hpp"
+#include "timestamp.hpp"
 
 namespace example {
 
@@ -47,7 +48,7 @@ struct options {
     std::optional<std::string> audit{};
     std::optional<std::string> log{};  ///< default: standard error
     bool quiet = false;
-    std::optional<milliseconds> tick{};  ///< run every `tick` instead of the real schedule
+    std::optional<std::chrono::seconds> tick{};  ///< run every `tick` instead of the real schedule
     std::optional<milliseconds> lease{};
     std::vector<outage> outages{};
     std::vector<std::string> check{};
@@ -89,23 +90,6 @@ inline std::string usage(std::string_view program, const std::vector<extra_optio
     return out.str();
 }
 
-namespace detail {
-
-inline std::optional<std::chrono::sys_seconds> parse_utc(std::string_view text) {
-    // YYYY-MM-DDTHH:MM:SSZ only: enough for a demo, and unambiguous.
-    int y = 0;
-    unsigned mo = 0, d = 0, h = 0, mi = 0, s = 0;
-    char z = 0;
-    const std::string copy(text);
-    if (std::sscanf(copy.c_str(), "%4d-%2u-%2uT%2u:%2u:%2u%c", &y, &mo, &d, &h, &mi, &s, &z) != 7 || z != 'Z')
-        return std::nullopt;
-    const std::chrono::year_month_day date{std::chrono::year{y}, std::chrono::month{mo}, std::chrono::day{d}};
-    if (!date.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
-    return std::chrono::sys_days{date} + std::chrono::hours{h} + std::chrono::minutes{mi} + std::chrono::seconds{s};
-}
-
-}  // namespace detail
-
 /// Parses the command line. The error names the option and what was wrong with it.
 inline sked::result<options, std::string> parse_command_line(int argc, char** argv,
                                                              const std::vector<extra_option>& extras) {
@@ -140,12 +124,15 @@ inline sked::result<options, std::string> parse_command_line(int argc, char** ar
             const auto d = duration();
             if (!d)
                 return fail(flag, "expected a duration such as 30d, 90s or 1h30m, got '" + std::string(value) + "'");
-            (flag == "--simulate" ? o.simulate : flag == "--run" ? o.run_for : flag == "--tick" ? o.tick : o.lease) = d;
+            if (flag == "--tick")
+                o.tick = std::chrono::ceil<std::chrono::seconds>(*d);  // schedules count whole seconds
+            else
+                (flag == "--simulate" ? o.simulate : flag == "--run" ? o.run_for : o.lease) = d;
         } else if (flag == "--start") {
-            const auto t = detail::parse_utc(value);
-            if (!t)
+            const auto t = parse_stamp(std::string(value));
+            if (!t || *t != std::chrono::floor<std::chrono::seconds>(*t))
                 return fail(flag, "expected a UTC time such as 2026-11-01T00:00:00Z, got '" + std::string(value) + "'");
-            o.start = *t;
+            o.start = std::chrono::floor<std::chrono::seconds>(*t);
         } else if (flag == "--outage") {
             const auto plus = value.find('+');
             const auto at = plus == std::string_view::npos ? std::nullopt : parse_duration(value.substr(0, plus));

@@ -122,7 +122,7 @@ public:
             std::count_if(mine.begin(), mine.end(), [](auto& e) { return e.outcome == "ok"; }));
     }
     /// False when other processes share the Redis prefix, so this process sees only its part.
-    [[nodiscard]] bool sees_every_replica() const { return redis_.empty() || options_.prefix.empty(); }
+    [[nodiscard]] bool sees_every_replica() const { return !options_.redis_host || options_.prefix.empty(); }
 
     /// --check: the merged audit files of earlier runs, from their first slot to their last.
     static int check(const job_plan& plan, const std::vector<std::string>& files) {
@@ -150,20 +150,19 @@ public:
 
 private:
     explicit fleet(options o) : options_(std::move(o)), audit_(options_.audit) {
-        if (options_.simulate)
-            // A thread per job that may sleep at once (one per replica), and room to spare.
-            sim_ = std::make_unique<sim_clock>(sked::instant{options_.start}, 2 * options_.replicas + 2);
-        else
-            pool_ = std::make_unique<sked::thread_pool>(2 * options_.replicas + 2);
-        if (sim_) {
-            // Leases expire in virtual time too, so a renewal that is late in virtual time is late.
-            memory_ = std::make_unique<sked::memory_keys>([clock = sim_.get()] {
-                return sked::lease_clock::time_point{
-                    std::chrono::duration_cast<sked::lease_clock::duration>(clock->now().time_since_epoch())};
-            });
-        } else {
+        // A thread per job that may sleep at once (one per replica), and room to spare.
+        const std::size_t threads = 2 * options_.replicas + 2;
+        if (!options_.simulate) {
+            pool_ = std::make_unique<sked::thread_pool>(threads);
             memory_ = std::make_unique<sked::memory_keys>();
+            return;
         }
+        sim_ = std::make_unique<sim_clock>(sked::instant{options_.start}, threads);
+        // Leases expire in virtual time too, so a renewal that is late in virtual time is late.
+        memory_ = std::make_unique<sked::memory_keys>([clock = sim_.get()] {
+            return sked::lease_clock::time_point{
+                std::chrono::duration_cast<sked::lease_clock::duration>(clock->now().time_since_epoch())};
+        });
     }
 
     std::optional<std::string> connect() {
@@ -320,8 +319,6 @@ private:
     std::unique_ptr<sked::memory_keys> memory_;
 #ifdef SKED_EXAMPLES_WITH_REDIS
     std::vector<std::unique_ptr<sked::redis::keys>> redis_;
-#else
-    std::vector<int> redis_;  // always empty
 #endif
     job_plan plan_{"", sked::schedule::every(std::chrono::seconds{1})};
     job_body body_;

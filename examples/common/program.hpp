@@ -29,6 +29,17 @@ inline options parse_or_exit(int argc, char** argv, std::string_view about, cons
     return *std::move(parsed);
 }
 
+/// The job as the example defines it, with --tick (every tick, no stagger: the period is
+/// too short for it) and --lease applied.
+inline job_plan with_command_line(const options& o, job_plan plan) {
+    if (o.tick) {
+        plan.schedule = sked::schedule::every(*o.tick);
+        plan.options.offset = plan.options.hashed_offset_within = std::chrono::seconds{0};
+    }
+    if (o.lease) plan.options.lease_ttl = *o.lease;
+    return plan;
+}
+
 /// Opens the fleet or exits 2 saying why (Redis unreachable, audit file not writable).
 inline std::unique_ptr<fleet> open_or_exit(const options& o) {
     auto opened = fleet::open(o);

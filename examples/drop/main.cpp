@@ -27,23 +27,21 @@ constexpr std::string_view about =
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-example::job_plan activity_drop_plan(const example::options& o) {
+constexpr std::chrono::minutes period{5};
+
+example::job_plan activity_drop_plan() {
     using namespace sked::literals;
-    using namespace std::chrono_literals;
-    auto schedule =
-        o.tick ? sked::schedule::every(std::chrono::ceil<seconds>(*o.tick)) : sked::schedule::cron("*/5 * * * *"_cron);
-    return {"activity_drop",
-            std::move(schedule),
-            {.mode = sked::distribution::exactly_once_serial, .lease_ttl = o.lease.value_or(30s)}};
+    return {
+        "activity_drop", sked::schedule::cron("*/5 * * * *"_cron), {.mode = sked::distribution::exactly_once_serial}};
 }
 
-/// How long spawning the drop of `window` takes: mostly a fraction of the period, but one
-/// in eight is slow, longer than the period.
-milliseconds spawn_time(std::chrono::sys_seconds window, milliseconds period) {
+/// How long spawning the drop of `window` takes: mostly a fraction of `every` (the
+/// period), but one in eight is slow, longer than the period.
+milliseconds spawn_time(std::chrono::sys_seconds window, milliseconds every) {
     const auto h = sked::splitmix64(static_cast<std::uint64_t>(window.time_since_epoch().count()));
     const auto per_mille =
         h % 8 == 0 ? 1200 + static_cast<std::int64_t>(h % 600) : 50 + static_cast<std::int64_t>(h % 250);
-    return period * per_mille / 1000;
+    return every * per_mille / 1000;
 }
 
 }  // namespace
@@ -52,16 +50,15 @@ int main(int argc, char** argv) {
     const auto o =
         example::parse_or_exit(argc, argv, about, {{"--threshold", "N", "messages per minute that earn a drop (30)"}});
     const auto per_minute = std::stoul(o.extra_or("--threshold", "30"));
-    const auto plan = activity_drop_plan(o);
+    const auto plan = example::with_command_line(o, activity_drop_plan());
     if (!o.check.empty()) return example::fleet::check(plan, o.check);
 
-    const milliseconds period = o.tick ? std::chrono::ceil<seconds>(*o.tick) : milliseconds{std::chrono::minutes{5}};
-    const auto needed = per_minute * static_cast<std::uint64_t>(period.count()) / 60'000;
+    const seconds window = o.tick.value_or(period);
+    const auto needed = per_minute * static_cast<std::uint64_t>(window.count()) / 60;
     drop::chat_activity chat;
     drop::drop_store store;
     auto fleet = example::open_or_exit(o);
     const bool slots_ok = example::run_and_summarize(*fleet, plan, [&](const sked::job_context& c) {
-        const auto window = std::chrono::ceil<seconds>(period);
         const auto messages = chat.messages_between(c.nominal - window, c.nominal);
         if (messages < needed) return example::outcome{"ok", "quiet: " + std::to_string(messages) + " messages"};
         switch (store.begin(c.nominal, c.fence)) {
@@ -72,7 +69,7 @@ int main(int argc, char** argv) {
             case drop::begin_result::started:
                 break;
         }
-        const auto takes = spawn_time(c.nominal, period);
+        const auto takes = spawn_time(c.nominal, window);
         if (!fleet->spend(c, takes)) {
             store.abandon();
             throw std::runtime_error("stopped while spawning the drop");

@@ -22,18 +22,13 @@ constexpr std::string_view about =
     "expiry: every minute, sweep trades older than their time-to-live to 'expired', with a\n"
     "notification each; safe to run twice, never concurrent with itself.";
 
-example::job_plan trade_expiry_plan(const example::options& o) {
+example::job_plan trade_expiry_plan() {
     using namespace sked::literals;
     using namespace std::chrono_literals;
-    if (o.tick)
-        return {"trade_expiry",
-                sked::schedule::every(std::chrono::ceil<std::chrono::seconds>(*o.tick)),
-                {.mode = sked::distribution::exactly_once_serial, .lease_ttl = o.lease.value_or(30s)}};
     return {"trade_expiry",
             sked::schedule::cron("* * * * *"_cron),
             {.mode = sked::distribution::exactly_once_serial,
-             .hashed_offset_within = 60s,  // stagger: a fixed second of the minute, from the name
-             .lease_ttl = o.lease.value_or(30s)}};
+             .hashed_offset_within = 60s}};  // stagger: a fixed second of the minute, from the name
 }
 
 }  // namespace
@@ -46,13 +41,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--work: expected a duration such as 1s\n");
         return 2;
     }
-    const auto plan = trade_expiry_plan(o);
+    const auto plan = example::with_command_line(o, trade_expiry_plan());
     if (!o.check.empty()) return example::fleet::check(plan, o.check);
 
     const auto horizon = o.simulate.value_or(o.run_for.value_or(std::chrono::hours{24}));
     const auto start = o.simulate ? o.start : std::chrono::floor<std::chrono::seconds>(sked::system_now());
-    const std::chrono::seconds minute =
-        o.tick ? std::chrono::ceil<std::chrono::seconds>(*o.tick) : std::chrono::minutes{1};
+    const std::chrono::seconds minute = o.tick.value_or(std::chrono::minutes{1});
     expiry::trade_store store{start, start + std::chrono::ceil<std::chrono::seconds>(horizon), minute};
     auto fleet = example::open_or_exit(o);
     const bool slots_ok = example::run_and_summarize(*fleet, plan, [&](const sked::job_context& c) {

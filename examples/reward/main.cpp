@@ -22,16 +22,12 @@ namespace {
 constexpr std::string_view about =
     "reward: one daily reward per player at 00:00 in the players' zone, exactly once across replicas.";
 
-example::job_plan daily_reward_plan(const example::options& o, const sked::date_zone& zone) {
+example::job_plan daily_reward_plan(const sked::date_zone& zone) {
     using namespace sked::literals;
-    using namespace std::chrono_literals;
-    auto schedule = o.tick ? sked::schedule::every(std::chrono::ceil<std::chrono::seconds>(*o.tick))
-                           : sked::schedule::cron("0 0 * * *"_cron, zone);
     return {"daily_reward",
-            std::move(schedule),
+            sked::schedule::cron("0 0 * * *"_cron, zone),
             {.mode = sked::distribution::exactly_once,
-             .on_misfire = sked::misfire::run_once,  // a missed midnight: grant it once, late
-             .lease_ttl = o.lease.value_or(30s)}};
+             .on_misfire = sked::misfire::run_once}};  // a missed midnight: grant it once, late
 }
 
 }  // namespace
@@ -53,7 +49,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--players wants a positive number, --work a duration such as 2s\n");
         return 2;
     }
-    const auto plan = daily_reward_plan(o, *zone);
+    const auto plan = example::with_command_line(o, daily_reward_plan(*zone));
     if (!o.check.empty()) return example::fleet::check(plan, o.check);
 
     reward::reward_store store{players};
