@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -22,10 +23,9 @@
 #include <vector>
 
 #include <sked/clock.hpp>
-#include <sked/idempotency.hpp>
+#include <sked/json.hpp>
 #include <sked/result.hpp>
-
-#include "timestamp.hpp"
+#include <sked/rfc3339.hpp>
 
 namespace example {
 
@@ -41,16 +41,6 @@ struct execution {
 
 namespace detail {
 
-inline std::string json_escaped(std::string_view text) {
-    std::string out;
-    for (const char c : text) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) continue;  // our details never need them
-        out += c;
-    }
-    return out;
-}
-
 /// The value of "name" in one of our own flat lines (strings and unsigned numbers only).
 inline std::optional<std::string> field(std::string_view line, std::string_view name) {
     const std::string needle = "\"" + std::string(name) + "\":";
@@ -58,9 +48,18 @@ inline std::optional<std::string> field(std::string_view line, std::string_view 
     if (at == std::string_view::npos) return std::nullopt;
     std::string_view rest = line.substr(at + needle.size());
     std::string value;
-    if (rest.starts_with('"')) {
+    if (rest.starts_with('"')) {  // the escapes sked::json_quoted writes: \" \\ \u00XX
         for (std::size_t i = 1; i < rest.size(); ++i) {
             if (rest[i] == '"') return value;
+            if (rest.substr(i).starts_with("\\u00")) {
+                unsigned byte = 0;
+                const auto hex = rest.substr(i + 4, 2);
+                if (hex.size() != 2 || std::from_chars(hex.data(), hex.data() + 2, byte, 16).ptr != hex.data() + 2)
+                    return std::nullopt;
+                value += static_cast<char>(byte);
+                i += 5;
+                continue;
+            }
             if (rest[i] == '\\' && i + 1 < rest.size()) ++i;
             value += rest[i];
         }
@@ -77,10 +76,16 @@ inline std::optional<std::string> field(std::string_view line, std::string_view 
 }  // namespace detail
 
 inline std::string to_json(const execution& e) {
-    return "{\"job\":\"" + detail::json_escaped(e.job) + "\",\"slot\":\"" + sked::rfc3339(e.slot) +
-           "\",\"replica\":\"" + detail::json_escaped(e.replica) + "\",\"fencing\":" + std::to_string(e.fencing) +
-           ",\"outcome\":\"" + e.outcome + "\",\"detail\":\"" + detail::json_escaped(e.detail) + "\",\"started\":\"" +
-           stamp(e.started) + "\",\"finished\":\"" + stamp(e.finished) + "\"}";
+    std::string line = "{\"job\":";
+    sked::append_json_quoted(line, e.job);
+    line.append(",\"slot\":\"").append(sked::rfc3339(e.slot)).append("\",\"replica\":");
+    sked::append_json_quoted(line, e.replica);
+    line.append(",\"fencing\":").append(std::to_string(e.fencing)).append(",\"outcome\":");
+    sked::append_json_quoted(line, e.outcome);
+    line.append(",\"detail\":");
+    sked::append_json_quoted(line, e.detail);
+    line.append(",\"started\":\"").append(sked::rfc3339_ms(e.started)).append("\",\"finished\":\"");
+    return line.append(sked::rfc3339_ms(e.finished)).append("\"}");
 }
 
 inline std::optional<execution> parse_execution(std::string_view line) {
@@ -88,8 +93,8 @@ inline std::optional<execution> parse_execution(std::string_view line) {
          fencing = detail::field(line, "fencing"), outcome = detail::field(line, "outcome"),
          started = detail::field(line, "started"), finished = detail::field(line, "finished");
     if (!job || !slot || !replica || !fencing || !outcome || !started || !finished) return std::nullopt;
-    const auto nominal = parse_stamp(*slot);
-    const auto from = parse_stamp(*started), to = parse_stamp(*finished);
+    const auto nominal = sked::parse_rfc3339(*slot);
+    const auto from = sked::parse_rfc3339(*started), to = sked::parse_rfc3339(*finished);
     if (!nominal || !from || !to) return std::nullopt;
     return execution{*job,     std::chrono::floor<std::chrono::seconds>(*nominal), *replica, std::stoull(*fencing),
                      *outcome, detail::field(line, "detail").value_or(""),         *from,    *to};

@@ -21,11 +21,9 @@
 #include <utility>
 #include <vector>
 
-#include <sked/idempotency.hpp>
+#include <sked/duration.hpp>
 #include <sked/result.hpp>
-
-#include "duration.hpp"
-#include "timestamp.hpp"
+#include <sked/rfc3339.hpp>
 
 namespace example {
 
@@ -111,9 +109,9 @@ inline sked::result<options, std::string> parse_command_line(int argc, char** ar
         if (i + 1 == args.size()) return fail(flag, "expected a value after it (or unknown option; see --help)");
         const std::string_view value = args[++i];
         auto duration = [&]() -> std::optional<milliseconds> {
-            auto d = parse_duration(value);
+            auto d = sked::parse_duration(value);
             if (!d || *d <= milliseconds{0}) return std::nullopt;
-            return d;
+            return *d;
         };
         if (flag == "--replicas") {
             const int n = std::atoi(std::string(value).c_str());
@@ -129,15 +127,15 @@ inline sked::result<options, std::string> parse_command_line(int argc, char** ar
             else
                 (flag == "--simulate" ? o.simulate : flag == "--run" ? o.run_for : o.lease) = d;
         } else if (flag == "--start") {
-            const auto t = parse_stamp(std::string(value));
+            const auto t = sked::parse_rfc3339(value);
             if (!t || *t != std::chrono::floor<std::chrono::seconds>(*t))
                 return fail(flag, "expected a UTC time such as 2026-11-01T00:00:00Z, got '" + std::string(value) + "'");
             o.start = std::chrono::floor<std::chrono::seconds>(*t);
         } else if (flag == "--outage") {
             const auto plus = value.find('+');
-            const auto at = plus == std::string_view::npos ? std::nullopt : parse_duration(value.substr(0, plus));
-            const auto length = plus == std::string_view::npos ? std::nullopt : parse_duration(value.substr(plus + 1));
-            if (!at || !length || *length <= milliseconds{0})
+            const auto at = sked::parse_duration(value.substr(0, plus));
+            const auto length = sked::parse_duration(plus == std::string_view::npos ? "" : value.substr(plus + 1));
+            if (plus == std::string_view::npos || !at || !length || *length <= milliseconds{0})
                 return fail(flag, "expected AT+DURATION such as 9d15h+2h, got '" + std::string(value) + "'");
             o.outages.push_back({*at, *length});
         } else if (flag == "--redis") {

@@ -235,7 +235,7 @@ private:
 
     void log(const sked::event& e) {
         if (options_.quiet) return;
-        const std::string line = "[" + stamp(e.at) + "] " + sked::log_line(e) + "\n";
+        const std::string line = "[" + sked::rfc3339_ms(e.at) + "] " + sked::log_line(e) + "\n";
         std::lock_guard hold{log_mutex_};
         std::fputs(line.c_str(), log_);
     }

@@ -17,7 +17,6 @@
 
 #include <sked/job.hpp>
 #include <sked/schedule.hpp>
-#include <sked/stagger.hpp>
 
 #include "audit.hpp"
 
@@ -30,11 +29,7 @@ struct job_plan {
     sked::job_options options{};
 
     /// Where each run starts after its slot: the fixed offset, or the hashed one.
-    [[nodiscard]] std::chrono::seconds offset() const {
-        const auto within = options.hashed_offset_within.count();
-        if (within <= 0) return options.offset;
-        return std::chrono::seconds{sked::hash_offset(name, static_cast<std::uint32_t>(within))};
-    }
+    [[nodiscard]] std::chrono::seconds offset() const { return sked::start_offset(name, options); }
     [[nodiscard]] bool serial() const {
         return options.mode == sked::distribution::exactly_once_serial ||
                options.mode == sked::distribution::single_runner;

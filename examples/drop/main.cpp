@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
         }
         if (!store.commit(c.nominal, c.fence)) return example::outcome{"fenced", "a newer run began meanwhile"};
         return example::outcome{"ok", "dropped after " + std::to_string(messages) + " messages, spawning took " +
-                                          example::format_duration(takes)};
+                                          sked::format_duration(takes)};
     });
     const auto at_once = store.max_spawning_at_once();
     std::printf("drops: %zu spawned, at most %zu being spawned at once\n", store.drops(), at_once);

@@ -36,7 +36,7 @@ example::job_plan trade_expiry_plan() {
 int main(int argc, char** argv) {
     const auto o =
         example::parse_or_exit(argc, argv, about, {{"--work", "DUR", "how long a sweep's transaction takes (1s)"}});
-    const auto work = example::parse_duration(o.extra_or("--work", "1s"));
+    const auto work = sked::parse_duration(o.extra_or("--work", "1s"));
     if (!work) {
         std::fprintf(stderr, "--work: expected a duration such as 1s\n");
         return 2;

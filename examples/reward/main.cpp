@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const auto players = std::stoul(o.extra_or("--players", "100"));
-    const auto work = example::parse_duration(o.extra_or("--work", "2s"));
+    const auto work = sked::parse_duration(o.extra_or("--work", "2s"));
     if (players == 0 || !work) {
         std::fprintf(stderr, "--players wants a positive number, --work a duration such as 2s\n");
         return 2;

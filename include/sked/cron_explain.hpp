@@ -160,7 +160,7 @@ inline std::string years_text(const cron_spec& s) {
 inline std::string explain(const cron& expr) {
     const detail::cron_spec& spec = expr.spec_;
     if (spec.every_seconds != 0)
-        return "Every " + detail::format_duration(spec.every_seconds) + " since the Unix epoch";
+        return "Every " + format_duration(std::chrono::seconds{spec.every_seconds}) + " since the Unix epoch";
     std::string out = detail::time_text(spec);
     const std::string months = detail::months_text(spec);
     const std::string by_day = detail::month_days_text(spec);

@@ -1,4 +1,4 @@
-// sked/hash.hpp — the stable hash that spreads jobs by name (cron 'H', stagger offsets).
+// sked/hash.hpp — the stable hash that spreads jobs by name (cron 'H', stagger offsets, jitter).
 //
 // Every replica, build and platform must compute the same offset for a job, so the hash
 // is fixed here and in docs/cron.md, never std::hash:
@@ -36,6 +36,13 @@ constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
 /// Precondition: n > 0.
 constexpr std::uint64_t spread(std::string_view name, std::uint64_t salt, std::uint64_t n) noexcept {
     return splitmix64(fnv1a_64(name) + salt) % n;
+}
+
+/// A stable offset in [0, period) from a job's name, the same on every replica and
+/// platform: spread(name, 1, period). For a 60 s period it is the second that a cron
+/// 'H' in the seconds field picks for the same job name. Precondition: period > 0.
+constexpr std::uint32_t hash_offset(std::string_view name, std::uint32_t period) noexcept {
+    return static_cast<std::uint32_t>(spread(name, 1, period));
 }
 
 }  // namespace sked

@@ -15,7 +15,6 @@
 
 #include <chrono>
 #include <concepts>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,22 +22,14 @@
 #include "backend_error.hpp"
 #include "lock.hpp"
 #include "result.hpp"
+#include "rfc3339.hpp"
 
 namespace sked {
 
-/// `t` in RFC 3339, UTC, to the second: "2026-11-23T00:00:00Z".
-inline std::string rfc3339(std::chrono::sys_seconds t) {
-    using namespace std::chrono;
-    const auto day = floor<days>(t);
-    const year_month_day date{day};
-    const hh_mm_ss time{t - day};
-    char stamp[32];
-    const int length = std::snprintf(
-        stamp, sizeof stamp, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
-        static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
-        static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()));
-    return std::string(stamp, static_cast<std::size_t>(length));
-}
+/// The bytes run_key() adds to a job name: '@' and 20 of time (years 0-9999).
+inline constexpr std::size_t run_key_suffix_bytes = 21;
+/// The longest job name whose run keys are still valid key names.
+inline constexpr std::size_t max_job_name_bytes = detail::max_name_bytes - run_key_suffix_bytes;
 
 /// "<job>@<nominal time in RFC 3339, UTC>", e.g. "daily_reward@2026-11-23T00:00:00Z".
 /// Within years 0-9999 the time is the last 20 bytes, so a job name may contain '@'.

@@ -13,6 +13,7 @@
 
 #include "calendar.hpp"
 #include "clock.hpp"
+#include "hash.hpp"
 #include "idempotency.hpp"
 #include "lock.hpp"
 #include "schedule.hpp"
@@ -81,8 +82,9 @@ struct job_options {
     std::chrono::seconds grace{60};
     std::uint32_t max_catch_up = 100;  ///< misfire::run_each runs at most this many missed slots
     std::chrono::seconds offset{0};  ///< fixed stagger: start this long after each slot
-    /// Stagger by name: when non-zero, offset = sked::hash_offset(name, this), the same
-    /// on every replica (use the period, or 60 s for jobs on whole minutes).
+    /// Stagger by name: when non-zero, the offset is sked::hash_offset(name, this), the
+    /// same on every replica (use the period, or 60 s for jobs on whole minutes); see
+    /// start_offset().
     std::chrono::seconds hashed_offset_within{0};
     /// Deterministic extra delay in [0, max_jitter] from job name and slot, always
     /// less than the gap to the next slot.
@@ -95,6 +97,14 @@ struct job_options {
 
     friend bool operator==(const job_options&, const job_options&) = default;
 };
+
+/// How long after each slot the job starts: `offset`, or, when `hashed_offset_within`
+/// is set, sked::hash_offset of the name within it (the same on every replica).
+[[nodiscard]] inline std::chrono::seconds start_offset(std::string_view name, const job_options& options) noexcept {
+    const auto within = options.hashed_offset_within.count();
+    if (within <= 0) return options.offset;
+    return std::chrono::seconds{static_cast<std::int64_t>(spread(name, 1, static_cast<std::uint64_t>(within)))};
+}
 
 /// A job as registered. add() with a name already registered replaces it (an upsert:
 /// every replica registers the same jobs at boot).

@@ -58,8 +58,8 @@ struct stagger_report {
 /// (128 MiB); periods that divide a day or a week are far below it.
 inline constexpr std::uint64_t max_hyperperiod = std::uint64_t{1} << 24;
 
-namespace detail {
-
+/// The least common multiple of the periods: the pattern of all jobs repeats after it.
+/// 0 for an empty table, or when it exceeds max_hyperperiod.
 constexpr std::uint64_t hyperperiod_of(std::span<const stagger_job> jobs) {
     std::uint64_t h = 1;
     for (const auto& job : jobs) {
@@ -69,23 +69,30 @@ constexpr std::uint64_t hyperperiod_of(std::span<const stagger_job> jobs) {
     return jobs.empty() ? 0 : h;
 }
 
-/// Whether jobs a and b ever run in the same second, and whether they ever start in
-/// it. Their start differences are exactly the values congruent to (o_b - o_a) modulo
-/// g = gcd(p_a, p_b), so the windows overlap when one such difference lies in
-/// (-d_b, d_a): the residue r itself, or r - g.
+/// Whether two jobs ever run in the same second, and whether they ever start in it.
 struct pair_overlap {
     bool runs;
     bool starts;
 };
+
+/// Their start differences are exactly the values congruent to (o_b - o_a) modulo
+/// g = gcd(p_a, p_b), so the windows overlap when one such difference lies in
+/// (-d_b, d_a): the residue r itself, or r - g.
 constexpr pair_overlap overlap_of(const stagger_job& a, const stagger_job& b) {
     const std::uint64_t g = std::gcd(a.period, b.period);
     const std::uint64_t r = (b.offset % g + g - a.offset % g) % g;
     return {r < a.duration || g - r < b.duration, r == 0};
 }
 
+/// Whether `job` runs during `second` (seconds since the start of the hyperperiod).
 constexpr bool running_at(const stagger_job& job, std::uint64_t second) {
     return (second + job.period - job.offset % job.period) % job.period < job.duration;
 }
+
+/// How many jobs run in each second of [0, hyperperiod). Run time only.
+inline std::vector<std::uint32_t> load_over(std::span<const stagger_job> jobs, std::uint64_t hyperperiod);
+
+namespace detail {
 
 // The peak is reached at some job's start, so only starts are counted: n per start,
 // which suits the small tables of constant expressions (no allocation).
@@ -118,6 +125,87 @@ constexpr void count_pairs_directly(std::span<const stagger_job> jobs, stagger_r
     }
 }
 
+/// Counts, for each job of group_a, its partners in group_b pair by pair (for groups
+/// whose windows are too long for the residue counts below).
+inline void count_group_directly(std::span<const stagger_job> jobs, const std::vector<std::size_t>& group_a,
+                                 const std::vector<std::size_t>& group_b, std::vector<std::uint64_t>& partners,
+                                 std::vector<std::uint64_t>& same_start) {
+    for (auto a : group_a) {
+        for (auto b : group_b) {
+            if (a == b) continue;
+            const auto overlap = overlap_of(jobs[a], jobs[b]);
+            partners[a] += overlap.runs ? 1 : 0;
+            same_start[a] += overlap.starts ? 1 : 0;
+        }
+    }
+}
+
+/// One period group's starts and windows by residue modulo g.
+class residue_counts {
+public:
+    residue_counts(std::span<const stagger_job> jobs, const std::vector<std::size_t>& group, std::uint32_t g)
+        : g_(g), starts_at_(g, 0), starts_before_(g + 1, 0), cover_(g, 0) {
+        std::vector<std::int64_t> cover_delta(g + 1, 0);
+        for (auto b : group) {
+            const std::uint32_t r = jobs[b].offset % g;
+            ++starts_at_[r];
+            add_cover(cover_delta, r + 1, r + jobs[b].duration);
+        }
+        for (std::uint32_t x = 0; x < g; ++x)
+            starts_before_[x + 1] = starts_before_[x] + starts_at_[x];
+        std::int64_t running = 0;
+        for (std::uint32_t x = 0; x < g; ++x)
+            cover_[x] = static_cast<std::uint64_t>(running += cover_delta[x]);
+    }
+
+    /// Starts at residue x.
+    [[nodiscard]] std::uint64_t starts_at(std::uint32_t x) const { return starts_at_[x]; }
+    /// Starts in [from, from + length) modulo g, length < g.
+    [[nodiscard]] std::uint64_t starts_in(std::uint32_t from, std::uint32_t length) const {
+        const std::uint32_t to = from + length;
+        if (to <= g_) return starts_before_[to] - starts_before_[from];
+        return starts_before_[g_] - starts_before_[from] + starts_before_[to - g_];
+    }
+    /// Windows that run at residue x without starting there.
+    [[nodiscard]] std::uint64_t cover(std::uint32_t x) const { return cover_[x]; }
+
+private:
+    // A window running over residues [first, last), last < 2g, may wrap past the period.
+    void add_cover(std::vector<std::int64_t>& delta, std::uint32_t first, std::uint32_t last) const {
+        if (first >= last) return;
+        if (first == g_) {
+            first = 0;
+            last -= g_;
+        }
+        ++delta[first];
+        if (last <= g_) {
+            --delta[last];
+        } else {
+            --delta[g_];
+            ++delta[0];
+            --delta[last - g_];
+        }
+    }
+
+    std::uint32_t g_;
+    std::vector<std::uint32_t> starts_at_, starts_before_;
+    std::vector<std::uint64_t> cover_;
+};
+
+/// The first colliding pair by index: the first job with a partner, and its first partner after it.
+inline void find_first_pair(std::span<const stagger_job> jobs, const std::vector<std::uint64_t>& partners,
+                            stagger_report& report) {
+    for (std::size_t a = 0; a < jobs.size(); ++a) {
+        if (partners[a] == 0) continue;
+        for (std::size_t b = a + 1; b < jobs.size(); ++b) {
+            if (!overlap_of(jobs[a], jobs[b]).runs) continue;
+            report.first = a;
+            report.second = b;
+            return;
+        }
+    }
+}
+
 /// The same counts per group of equal periods. For jobs a and b with g = gcd of their
 /// periods and r = (o_b - o_a) mod g, the windows overlap when r < d_a (b starts while
 /// a runs: a range count over the starts of b's group modulo g) or r > g - d_b (a
@@ -128,66 +216,27 @@ inline void count_pairs_by_period(std::span<const stagger_job> jobs, stagger_rep
     std::map<std::uint32_t, std::vector<std::size_t>> groups;
     for (std::size_t i = 0; i < jobs.size(); ++i)
         groups[jobs[i].period].push_back(i);
+    const auto longest = [&](const std::vector<std::size_t>& group) {
+        std::uint32_t most = 0;
+        for (auto i : group)
+            most = std::max(most, jobs[i].duration);
+        return most;
+    };
     std::vector<std::uint64_t> partners(jobs.size(), 0), same_start(jobs.size(), 0);
     for (const auto& [period_b, group_b] : groups) {
-        std::uint32_t longest_b = 0;
-        for (auto b : group_b)
-            longest_b = std::max(longest_b, jobs[b].duration);
+        const std::uint32_t longest_b = longest(group_b);
         for (const auto& [period_a, group_a] : groups) {
-            const bool same_group = period_a == period_b;
             const std::uint32_t g = std::gcd(period_a, period_b);
-            std::uint32_t longest_a = 0;
-            for (auto a : group_a)
-                longest_a = std::max(longest_a, jobs[a].duration);
-            if (std::uint64_t{longest_a} + longest_b > g) {
-                for (auto a : group_a) {
-                    for (auto b : group_b) {
-                        if (a == b) continue;
-                        const auto overlap = overlap_of(jobs[a], jobs[b]);
-                        partners[a] += overlap.runs ? 1 : 0;
-                        same_start[a] += overlap.starts ? 1 : 0;
-                    }
-                }
+            if (std::uint64_t{longest(group_a)} + longest_b > g) {
+                count_group_directly(jobs, group_a, group_b, partners, same_start);
                 continue;
             }
-            // starts_before[x]: starts of group b at residues below x; cover[x]: windows
-            // of group b that run at residue x without starting there.
-            std::vector<std::uint32_t> starts_at(g, 0), starts_before(g + 1, 0);
-            std::vector<std::int64_t> cover_delta(g + 1, 0);
-            for (auto b : group_b) {
-                const std::uint32_t r = jobs[b].offset % g;
-                ++starts_at[r];
-                std::uint32_t first = r + 1, last = r + jobs[b].duration;  // [first, last), last < 2g
-                if (first >= last) continue;
-                if (first == g) {
-                    first = 0;
-                    last -= g;
-                }
-                ++cover_delta[first];
-                if (last <= g) {
-                    --cover_delta[last];
-                } else {  // wraps past the end of the period
-                    --cover_delta[g];
-                    ++cover_delta[0];
-                    --cover_delta[last - g];
-                }
-            }
-            for (std::uint32_t x = 0; x < g; ++x)
-                starts_before[x + 1] = starts_before[x] + starts_at[x];
-            std::vector<std::uint64_t> cover(g, 0);
-            std::int64_t running = 0;
-            for (std::uint32_t x = 0; x < g; ++x)
-                cover[x] = static_cast<std::uint64_t>(running += cover_delta[x]);
-            const auto starts_in = [&](std::uint32_t from, std::uint32_t length) -> std::uint64_t {
-                const std::uint32_t to = from + length;  // [from, to) modulo g, length < g
-                if (to <= g) return starts_before[to] - starts_before[from];
-                return starts_before[g] - starts_before[from] + starts_before[to - g];
-            };
+            const residue_counts b{jobs, group_b, g};
+            const std::uint64_t self = period_a == period_b ? 1 : 0;
             for (auto a : group_a) {
                 const std::uint32_t r = jobs[a].offset % g;
-                const std::uint64_t self = same_group ? 1 : 0;
-                partners[a] += starts_in(r, jobs[a].duration) - self + cover[r];
-                same_start[a] += starts_at[r] - self;
+                partners[a] += b.starts_in(r, jobs[a].duration) - self + b.cover(r);
+                same_start[a] += b.starts_at(r) - self;
             }
         }
     }
@@ -197,20 +246,12 @@ inline void count_pairs_by_period(std::span<const stagger_job> jobs, stagger_rep
     }
     report.collisions /= 2;
     report.same_second /= 2;
-    // The first job (by index) with a partner; its first partner follows it.
-    for (std::size_t a = 0; a < jobs.size() && report.first == stagger_report::none; ++a) {
-        if (partners[a] == 0) continue;
-        for (std::size_t b = a + 1; b < jobs.size(); ++b) {
-            if (overlap_of(jobs[a], jobs[b]).runs) {
-                report.first = a;
-                report.second = b;
-                break;
-            }
-        }
-    }
+    find_first_pair(jobs, partners, report);
 }
 
-/// Running jobs per second over one hyperperiod: a difference array, then a prefix sum.
+}  // namespace detail
+
+// A difference array over the hyperperiod, then a prefix sum.
 inline std::vector<std::uint32_t> load_over(std::span<const stagger_job> jobs, std::uint64_t hyperperiod) {
     std::vector<std::int32_t> delta(hyperperiod + 1, 0);
     for (const auto& job : jobs) {
@@ -235,21 +276,19 @@ inline std::vector<std::uint32_t> load_over(std::span<const stagger_job> jobs, s
     return load;
 }
 
-}  // namespace detail
-
 /// Collisions and peak concurrency of a table. Pairs are checked analytically in
 /// O(n^2); the peak over one hyperperiod in O(hyperperiod + starts) at run time, and
 /// by counting at every start in constant expressions.
 constexpr stagger_report check(std::span<const stagger_job> jobs) {
     stagger_report report;
-    report.hyperperiod = detail::hyperperiod_of(jobs);
+    report.hyperperiod = hyperperiod_of(jobs);
     if (std::is_constant_evaluated()) {
         detail::count_pairs_directly(jobs, report);
         if (report.hyperperiod != 0) detail::peak_at_starts(jobs, report);
     } else {
         detail::count_pairs_by_period(jobs, report);
         if (report.hyperperiod == 0) return report;
-        const auto load = detail::load_over(jobs, report.hyperperiod);
+        const auto load = load_over(jobs, report.hyperperiod);
         const auto busiest = std::max_element(load.begin(), load.end());
         report.peak = *busiest;
         report.peak_at = static_cast<std::uint64_t>(busiest - load.begin());
@@ -260,10 +299,10 @@ constexpr stagger_report check(std::span<const stagger_job> jobs) {
 /// Every second of the hyperperiod at which check(jobs).peak jobs run, in order, up to
 /// `limit` of them; empty when the hyperperiod is too long to check. Run time only.
 inline std::vector<std::uint64_t> peak_instants(std::span<const stagger_job> jobs, std::size_t limit = 100) {
-    const auto hyperperiod = detail::hyperperiod_of(jobs);
+    const auto hyperperiod = hyperperiod_of(jobs);
     std::vector<std::uint64_t> instants;
     if (hyperperiod == 0) return instants;
-    const auto load = detail::load_over(jobs, hyperperiod);
+    const auto load = load_over(jobs, hyperperiod);
     const auto peak = *std::max_element(load.begin(), load.end());
     for (std::uint64_t second = 0; second < hyperperiod && instants.size() < limit; ++second) {
         if (load[second] == peak) instants.push_back(second);
@@ -286,13 +325,6 @@ consteval bool no_collisions(std::span<const stagger_job> jobs) {
     const auto report = check(jobs);
     if (report.collisions == 0) return true;
     return detail::jobs_collide(jobs[report.first].name.data(), jobs[report.second].name.data());
-}
-
-/// A stable offset in [0, period) from the job's name, the same on every replica and
-/// platform: sked::spread(name, 1, period). For a 60 s period it is the second that a
-/// cron 'H' in the seconds field picks for the same job name.
-constexpr std::uint32_t hash_offset(std::string_view name, std::uint32_t period) noexcept {
-    return static_cast<std::uint32_t>(spread(name, 1, period));
 }
 
 }  // namespace sked

@@ -208,7 +208,7 @@ inline stagger_plan finish(std::span<const stagger_job> input, std::vector<stagg
 /// Offsets for every unpinned job, minimising the peak greedily (see the top of this
 /// file). `moved` counts the unpinned jobs whose offset differs from the input's.
 inline result<stagger_plan, plan_error> plan(std::span<const stagger_job> jobs, const plan_options& options = {}) {
-    const auto hyperperiod = detail::hyperperiod_of(jobs);
+    const auto hyperperiod = hyperperiod_of(jobs);
     if (auto bad = detail::check_plannable(jobs, hyperperiod)) return *std::move(bad);
     std::vector<stagger_job> planned(jobs.begin(), jobs.end());
     std::vector<bool> free(jobs.size());
@@ -226,7 +226,7 @@ inline result<stagger_plan, plan_error> extend(std::span<const stagger_job> plan
                                                const plan_options& options = {}) {
     std::vector<stagger_job> all(planned.begin(), planned.end());
     all.insert(all.end(), added.begin(), added.end());
-    const auto hyperperiod = detail::hyperperiod_of(all);
+    const auto hyperperiod = hyperperiod_of(all);
     if (auto bad = detail::check_plannable(all, hyperperiod)) return *std::move(bad);
     std::vector<bool> only_added(all.size(), false), unpinned(all.size(), false);
     for (std::size_t i = 0; i < all.size(); ++i) {

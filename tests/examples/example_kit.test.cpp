@@ -27,17 +27,6 @@ example::execution ran(sys_seconds slot, seconds from, seconds to, std::string o
 
 }  // namespace
 
-TEST_CASE("examples: durations parse from sums of units and print back") {
-    CHECK(example::parse_duration("30d") == days{30});
-    CHECK(example::parse_duration("9d15h") == days{9} + hours{15});
-    CHECK(example::parse_duration("1m30s250ms") == 90'250ms);
-    CHECK_FALSE(example::parse_duration(""));
-    CHECK_FALSE(example::parse_duration("3x"));
-    CHECK_FALSE(example::parse_duration("h"));
-    CHECK(example::format_duration(days{1} + minutes{5}) == "1d5m");
-    CHECK(example::format_duration(1'500ms) == "1s500ms");
-}
-
 TEST_CASE("examples: the command line names the option that is wrong") {
     auto parse = [](std::vector<std::string> words) {
         words.insert(words.begin(), "prog");

@@ -9,19 +9,19 @@
 #include <vector>
 
 #include <sked/cron.hpp>
+#include <sked/rfc3339.hpp>
 #include <sked/zoned.hpp>
-
-#include "../../tools/sked/rfc3339.hpp"
 
 namespace sked::test {
 
 inline std::chrono::sys_seconds at(std::string_view rfc3339) {
-    const auto t = tool::parse_rfc3339(rfc3339);
-    if (!t) throw std::invalid_argument("bad instant in test: " + std::string(rfc3339));
-    return *t;
+    const auto t = parse_rfc3339(rfc3339);
+    if (!t || *t != std::chrono::floor<std::chrono::seconds>(*t))
+        throw std::invalid_argument("bad instant in test: " + std::string(rfc3339));
+    return std::chrono::floor<std::chrono::seconds>(*t);
 }
 
-inline std::string utc(std::chrono::sys_seconds t) { return tool::format_rfc3339(t, {}, true); }
+inline std::string utc(std::chrono::sys_seconds t) { return sked::rfc3339(t); }
 inline std::string utc(std::optional<std::chrono::sys_seconds> t) { return t ? utc(*t) : "none"; }
 
 inline cron must_parse(std::string_view text, const parse_options& options = {}) {
@@ -47,7 +47,7 @@ std::vector<std::string> upcoming_local(const cron& expr, std::string_view from,
     std::vector<std::string> out;
     for (const auto t : occurrences(expr, at(from), zone)) {
         if (static_cast<int>(out.size()) == count) break;
-        out.push_back(tool::format_rfc3339(t, zone.segment(t).offset, false));
+        out.push_back(sked::rfc3339(t, zone.segment(t).offset));
     }
     return out;
 }

@@ -80,8 +80,7 @@ inline void panel(std::ostringstream& svg, const expanded_table& table, const st
         if (load[from % hyper] > 0) {
             std::string running;
             for (const auto& row : table.rows) {
-                if (detail::running_at(row, from % hyper))
-                    running += (running.empty() ? "" : ", ") + std::string(row.name);
+                if (running_at(row, from % hyper)) running += (running.empty() ? "" : ", ") + std::string(row.name);
             }
             const double x = left + static_cast<double>(from) * plot_width / static_cast<double>(span);
             const double w = std::max(0.8, static_cast<double>(to - from) * plot_width / static_cast<double>(span));
@@ -104,7 +103,7 @@ inline std::string concurrency_svg(const expanded_table& before, const expanded_
     using namespace svg_detail;
     const auto cycle = std::max<std::uint64_t>(hyperperiod, 1);
     const std::uint64_t span = window != 0 ? window : cycle;
-    const auto load_before = detail::load_over(before.rows, cycle), load_after = detail::load_over(after.rows, cycle);
+    const auto load_before = load_over(before.rows, cycle), load_after = load_over(after.rows, cycle);
     const std::uint32_t scale_max =
         std::max<std::uint32_t>({1, *std::max_element(load_before.begin(), load_before.end()),
                                  *std::max_element(load_after.begin(), load_after.end())});

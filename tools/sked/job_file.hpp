@@ -17,10 +17,9 @@
 #include <vector>
 
 #include <sked/cron.hpp>
+#include <sked/duration.hpp>
 #include <sked/stagger.hpp>
 #include <sked/stagger_cron.hpp>
-
-#include "rfc3339.hpp"
 
 namespace sked::tool {
 
@@ -40,27 +39,14 @@ struct file_error {
     std::string reason;
 };
 
-/// "45s", "5m", "1m30s", "2h": whole seconds, at least 1 s... or 0 s when `zero_ok`.
-inline std::optional<std::uint32_t> parse_duration(std::string_view text, bool zero_ok) {
-    if (text.empty()) return std::nullopt;
-    std::uint64_t total = 0;
-    std::size_t i = 0;
-    while (i < text.size()) {
-        std::uint64_t value = 0;
-        const std::size_t digits_from = i;
-        while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-            value = value * 10 + static_cast<std::uint64_t>(text[i] - '0');
-            if (value > 10'000'000) return std::nullopt;
-            ++i;
-        }
-        if (i == digits_from || i == text.size()) return std::nullopt;
-        const char unit = text[i++];
-        const std::uint64_t scale = unit == 'h' ? 3600 : unit == 'm' ? 60 : unit == 's' ? 1 : 0;
-        if (scale == 0) return std::nullopt;
-        total += value * scale;
-    }
-    if (total > std::uint64_t{cron_rows_window} * 52 || (total == 0 && !zero_ok)) return std::nullopt;
-    return static_cast<std::uint32_t>(total);
+/// A job file's duration: sked::parse_duration's grammar ("45s", "5m", "1m30s", "2h"),
+/// whole seconds, at most 52 weeks, and at least 1 s unless `zero_ok`.
+inline std::optional<std::uint32_t> file_seconds(std::string_view text, bool zero_ok) {
+    const auto d = sked::parse_duration(text);
+    if (!d || d->count() % 1000 != 0) return std::nullopt;
+    const auto seconds = static_cast<std::uint64_t>(d->count() / 1000);
+    if (seconds > std::uint64_t{cron_rows_window} * 52 || (seconds == 0 && !zero_ok)) return std::nullopt;
+    return static_cast<std::uint32_t>(seconds);
 }
 
 class job_file_parser {
@@ -106,7 +92,7 @@ private:
             at_ += 6;
             skip_space();
             const std::size_t value_column = at_;
-            const auto period = parse_duration(word(), false);
+            const auto period = file_seconds(word(), false);
             if (!period) return error(value_column, "expected a duration like 45s, 5m or 1m30s after @every");
             job.period = *period;
             job.starts = {0};
@@ -153,7 +139,7 @@ private:
         if (equals == std::string_view::npos || (key != "duration" && key != "offset")) {
             return error(column, "expected duration=DUR, offset=DUR or pinned, not '" + std::string(text) + "'");
         }
-        const auto value = parse_duration(text.substr(equals + 1), key == "offset");
+        const auto value = file_seconds(text.substr(equals + 1), key == "offset");
         if (!value) return error(column + equals + 1, "expected a duration like 45s, 5m or 1m30s");
         if (key == "duration") {
             job.duration = *value;

@@ -18,9 +18,9 @@
 #include <sked/cron.hpp>
 #include <sked/cron_explain.hpp>
 #include <sked/date_zone.hpp>
+#include <sked/rfc3339.hpp>
 #include <sked/zoned.hpp>
 
-#include "rfc3339.hpp"
 #include "stagger_commands.hpp"
 
 namespace {
@@ -86,9 +86,9 @@ std::optional<arguments> read_arguments(int argc, char** argv, std::string& prob
 std::optional<any_zone> find_zone(const std::string& name) {
     if (name.empty() || name == "UTC" || name == "Etc/UTC" || name == "Z") return sked::utc_zone{};
     if (name[0] == '+' || name[0] == '-') {
-        const auto probe = sked::tool::parse_rfc3339("1970-01-01T00:00:00" + name);
+        const auto probe = sked::parse_rfc3339("1970-01-01T00:00:00" + name);
         if (!probe) return std::nullopt;
-        return sked::fixed_zone{-probe->time_since_epoch()};
+        return sked::fixed_zone{-std::chrono::duration_cast<std::chrono::seconds>(probe->time_since_epoch())};
     }
     if (auto zone = sked::date_zone::locate(name)) return any_zone{*zone};
     return std::nullopt;
@@ -100,21 +100,21 @@ int run_next(const arguments& args, const sked::cron& expr) {
     if (!zone) return fail("unknown time zone '" + zone_name + "'");
     auto from = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     if (args.from) {
-        const auto parsed = sked::tool::parse_rfc3339(*args.from);
-        if (!parsed) return fail("--from '" + *args.from + "' is not an RFC 3339 instant like 2026-11-23T12:00:00Z");
-        from = *parsed;
+        const auto parsed = sked::parse_rfc3339(*args.from);
+        if (!parsed || *parsed != std::chrono::floor<std::chrono::seconds>(*parsed))
+            return fail("--from '" + *args.from + "' is not an RFC 3339 instant like 2026-11-23T12:00:00Z");
+        from = std::chrono::floor<std::chrono::seconds>(*parsed);
     }
     return std::visit(
         [&](const auto& z) {
             const bool utc = std::is_same_v<std::decay_t<decltype(z)>, sked::utc_zone>;
             long printed = 0;
             for (const auto t : sked::occurrences(expr, from, z)) {
-                std::printf("%s\n", sked::tool::format_rfc3339(t, z.segment(t).offset, utc).c_str());
+                const auto text = utc ? sked::rfc3339(t) : sked::rfc3339(t, z.segment(t).offset);
+                std::printf("%s\n", text.c_str());
                 if (++printed == args.count) break;
             }
-            if (printed == 0)
-                std::fprintf(stderr, "sked: no occurrence after %s\n",
-                             sked::tool::format_rfc3339(from, {}, true).c_str());
+            if (printed == 0) std::fprintf(stderr, "sked: no occurrence after %s\n", sked::rfc3339(from).c_str());
             return printed == 0 ? 1 : 0;
         },
         *zone);

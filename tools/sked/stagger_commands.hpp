@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <sked/json.hpp>
 #include <sked/stagger.hpp>
 #include <sked/stagger_lint.hpp>
 #include <sked/stagger_plan.hpp>
@@ -73,7 +74,7 @@ inline int run_check(const stagger_arguments& args) {
         for (std::size_t b = a + 1; b < table.rows.size(); ++b) {
             const auto ja = table.job_of_row[a], jb = table.job_of_row[b];
             if (ja == jb || told[ja][jb]) continue;
-            const auto overlap = detail::overlap_of(table.rows[a], table.rows[b]);
+            const auto overlap = overlap_of(table.rows[a], table.rows[b]);
             if (!overlap.runs) continue;
             told[ja][jb] = told[jb][ja] = true;
             ++pairs;
@@ -106,15 +107,6 @@ inline int run_check(const stagger_arguments& args) {
     return pairs == 0 ? 0 : 1;
 }
 
-inline std::string json_escaped(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out;
-}
-
 /// Reads `sked check|plan FILE [options]`; on a usage error returns nothing and sets `problem`.
 inline std::optional<stagger_arguments> read_stagger_arguments(int argc, char** argv, std::string& problem) {
     stagger_arguments args;
@@ -131,7 +123,7 @@ inline std::optional<stagger_arguments> read_stagger_arguments(int argc, char** 
                 args.svg = value;
                 continue;
             }
-            const auto seconds = parse_duration(value, false);
+            const auto seconds = file_seconds(value, false);
             if (!seconds) return problem = std::string(arg) + " takes a duration like 50s or 10m", std::nullopt;
             (arg == "--within" ? args.within : args.window) = *seconds;
         } else if (arg.starts_with("--")) {
@@ -156,8 +148,8 @@ inline int run_plan(const stagger_arguments& args) {
         std::printf("{\"jobs\":[");
         for (std::size_t j = 0; j < jobs->size(); ++j) {
             const auto& job = planned->jobs[table.first_row[j]];
-            std::printf("%s{\"name\":\"%s\",\"period_s\":%u,\"offset_s\":%u,\"duration_s\":%u}", j == 0 ? "" : ",",
-                        json_escaped((*jobs)[j].name).c_str(), job.period, job.offset, job.duration);
+            std::printf("%s{\"name\":%s,\"period_s\":%u,\"offset_s\":%u,\"duration_s\":%u}", j == 0 ? "" : ",",
+                        sked::json_quoted((*jobs)[j].name).c_str(), job.period, job.offset, job.duration);
         }
         std::printf("],\"peak\":%u,\"peak_unstaggered\":%u,\"lower_bound\":%u}\n", planned->peak,
                     planned->peak_unstaggered, planned->lower_bound);
@@ -180,7 +172,7 @@ inline int run_plan(const stagger_arguments& args) {
         }
         after.rows = planned->jobs;
         std::ofstream out(args.svg);
-        out << concurrency_svg(before, after, detail::hyperperiod_of(table.rows), args.window);
+        out << concurrency_svg(before, after, hyperperiod_of(table.rows), args.window);
         if (!out) return stagger_fail("cannot write " + args.svg);
     }
     return 0;

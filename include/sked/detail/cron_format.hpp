@@ -7,9 +7,11 @@
 #pragma once
 
 #include <bit>
+#include <chrono>
 #include <cstdint>
 #include <string>
 
+#include "../duration.hpp"
 #include "cron_search.hpp"
 #include "cron_spec.hpp"
 
@@ -112,22 +114,10 @@ inline void append_years(std::string& out, const cron_spec& s) {
     }
 }
 
-inline std::string format_duration(std::uint32_t seconds) {
-    std::string out;
-    const std::uint32_t parts[] = {86'400, 3'600, 60, 1};
-    const char units[] = {'d', 'h', 'm', 's'};
-    for (int i = 0; i < 4; ++i) {
-        if (seconds / parts[i] == 0) continue;
-        append_number(out, seconds / parts[i]), out += units[i];
-        seconds %= parts[i];
-    }
-    return out;
-}
-
 inline std::string format(const cron_spec& s) {
     std::string out;
     if (!s.zone.empty()) out += "CRON_TZ=", out += s.zone.view(), out += ' ';
-    if (s.every_seconds != 0) return out + "@every " + format_duration(s.every_seconds);
+    if (s.every_seconds != 0) return out + "@every " + format_duration(std::chrono::seconds{s.every_seconds});
     if (s.field_count != 5) append_field(out, s, cron_field::second, s.seconds, 0, 59), out += ' ';
     append_field(out, s, cron_field::minute, s.minutes, 0, 59), out += ' ';
     append_field(out, s, cron_field::hour, s.hours, 0, 23), out += ' ';

@@ -12,6 +12,7 @@
 
 #include "../cron_error.hpp"
 #include "../cron_options.hpp"
+#include "../duration.hpp"
 #include "../hash.hpp"
 #include "../result.hpp"
 #include "cron_search.hpp"
@@ -139,37 +140,21 @@ private:
         return ok;
     }
 
+    // One grammar for durations everywhere (sked/duration.hpp); a period is whole
+    // seconds, positive, and fits the spec's 32 bits.
     constexpr bool parse_every(std::size_t after_word) noexcept {
         pos_ = after_word;
         skip_space();
         const std::size_t start = pos_, end = word_end(pos_);
-        std::uint64_t total = 0;
-        std::size_t i = start;
-        bool ok = start != end;
-        while (ok && i < end) {
-            std::uint64_t amount = 0;
-            const std::size_t digits_start = i;
-            while (i < end && is_digit(text_[i]) && i - digits_start < 9)
-                amount = amount * 10 + static_cast<unsigned>(text_[i++] - '0');
-            if (i == digits_start || i == end) {
-                ok = false;
-                break;
-            }
-            const char unit = text_[i++];
-            const std::uint64_t scale = unit == 'd'   ? 86'400
-                                        : unit == 'h' ? 3'600
-                                        : unit == 'm' ? 60
-                                        : unit == 's' ? 1
-                                                      : 0;
-            total += amount * scale;
-            ok = scale != 0 && total <= 0xffff'ffffu;
-        }
-        if (!ok || total == 0) return fail_at(cron_errc::invalid_duration, cron_field::none, start, end);
+        const auto period = parse_duration(text_.substr(start, end - start));
+        const auto ms = period ? period->count() : 0;
+        if (ms <= 0 || ms % 1000 != 0 || ms / 1000 > 0xffff'ffff)
+            return fail_at(cron_errc::invalid_duration, cron_field::none, start, end);
         pos_ = end;
         skip_space();
         if (pos_ != text_.size())
             return fail_at(cron_errc::unexpected_character, cron_field::none, pos_, word_end(pos_));
-        spec_.every_seconds = static_cast<std::uint32_t>(total);
+        spec_.every_seconds = static_cast<std::uint32_t>(ms / 1000);
         return true;
     }
 
