@@ -6,7 +6,9 @@
 //     unreachable: cannot connect to 127.0.0.1:6380: Connection refused
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -19,14 +21,20 @@ enum class backend_errc : std::uint8_t {
     auth,  ///< the server refused the credentials, or wants some
     server_error,  ///< the server answered with an error (out of memory, wrong key type, ...)
     invalid_argument,  ///< a name, key or duration sked refuses before sending anything
-    no_quorum,  ///< Redlock: too few servers answered to decide
+    no_quorum,  ///< Redlock: too few servers answered to decide (keep last)
 };
+
+namespace detail {
+// Index 0 is no error: the codes start at 1, as std::error_code wants.
+inline constexpr std::string_view backend_errc_names[] = {"ok",   "unreachable",  "timeout",          "protocol",
+                                                          "auth", "server_error", "invalid_argument", "no_quorum"};
+static_assert(std::size(backend_errc_names) == static_cast<std::size_t>(backend_errc::no_quorum) + 1,
+              "sked::backend_errc: one name per enumerator, in order");
+}  // namespace detail
 
 /// A short identifier of the code, e.g. "unreachable".
 constexpr std::string_view to_string(backend_errc code) noexcept {
-    constexpr std::string_view names[] = {"ok",   "unreachable",  "timeout",          "protocol",
-                                          "auth", "server_error", "invalid_argument", "no_quorum"};
-    return names[static_cast<unsigned>(code)];
+    return detail::backend_errc_names[static_cast<unsigned>(code)];
 }
 
 struct backend_error {

@@ -6,7 +6,9 @@
 //     column 11 (day-of-month): 32 is out of range 1-31
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string_view>
 
 #include "detail/fixed_string.hpp"
@@ -15,11 +17,16 @@ namespace sked {
 
 enum class cron_field : std::uint8_t { none, second, minute, hour, day_of_month, month, day_of_week, year };
 
+namespace detail {
+inline constexpr std::string_view cron_field_names[] = {"expression",   "second", "minute",      "hour",
+                                                        "day-of-month", "month",  "day-of-week", "year"};
+static_assert(std::size(cron_field_names) == static_cast<std::size_t>(cron_field::year) + 1,
+              "sked::cron_field: one name per enumerator, in order");
+}  // namespace detail
+
 /// The name used in messages and docs, e.g. "day-of-month".
 constexpr std::string_view to_string(cron_field field) noexcept {
-    constexpr std::string_view names[] = {"expression",   "second", "minute",      "hour",
-                                          "day-of-month", "month",  "day-of-week", "year"};
-    return names[static_cast<unsigned>(field)];
+    return detail::cron_field_names[static_cast<unsigned>(field)];
 }
 
 enum class cron_errc : std::uint8_t {
@@ -35,26 +42,32 @@ enum class cron_errc : std::uint8_t {
     hash_needs_job_name,  ///< H without parse_options::job_name
     never_fires,  ///< valid syntax, but no instant ever matches
     invalid_duration,  ///< @every with a malformed or zero duration
-    invalid_zone,  ///< CRON_TZ= / TZ= with an empty or overlong zone name
+    invalid_zone,  ///< CRON_TZ= / TZ= with an empty or overlong zone name (keep last)
 };
+
+namespace detail {
+// Index 0 is no error: the codes start at 1, as std::error_code wants.
+inline constexpr std::string_view cron_errc_names[] = {"ok",
+                                                       "empty_expression",
+                                                       "wrong_field_count",
+                                                       "unexpected_character",
+                                                       "value_out_of_range",
+                                                       "reversed_range",
+                                                       "invalid_step",
+                                                       "unknown_name",
+                                                       "unknown_macro",
+                                                       "misplaced_special",
+                                                       "hash_needs_job_name",
+                                                       "never_fires",
+                                                       "invalid_duration",
+                                                       "invalid_zone"};
+static_assert(std::size(cron_errc_names) == static_cast<std::size_t>(cron_errc::invalid_zone) + 1,
+              "sked::cron_errc: one name per enumerator, in order");
+}  // namespace detail
 
 /// A short identifier of the code, e.g. "value_out_of_range".
 constexpr std::string_view to_string(cron_errc code) noexcept {
-    constexpr std::string_view names[] = {"ok",
-                                          "empty_expression",
-                                          "wrong_field_count",
-                                          "unexpected_character",
-                                          "value_out_of_range",
-                                          "reversed_range",
-                                          "invalid_step",
-                                          "unknown_name",
-                                          "unknown_macro",
-                                          "misplaced_special",
-                                          "hash_needs_job_name",
-                                          "never_fires",
-                                          "invalid_duration",
-                                          "invalid_zone"};
-    return names[static_cast<unsigned>(code)];
+    return detail::cron_errc_names[static_cast<unsigned>(code)];
 }
 
 /// A parse error. `column` is 1-based and counts bytes of the whole input (0 when the
@@ -79,6 +92,36 @@ struct cron_error {
 // Implementation
 // ---------------------------------------------------------------------------------------
 
+namespace detail {
+
+// The sentence of each code, by cron_errc; $t is the token, $l, $h and $v the numbers.
+inline constexpr std::string_view cron_error_sentences[] = {
+    "",
+    "the expression is empty",
+    "found $v fields; expected 5 (minute hour day-of-month month day-of-week), 6 (seconds first) or 7 (year last)",
+    "unexpected '$t'",
+    "$t is out of range $l-$h",
+    "range $t starts after it ends; write it as two ranges joined by ','",
+    "step $t must be between 1 and $h",
+    "'$t' is not a number",
+    "'$t' is not a macro; use @yearly @annually @monthly @weekly @daily @midnight @hourly or @every <duration>",
+    "'$t' is not allowed in this field",
+    "'$t' needs a job name to hash (parse_options::job_name)",
+    "the expression can never fire: no day matches its day-of-month, month, day-of-week and year fields together",
+    "'$t' is not a positive duration like 90s, 5m or 1h30m",
+    "zone name '$t' must be 1-63 characters of A-Z a-z 0-9 _ + - /"};
+static_assert(std::size(cron_error_sentences) == std::size(cron_errc_names), "one sentence per sked::cron_errc");
+
+constexpr std::string_view sentence_of(const cron_error& e) noexcept {
+    if (e.code == cron_errc::unexpected_character && e.token.empty()) return "the field ends too early";
+    if (e.code == cron_errc::unknown_name && e.field == cron_field::month) return "'$t' is not a month name (JAN-DEC)";
+    if (e.code == cron_errc::unknown_name && e.field == cron_field::day_of_week)
+        return "'$t' is not a weekday name (SUN-SAT)";
+    return cron_error_sentences[static_cast<unsigned>(e.code)];
+}
+
+}  // namespace detail
+
 constexpr detail::fixed_string<200> cron_error::message() const noexcept {
     detail::fixed_string<200> text;
     if (column != 0) {
@@ -88,86 +131,18 @@ constexpr detail::fixed_string<200> cron_error::message() const noexcept {
         text.append(to_string(field));
         text.append("): ");
     }
-    const auto range = [&] {
-        text.append_number(low);
-        text.append("-");
-        text.append_number(high);
-    };
-    switch (code) {
-        case cron_errc::empty_expression:
-            text.append("the expression is empty");
-            break;
-        case cron_errc::wrong_field_count:
-            text.append("found ");
-            text.append_number(value);
-            text.append(
-                " fields; expected 5 (minute hour day-of-month month day-of-week), "
-                "6 (seconds first) or 7 (year last)");
-            break;
-        case cron_errc::unexpected_character:
-            if (token.empty()) {
-                text.append("the field ends too early");
-                break;
-            }
-            text.append("unexpected '");
-            text.append(token);
-            text.append("'");
-            break;
-        case cron_errc::value_out_of_range:
-            text.append(token);
-            text.append(" is out of range ");
-            range();
-            break;
-        case cron_errc::reversed_range:
-            text.append("range ");
-            text.append(token);
-            text.append(" starts after it ends; write it as two ranges joined by ','");
-            break;
-        case cron_errc::invalid_step:
-            text.append("step ");
-            text.append(token);
-            text.append(" must be between 1 and ");
-            text.append_number(high);
-            break;
-        case cron_errc::unknown_name:
-            text.append("'");
-            text.append(token);
-            text.append(field == cron_field::month         ? "' is not a month name (JAN-DEC)"
-                        : field == cron_field::day_of_week ? "' is not a weekday name (SUN-SAT)"
-                                                           : "' is not a number");
-            break;
-        case cron_errc::unknown_macro:
-            text.append("'");
-            text.append(token);
-            text.append(
-                "' is not a macro; use @yearly @annually @monthly @weekly @daily "
-                "@midnight @hourly or @every <duration>");
-            break;
-        case cron_errc::misplaced_special:
-            text.append("'");
-            text.append(token);
-            text.append("' is not allowed in this field");
-            break;
-        case cron_errc::hash_needs_job_name:
-            text.append("'");
-            text.append(token);
-            text.append("' needs a job name to hash (parse_options::job_name)");
-            break;
-        case cron_errc::never_fires:
-            text.append(
-                "the expression can never fire: no day matches its day-of-month, "
-                "month, day-of-week and year fields together");
-            break;
-        case cron_errc::invalid_duration:
-            text.append("'");
-            text.append(token);
-            text.append("' is not a positive duration like 90s, 5m or 1h30m");
-            break;
-        case cron_errc::invalid_zone:
-            text.append("zone name '");
-            text.append(token);
-            text.append("' must be 1-63 characters of A-Z a-z 0-9 _ + - /");
-            break;
+    const std::string_view sentence = detail::sentence_of(*this);
+    for (std::size_t i = 0; i < sentence.size(); ++i) {
+        const char next = i + 1 < sentence.size() ? sentence[i + 1] : '\0';
+        if (sentence[i] != '$' || (next != 't' && next != 'l' && next != 'h' && next != 'v')) {
+            text.append(sentence.substr(i, 1));
+            continue;
+        }
+        ++i;
+        if (next == 't') text.append(token.view());
+        if (next == 'l') text.append_number(low);
+        if (next == 'h') text.append_number(high);
+        if (next == 'v') text.append_number(value);
     }
     return text;
 }

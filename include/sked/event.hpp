@@ -6,8 +6,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <string_view>
 
 #include "clock.hpp"
@@ -19,13 +21,12 @@ enum class event_kind : std::uint8_t {
     started,
     succeeded,
     failed,
-    retrying,  ///< a failed attempt will run again (`delay` says when)
+    retrying,  ///< a failed attempt will run again; `duration` is the delay
     timed_out,  ///< the run passed its timeout; stop was requested
     skipped,  ///< `reason` says why
     lease_lost,  ///< renewing failed mid-run; stop was requested
-    backend_error,  ///< a claim, completion or record failed; `message` says which
+    backend_error,  ///< a claim, completion or record failed; `message` says which (keep last)
 };
-inline constexpr std::size_t event_kind_count = 8;
 
 enum class skip_reason : std::uint8_t {
     none,
@@ -35,19 +36,30 @@ enum class skip_reason : std::uint8_t {
     paused,
     misfire,  ///< later than the grace window, and the misfire policy skipped it
     outside_calendar,
-    backend_unavailable,  ///< the claim could not be made; the slot is retried
+    backend_unavailable,  ///< the claim could not be made; the slot is retried (keep last)
 };
-inline constexpr std::size_t skip_reason_count = 8;
+
+namespace detail {
+// One name per enumerator, in order: the metric labels and JSON keys of the status.
+inline constexpr std::string_view event_kind_names[] = {"started",   "succeeded", "failed",     "retrying",
+                                                        "timed_out", "skipped",   "lease_lost", "backend_error"};
+inline constexpr std::string_view skip_reason_names[] = {
+    "none",   "held_elsewhere", "already_done",     "overlap",
+    "paused", "misfire",        "outside_calendar", "backend_unavailable"};
+}  // namespace detail
+
+inline constexpr std::size_t event_kind_count = std::size(detail::event_kind_names);
+inline constexpr std::size_t skip_reason_count = std::size(detail::skip_reason_names);
+static_assert(event_kind_count == static_cast<std::size_t>(event_kind::backend_error) + 1,
+              "sked::event_kind: give every enumerator a name in detail::event_kind_names, in order");
+static_assert(skip_reason_count == static_cast<std::size_t>(skip_reason::backend_unavailable) + 1,
+              "sked::skip_reason: give every enumerator a name in detail::skip_reason_names, in order");
 
 constexpr std::string_view to_string(event_kind kind) noexcept {
-    constexpr std::string_view names[] = {"started",   "succeeded", "failed",     "retrying",
-                                          "timed_out", "skipped",   "lease_lost", "backend_error"};
-    return names[static_cast<unsigned>(kind)];
+    return detail::event_kind_names[static_cast<unsigned>(kind)];
 }
 constexpr std::string_view to_string(skip_reason reason) noexcept {
-    constexpr std::string_view names[] = {"none",   "held_elsewhere", "already_done",     "overlap",
-                                          "paused", "misfire",        "outside_calendar", "backend_unavailable"};
-    return names[static_cast<unsigned>(reason)];
+    return detail::skip_reason_names[static_cast<unsigned>(reason)];
 }
 
 struct event {

@@ -4,6 +4,7 @@
 // Prometheus text or JSON for /metrics and /scheduler/status endpoints.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -37,7 +38,10 @@ struct duration_histogram {
 struct job_counters {
     std::uint64_t started = 0, succeeded = 0, failed = 0, retried = 0, timed_out = 0, lease_lost = 0,
                   backend_errors = 0;
-    std::array<std::uint64_t, skip_reason_count> skipped{};  ///< by skip_reason
+    std::array<std::uint64_t, skip_reason_count> skips{};  ///< by skip_reason; read with skipped()
+
+    /// Slots skipped for `why`.
+    [[nodiscard]] std::uint64_t skipped(skip_reason why) const noexcept { return skips[static_cast<std::size_t>(why)]; }
 };
 
 /// A job's history on this replica.
@@ -48,6 +52,9 @@ struct job_stats {
     std::optional<std::chrono::sys_seconds> last_slot;
     std::optional<event_kind> last_result;  ///< succeeded, failed or timed_out
     std::chrono::milliseconds last_lateness{0}, max_lateness{0};
+
+    /// Counts `e`, an event of this job, in the counters, the histogram and the last values.
+    void record(const event& e);
 };
 
 struct job_status {
@@ -66,5 +73,45 @@ struct scheduler_status {
     std::string replica;
     std::vector<job_status> jobs;
 };
+
+// =======================================================================================
+// Implementation
+// =======================================================================================
+
+inline void job_stats::record(const event& e) {
+    switch (e.kind) {
+        case event_kind::started:
+            ++counts.started;
+            last_start = e.at;
+            last_slot = e.nominal;
+            last_lateness = e.lateness;
+            max_lateness = std::max(max_lateness, e.lateness);
+            return;
+        case event_kind::succeeded:
+        case event_kind::failed:
+            ++(e.kind == event_kind::succeeded ? counts.succeeded : counts.failed);
+            last_end = e.at;
+            durations.add(e.duration);
+            // A timeout is the more telling result of a failed run: it stays.
+            if (last_result != event_kind::timed_out || e.kind == event_kind::succeeded) last_result = e.kind;
+            return;
+        case event_kind::retrying:
+            ++counts.retried;
+            return;
+        case event_kind::timed_out:
+            ++counts.timed_out;
+            last_result = event_kind::timed_out;
+            return;
+        case event_kind::skipped:
+            ++counts.skips[static_cast<std::size_t>(e.reason)];
+            return;
+        case event_kind::lease_lost:
+            ++counts.lease_lost;
+            return;
+        case event_kind::backend_error:
+            ++counts.backend_errors;
+            return;
+    }
+}
 
 }  // namespace sked

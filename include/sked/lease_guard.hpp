@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -42,12 +43,17 @@ struct renewal {
 enum class lease_loss : std::uint8_t {
     taken,  ///< the backend says the lease is no longer ours (it expired, or another holder has it)
     unconfirmed,  ///< the backend failed until the lease's validity ran out
-    limit_reached,  ///< max_renewals renewals were made and the lease ran out
+    limit_reached,  ///< max_renewals renewals were made and the lease ran out (keep last)
 };
 
+namespace detail {
+inline constexpr std::string_view lease_loss_names[] = {"taken", "unconfirmed", "limit_reached"};
+static_assert(std::size(lease_loss_names) == static_cast<std::size_t>(lease_loss::limit_reached) + 1,
+              "sked::lease_loss: one name per enumerator, in order");
+}  // namespace detail
+
 constexpr std::string_view to_string(lease_loss reason) noexcept {
-    constexpr std::string_view names[] = {"taken", "unconfirmed", "limit_reached"};
-    return names[static_cast<unsigned>(reason)];
+    return detail::lease_loss_names[static_cast<unsigned>(reason)];
 }
 
 /// Anything whose leases can be renewed: lock backends and key stores.

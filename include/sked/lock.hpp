@@ -18,6 +18,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,13 +50,18 @@ struct lease {
 enum class grant_status : std::uint8_t {
     acquired,  ///< the lease is yours
     held_elsewhere,  ///< another holder has a valid lease; try again later
-    already_done,  ///< key stores only: the key was completed and is kept as done
+    already_done,  ///< key stores only: the key was completed and is kept as done (keep last)
 };
+
+namespace detail {
+inline constexpr std::string_view grant_status_names[] = {"acquired", "held_elsewhere", "already_done"};
+static_assert(std::size(grant_status_names) == static_cast<std::size_t>(grant_status::already_done) + 1,
+              "sked::grant_status: one name per enumerator, in order");
+}  // namespace detail
 
 /// A short identifier, e.g. "held_elsewhere".
 constexpr std::string_view to_string(grant_status status) noexcept {
-    constexpr std::string_view names[] = {"acquired", "held_elsewhere", "already_done"};
-    return names[static_cast<unsigned>(status)];
+    return detail::grant_status_names[static_cast<unsigned>(status)];
 }
 
 /// A backend's answer to try_lock or claim. `lease` is meaningful only when acquired.

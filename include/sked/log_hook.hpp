@@ -13,12 +13,13 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "event.hpp"
-#include "idempotency.hpp"
+#include "rfc3339.hpp"
 
 namespace sked {
 
@@ -30,28 +31,23 @@ inline std::string seconds_text(std::chrono::milliseconds d) {
     return text;
 }
 
-// skipped_lock is the name sidekiq-cron and friends use for "another worker has it".
-inline std::string_view skip_word(skip_reason reason) {
-    switch (reason) {
-        case skip_reason::held_elsewhere:
-            return "skipped_lock";
-        case skip_reason::already_done:
-            return "skipped_done";
-        case skip_reason::overlap:
-            return "skipped_overlap";
-        case skip_reason::paused:
-            return "skipped_paused";
-        case skip_reason::misfire:
-            return "skipped_misfire";
-        case skip_reason::outside_calendar:
-            return "skipped_calendar";
-        case skip_reason::backend_unavailable:
-            return "skipped_backend";
-        case skip_reason::none:
-            break;
-    }
-    return "skipped";
-}
+// The first words of each event's line, by event_kind; the duration follows where asked.
+struct line_head {
+    std::string_view words;
+    bool duration_follows;
+};
+inline constexpr line_head line_heads[] = {{"job started", false},         {"job completed in ", true},
+                                           {"job failed after ", true},    {"job retrying in ", true},
+                                           {"job timed out after ", true}, {"skipped", false},
+                                           {"job lease lost", false},      {"backend error", false}};
+static_assert(std::size(line_heads) == event_kind_count, "sked::log_line: one line head per event_kind");
+
+// A skip's line begins with its reason, by skip_reason. skipped_lock is the name
+// sidekiq-cron and friends use for "another worker has it".
+inline constexpr std::string_view skip_words[] = {"skipped",          "skipped_lock",   "skipped_done",
+                                                  "skipped_overlap",  "skipped_paused", "skipped_misfire",
+                                                  "skipped_calendar", "skipped_backend"};
+static_assert(std::size(skip_words) == skip_reason_count, "sked::log_line: one word per skip_reason");
 
 inline std::string quoted(std::string_view text) {
     std::string out = "\"";
@@ -66,34 +62,9 @@ inline std::string quoted(std::string_view text) {
 
 /// The line for one event.
 inline std::string log_line(const event& e) {
-    std::string head;
-    switch (e.kind) {
-        case event_kind::started:
-            head = "job started";
-            break;
-        case event_kind::succeeded:
-            head = "job completed in " + detail::seconds_text(e.duration);
-            break;
-        case event_kind::failed:
-            head = "job failed after " + detail::seconds_text(e.duration);
-            break;
-        case event_kind::retrying:
-            head = "job retrying in " + detail::seconds_text(e.duration);
-            break;
-        case event_kind::timed_out:
-            head = "job timed out after " + detail::seconds_text(e.duration);
-            break;
-        case event_kind::skipped:
-            head = std::string(detail::skip_word(e.reason));
-            break;
-        case event_kind::lease_lost:
-            head = "job lease lost";
-            break;
-        case event_kind::backend_error:
-            head = "backend error";
-            break;
-    }
-    std::string line = head;
+    const auto& head = detail::line_heads[static_cast<unsigned>(e.kind)];
+    std::string line{e.kind == event_kind::skipped ? detail::skip_words[static_cast<unsigned>(e.reason)] : head.words};
+    if (head.duration_follows) line.append(detail::seconds_text(e.duration));
     line.append(" job=").append(e.job).append(" slot=").append(rfc3339(e.nominal));
     if (e.attempt > 0) line.append(" attempt=").append(std::to_string(e.attempt));
     if (e.fence != 0) line.append(" fence=").append(std::to_string(e.fence));

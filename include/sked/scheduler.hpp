@@ -335,12 +335,8 @@ inline std::uint32_t scheduler::intern(const job_options& o) {
 }
 
 inline std::int32_t scheduler::offset_for(std::string_view name, const job_options& o) const {
-    if (o.hashed_offset_within > seconds{0}) {
-        return static_cast<std::int32_t>(spread(name, 1, static_cast<std::uint64_t>(o.hashed_offset_within.count())));
-    }
-    return static_cast<std::int32_t>(o.offset.count());
+    return static_cast<std::int32_t>(start_offset(name, o).count());
 }
-
 inline result<registration, job_error> scheduler::add(job_spec spec) {
     if (auto problem = check(spec)) return job_error{spec.name, "job '" + spec.name + "': " + *problem};
     // The last recorded slot comes from the backend before the lock is taken.
@@ -763,39 +759,7 @@ inline void scheduler::skip(std::uint32_t j, sys_seconds slot, skip_reason why, 
 // Counts the event in the job's stats and queues it for the hooks.
 inline void scheduler::note(job_record& job, const event& e, batch& out, std::string message) {
     if (!job.stats) job.stats = std::make_unique<job_stats>();
-    auto& s = *job.stats;
-    switch (e.kind) {
-        case event_kind::started:
-            ++s.counts.started;
-            s.last_start = e.at;
-            s.last_slot = e.nominal;
-            s.last_lateness = e.lateness;
-            s.max_lateness = std::max(s.max_lateness, e.lateness);
-            break;
-        case event_kind::succeeded:
-        case event_kind::failed:
-            ++(e.kind == event_kind::succeeded ? s.counts.succeeded : s.counts.failed);
-            s.last_end = e.at;
-            s.durations.add(e.duration);
-            if (s.last_result != event_kind::timed_out || e.kind == event_kind::succeeded) s.last_result = e.kind;
-            break;
-        case event_kind::retrying:
-            ++s.counts.retried;
-            break;
-        case event_kind::timed_out:
-            ++s.counts.timed_out;
-            s.last_result = event_kind::timed_out;
-            break;
-        case event_kind::skipped:
-            ++s.counts.skipped[static_cast<std::size_t>(e.reason)];
-            break;
-        case event_kind::lease_lost:
-            ++s.counts.lease_lost;
-            break;
-        case event_kind::backend_error:
-            ++s.counts.backend_errors;
-            break;
-    }
+    job.stats->record(e);
     if (hooks_.empty()) return;
     out.events.push_back({e, job.name, std::move(message)});
 }

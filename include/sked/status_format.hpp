@@ -11,8 +11,9 @@
 #include <utility>
 
 #include "event.hpp"
-#include "idempotency.hpp"
 #include "job_stats.hpp"
+#include "json.hpp"
+#include "rfc3339.hpp"
 
 namespace sked {
 
@@ -38,24 +39,6 @@ inline std::string label_value(std::string_view text) {
         out += c;
     }
     return out;
-}
-
-inline std::string json_string(std::string_view text) {
-    std::string out = "\"";
-    for (char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (byte < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", byte);
-            out += escaped;
-        } else {
-            out += c;
-        }
-    }
-    return out += '"';
 }
 
 class prometheus_writer {
@@ -100,7 +83,7 @@ inline std::string to_prometheus(const scheduler_status& status) {
     for (const auto& j : status.jobs) {
         for (std::size_t r = 1; r < skip_reason_count; ++r) {
             w.sample("sked_job_skips_total", j.name, "reason", to_string(static_cast<skip_reason>(r)),
-                     static_cast<double>(j.stats.counts.skipped[r]));
+                     static_cast<double>(j.stats.counts.skipped(static_cast<skip_reason>(r))));
         }
     }
     w.family("sked_job_running", "gauge", "Runs in progress on this replica");
@@ -137,24 +120,23 @@ inline std::string to_prometheus(const scheduler_status& status) {
 
 /// {"running":true,"now":"...","replica":"...","jobs":[{"name":..,"schedule":..,...}]}
 inline std::string to_json(const scheduler_status& status) {
-    using detail::json_string;
-    const auto when = [](instant t) { return json_string(rfc3339(std::chrono::floor<std::chrono::seconds>(t))); };
+    const auto when = [](instant t) { return json_quoted(rfc3339(std::chrono::floor<std::chrono::seconds>(t))); };
     std::string out = "{\"running\":";
     out.append(status.running ? "true" : "false").append(",\"now\":").append(when(status.now));
-    out.append(",\"replica\":").append(json_string(status.replica)).append(",\"jobs\":[");
+    out.append(",\"replica\":").append(json_quoted(status.replica)).append(",\"jobs\":[");
     bool first = true;
     for (const auto& j : status.jobs) {
         if (!std::exchange(first, false)) out += ',';
         const auto& s = j.stats;
-        out.append("{\"name\":").append(json_string(j.name));
-        out.append(",\"schedule\":").append(json_string(j.schedule));
+        out.append("{\"name\":").append(json_quoted(j.name));
+        out.append(",\"schedule\":").append(json_quoted(j.schedule));
         out.append(",\"paused\":").append(j.paused ? "true" : "false");
         out.append(",\"running\":").append(std::to_string(j.running));
-        out.append(",\"next_slot\":").append(j.next_slot ? json_string(rfc3339(*j.next_slot)) : "null");
+        out.append(",\"next_slot\":").append(j.next_slot ? json_quoted(rfc3339(*j.next_slot)) : "null");
         out.append(",\"next_run\":").append(j.next_run ? when(*j.next_run) : "null");
-        out.append(",\"last_slot\":").append(s.last_slot ? json_string(rfc3339(*s.last_slot)) : "null");
+        out.append(",\"last_slot\":").append(s.last_slot ? json_quoted(rfc3339(*s.last_slot)) : "null");
         out.append(",\"last_start\":").append(s.last_start ? when(*s.last_start) : "null");
-        out.append(",\"last_result\":").append(s.last_result ? json_string(to_string(*s.last_result)) : "null");
+        out.append(",\"last_result\":").append(s.last_result ? json_quoted(to_string(*s.last_result)) : "null");
         out.append(",\"lateness_ms\":").append(std::to_string(s.last_lateness.count()));
         out.append(",\"max_lateness_ms\":").append(std::to_string(s.max_lateness.count()));
         out.append(",\"counts\":{\"started\":").append(std::to_string(s.counts.started));
@@ -165,9 +147,9 @@ inline std::string to_json(const scheduler_status& status) {
         out.append(",\"skipped\":{");
         for (std::size_t r = 1; r < skip_reason_count; ++r) {
             if (r > 1) out += ',';
-            out.append(json_string(to_string(static_cast<skip_reason>(r))))
+            out.append(json_quoted(to_string(static_cast<skip_reason>(r))))
                 .append(":")
-                .append(std::to_string(s.counts.skipped[r]));
+                .append(std::to_string(s.counts.skipped(static_cast<skip_reason>(r))));
         }
         out.append("}}}");
     }

@@ -3,8 +3,8 @@
 // A zone answers one question: at UTC instant t, what is the offset, and over which
 // UTC interval [begin, end) does that offset hold? That is all the cron search needs to
 // walk local time across DST changes. sked ships UTC and fixed offsets here; IANA zones
-// come from std::chrono::tzdb (sked/tzdb_zone.hpp, where the standard library has it)
-// or from Howard Hinnant's date library (adapters/date: sked/date_zone.hpp).
+// come from Howard Hinnant's date library (adapters/date: sked/date_zone.hpp, CMake
+// sked::date), or from any type with a segment() of its own.
 #pragma once
 
 #include <chrono>

@@ -112,7 +112,7 @@ TEST_SUITE("redis faults") {
                 servers.push_back(std::make_unique<redis_server>());
                 settings.push_back(servers.back()->client());
             }
-            redlock first{settings}, second{settings};
+            redis::redlock first{settings}, second{settings};
             CHECK(first.quorum() == static_cast<std::size_t>(count / 2 + 1));
             for (int i = 0; i < down; ++i)
                 servers[static_cast<std::size_t>(i)]->stop();
@@ -147,7 +147,7 @@ TEST_SUITE("redis faults") {
             servers.push_back(std::make_unique<redis_server>());
             settings.push_back(servers.back()->client());
         }
-        redlock a{settings}, b{settings};
+        redis::redlock a{settings}, b{settings};
         fence_token last = 0;
         for (std::size_t round = 0; round < 6; ++round) {
             auto& client = round % 2 == 0 ? a : b;

@@ -71,7 +71,7 @@ TEST_SUITE("scheduler") {
         CHECK(status.jobs[1].schedule == "once 2026-11-23T00:00:30Z");
         CHECK_FALSE(status.jobs[1].next_slot);
         CHECK(status.jobs[2].paused);
-        CHECK(status.jobs[2].stats.counts.skipped[static_cast<std::size_t>(skip_reason::paused)] == 3);
+        CHECK(status.jobs[2].stats.counts.skipped(skip_reason::paused) == 3);
 
         const auto metrics = to_prometheus(status);
         CHECK(contains(metrics, "# TYPE sked_job_runs_total counter\n"));

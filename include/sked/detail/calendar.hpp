@@ -31,8 +31,8 @@ constexpr unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
 }
 
 /// Days since 1970-01-01. Delegates to std::chrono, whose libstdc++ implementation
-/// (Neri and Schneider's algorithms) beat a hand-written Hinnant-style version by about
-/// 10 ns per next() here. Valid for years -32767 to 32767, the search's range.
+/// (Neri and Schneider's algorithms) is faster than a hand-written Hinnant-style one
+/// (docs/benchmarks.md). Valid for years -32767 to 32767, the search's range.
 constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
     const std::chrono::year_month_day date{std::chrono::year{static_cast<int>(y)}, std::chrono::month{m},
                                            std::chrono::day{d}};

@@ -1,8 +1,8 @@
 // sked/detail/name_index.hpp — job name -> job index, in 4 bytes a slot.
 //
-// An open-addressing table of indices; names stay in the job records, so a million
-// jobs cost about 8 bytes each here, where std::unordered_map<std::string, ...> costs
-// a node (over 60 bytes) per job.
+// An open-addressing table of indices; names stay in the job records, so a job costs
+// a slot or two of 4 bytes here, where std::unordered_map<std::string, ...> would cost
+// a node per job with a copy of its name.
 #pragma once
 
 #include <cstdint>

@@ -27,36 +27,34 @@
 #include "sked/redis/scripts.hpp"
 #include "sked/result.hpp"
 
-namespace sked {
+namespace sked::redis {
 
-/// A sked::lock_backend over N independent Redis servers. Keys as in redis::locks,
+/// A sked::lock_backend over N independent Redis servers. Keys as in sked::redis::locks,
 /// using each server's own prefix.
 class redlock {
 public:
     /// One options entry per server; each needs its own address.
-    explicit redlock(const std::vector<redis::options>& servers) {
+    explicit redlock(const std::vector<options>& servers) {
         for (const auto& server : servers)
-            servers_.push_back(std::make_unique<redis::detail::script_client>(server));
+            servers_.push_back(std::make_unique<detail::script_client>(server));
     }
 
     [[nodiscard]] std::size_t quorum() const noexcept { return servers_.size() / 2 + 1; }
 
     result<grant, backend_error> try_lock(std::string_view name, std::chrono::milliseconds ttl) {
-        if (auto bad = detail::check_name("lock name", name)) return *std::move(bad);
-        if (auto bad = detail::check_ttl("ttl", ttl)) return *std::move(bad);
+        if (auto bad = sked::detail::check_name("lock name", name)) return *std::move(bad);
+        if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
         if (servers_.empty()) return backend_error{backend_errc::invalid_argument, "redlock has no servers"};
         std::lock_guard hold{mutex_};
         const std::string owner = owners_.next();
         const auto started = lease_clock::now();
-        const auto replies =
-            ask_all(redis::detail::script::claim, name, {redis::detail::ms_text(ttl), memory_text(), owner});
+        const auto replies = ask_all(detail::script::claim, name, {detail::ms_text(ttl), memory_text(), owner});
         fence_token highest = 0;
         std::size_t granted = 0;
         std::vector<std::string> failures;
         for (std::size_t i = 0; i < servers_.size(); ++i) {
-            auto parsed = replies[i]
-                              ? redis::detail::parse_claims(*replies[i].value(), 1, servers_[i]->address())
-                              : result<std::vector<redis::detail::claim_reply>, backend_error>{replies[i].error()};
+            auto parsed = replies[i] ? detail::parse_claims(*replies[i].value(), 1, servers_[i]->address())
+                                     : result<std::vector<detail::claim_reply>, backend_error>{replies[i].error()};
             if (!parsed) {
                 failures.push_back(parsed.error().message());
             } else if (parsed->front().status == grant_status::acquired) {
@@ -66,15 +64,15 @@ public:
         }
         if (granted >= quorum()) {
             // The write-back raises each counter to at least `highest`; a majority must take it.
-            auto written = count_flags(redis::detail::script::raise_fence, name,
-                                       {std::to_string(highest), memory_text()}, "fence write-back");
-            const auto valid_until = started + ttl - redis::detail::drift_allowance(ttl);
+            auto written = count_flags(detail::script::raise_fence, name, {std::to_string(highest), memory_text()},
+                                       "fence write-back");
+            const auto valid_until = started + ttl - detail::drift_allowance(ttl);
             if (written && *written && lease_clock::now() < valid_until) {
                 return grant{grant_status::acquired, lease{std::string(name), owner, highest, valid_until}};
             }
             if (!written) failures.push_back(written.error().message());
         }
-        (void)ask_all(redis::detail::script::release, name, {owner, memory_text()});
+        (void)ask_all(detail::script::release, name, {owner, memory_text()});
         if (granted >= quorum()) {
             return backend_error{backend_errc::timeout, "a quorum granted '" + std::string(name) +
                                                             "' but its validity ran out before the fencing "
@@ -85,28 +83,27 @@ public:
     }
 
     result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) {
-        if (auto bad = detail::check_ttl("ttl", ttl)) return *std::move(bad);
+        if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
         std::lock_guard hold{mutex_};
         const auto started = lease_clock::now();
-        auto renewed = count_flags(redis::detail::script::renew, held.name,
-                                   {held.owner, redis::detail::ms_text(ttl), memory_text()}, "renew");
-        if (renewed && *renewed) held.valid_until = started + ttl - redis::detail::drift_allowance(ttl);
+        auto renewed =
+            count_flags(detail::script::renew, held.name, {held.owner, detail::ms_text(ttl), memory_text()}, "renew");
+        if (renewed && *renewed) held.valid_until = started + ttl - detail::drift_allowance(ttl);
         return renewed;
     }
 
     /// Releases on every server; true when a quorum still held this lease.
     result<bool, backend_error> unlock(const lease& held) {
         std::lock_guard hold{mutex_};
-        return count_flags(redis::detail::script::release, held.name, {held.owner, memory_text()}, "unlock");
+        return count_flags(detail::script::release, held.name, {held.owner, memory_text()}, "unlock");
     }
 
 private:
-    using reply_or_error = result<redis::detail::reply_ptr, backend_error>;
+    using reply_or_error = result<detail::reply_ptr, backend_error>;
 
     // Sends the same script to every server before reading any reply.
-    std::vector<reply_or_error> ask_all(redis::detail::script which, std::string_view name,
-                                        std::vector<std::string> args) {
-        std::vector<std::vector<redis::detail::script_call>> calls;
+    std::vector<reply_or_error> ask_all(detail::script which, std::string_view name, std::vector<std::string> args) {
+        std::vector<std::vector<detail::script_call>> calls;
         std::vector<std::optional<backend_error>> send_failures;
         for (const auto& server : servers_) {
             calls.push_back({{which, {key_of(*server, name)}, args}});
@@ -129,14 +126,14 @@ private:
     }
 
     // True when a quorum answered 1; an error when too few answered to tell.
-    result<bool, backend_error> count_flags(redis::detail::script which, std::string_view name,
-                                            std::vector<std::string> args, std::string_view doing) {
+    result<bool, backend_error> count_flags(detail::script which, std::string_view name, std::vector<std::string> args,
+                                            std::string_view doing) {
         const auto replies = ask_all(which, name, std::move(args));
         std::size_t yes = 0;
         std::vector<std::string> failures;
         for (std::size_t i = 0; i < replies.size(); ++i) {
-            auto flag = replies[i] ? redis::detail::parse_flag(*replies[i].value(),
-                                                               std::string(doing) + " on " + servers_[i]->address())
+            auto flag = replies[i] ? detail::parse_flag(*replies[i].value(),
+                                                        std::string(doing) + " on " + servers_[i]->address())
                                    : result<bool, backend_error>{replies[i].error()};
             if (!flag) {
                 failures.push_back(flag.error().message());
@@ -158,17 +155,17 @@ private:
         return backend_error{backend_errc::no_quorum, std::move(detail)};
     }
 
-    static std::string key_of(const redis::detail::script_client& server, std::string_view name) {
-        return redis::detail::record_key(server.settings().prefix, "lock", name);
+    static std::string key_of(const detail::script_client& server, std::string_view name) {
+        return detail::record_key(server.settings().prefix, "lock", name);
     }
 
-    std::string memory_text() const { return redis::detail::ms_text(servers_.front()->settings().fence_memory); }
+    std::string memory_text() const { return detail::ms_text(servers_.front()->settings().fence_memory); }
 
     std::mutex mutex_;
-    std::vector<std::unique_ptr<redis::detail::script_client>> servers_;
-    redis::detail::owner_tokens owners_;
+    std::vector<std::unique_ptr<detail::script_client>> servers_;
+    detail::owner_tokens owners_;
 };
 
 static_assert(lock_backend<redlock>);
 
-}  // namespace sked
+}  // namespace sked::redis
