@@ -38,6 +38,13 @@ struct renewal {
     std::chrono::milliseconds ttl{30'000};  ///< each renewal extends the lease to ttl from then
     double at_fraction = 1.0 / 3;  ///< renew when this fraction of ttl has passed since the last renewal
     std::uint32_t max_renewals = 1000;  ///< then stop renewing and let the lease run out
+
+    /// How long after a renewal the next one is due: at_fraction of ttl. The scheduler
+    /// renews its runs' leases by the same rule.
+    template <class Duration = lease_clock::duration>
+    [[nodiscard]] constexpr Duration interval() const {
+        return std::chrono::duration_cast<Duration>(ttl * at_fraction);
+    }
 };
 
 enum class lease_loss : std::uint8_t {
@@ -105,7 +112,7 @@ public:
 
 private:
     void keep_alive(std::stop_token stop) {
-        const auto interval = std::chrono::duration_cast<lease_clock::duration>(policy_.ttl * policy_.at_fraction);
+        const auto interval = policy_.interval();
         const auto retry_interval = std::max<lease_clock::duration>(interval / 4, std::chrono::milliseconds{1});
         auto next = lease_clock::now() + interval;
         std::uint32_t renewals = 0;

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "scheduler.hpp"
+#include "executor.hpp"
 
 namespace sked {
 

@@ -9,7 +9,7 @@ namespace sked::detail {
 
 enum class due_kind : std::uint8_t {
     fire,  ///< a job's next slot (target = job index)
-    ticket,  ///< a retry, a claim retry or a run-now (target = ticket id)
+    deferred,  ///< a deferred attempt: a retry, a claim retry, a run_now, a recheck (target = its id)
     renew,  ///< renew a run's lease (target = run id)
     timeout,  ///< check a run's timeout (target = run id)
 };

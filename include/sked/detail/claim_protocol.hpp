@@ -1,0 +1,175 @@
+// sked/detail/claim_protocol.hpp — what each distribution mode asks of the backend: the
+// claim before a run, the renewals during it, the completion or release after it, and
+// the record of how far a job's slots have been handled.
+//
+//     mode                 claims                          after success       after failure
+//     local                nothing
+//     single_runner        the job's lease (name)          release it          release it
+//     exactly_once         the slot's run key              complete the key    release the key
+//     exactly_once_serial  the job's lease, then the key   both of the above   both released
+//
+// This is the only code that talks to the backend for a run, and the only code that
+// knows which lease's token fences a run's writes. It holds no lock and no state but
+// the backend handle; every call here is a round trip, made off the scheduler's lock.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../backend_ref.hpp"
+#include "../event.hpp"
+#include "../idempotency.hpp"
+#include "../job.hpp"
+#include "../lease_guard.hpp"
+#include "../lock.hpp"
+
+namespace sked::detail {
+
+/// The leases a run holds.
+struct run_leases {
+    std::optional<lease> key;  ///< the slot's run key (the exactly_once modes)
+    std::optional<lease> lock;  ///< the job's lease (single_runner, exactly_once_serial)
+
+    /// The token a run passes to its writes: the run key's, else the job lease's, else 0.
+    [[nodiscard]] fence_token fence() const noexcept { return key ? key->fence : lock ? lock->fence : 0; }
+    [[nodiscard]] bool any() const noexcept { return key || lock; }
+};
+
+/// A claim's answer: go with these leases, or the slot is not run here now, and why.
+struct claim_answer {
+    bool go = true;
+    run_leases leases;
+    skip_reason why = skip_reason::none;
+    std::string detail{};  ///< the backend's error, for backend_unavailable
+    bool key_held = false;  ///< another holder has the run key: look again after its lease
+};
+
+class claim_protocol {
+public:
+    explicit claim_protocol(backend_ref backend) : backend_(std::move(backend)) {}
+
+    /// Whether runs of a job in `mode` claim anything (not without a backend).
+    [[nodiscard]] bool claims(distribution mode) const noexcept { return backend_ && mode != distribution::local; }
+
+    /// Where the job's handled slots have reached on the backend, so that a scheduler
+    /// that was down finds the slots it missed; nothing when there is no record to
+    /// read, or the job would skip missed slots anyway.
+    [[nodiscard]] result<std::optional<std::chrono::sys_seconds>, backend_error> last_recorded(
+        std::string_view job, const job_options& o) const {
+        if (!records_progress(o.mode) || o.on_misfire == misfire::skip)
+            return std::optional<std::chrono::sys_seconds>{};
+        return backend_.last_slot(job);
+    }
+
+    /// Claims what the job's mode needs for `slot`: the job's lease, then the run key.
+    /// A lease taken before a refused key is given back.
+    [[nodiscard]] claim_answer claim(std::string_view job, std::chrono::sys_seconds slot, const job_options& o) const {
+        claim_answer answer;
+        if (!claims(o.mode)) return answer;
+        const bool needs_lock = o.mode == distribution::single_runner || o.mode == distribution::exactly_once_serial;
+        const bool needs_key = o.mode == distribution::exactly_once || o.mode == distribution::exactly_once_serial;
+        if ((!needs_lock || take(job, o.lease_ttl, answer.leases.lock, answer)) &&
+            (!needs_key || take(run_key(job, slot), o.lease_ttl, answer.leases.key, answer)))
+            return answer;
+        const bool key_refused = !needs_lock || answer.leases.lock.has_value();  // not the lease
+        answer.key_held = key_refused && answer.why == skip_reason::held_elsewhere;
+        if (answer.leases.lock) (void)backend_.release(*answer.leases.lock);
+        answer.leases = {};
+        answer.go = false;
+        return answer;
+    }
+
+    /// Renews every lease a run holds; why one was lost (the backend refused it, or
+    /// could not confirm it before it ran out), or nullopt.
+    std::optional<std::string> renew(run_leases& held, std::chrono::milliseconds ttl) const {
+        std::optional<std::string> lost;
+        for (auto* one : {&held.key, &held.lock}) {
+            if (!*one) continue;
+            const auto renewed = backend_.renew(**one, ttl);
+            if (renewed && !*renewed) {
+                lost = "lease on " + (*one)->name + " was taken";
+            } else if (!renewed && lease_clock::now() >= (*one)->valid_until) {
+                lost = "lease on " + (*one)->name + " could not be confirmed: " + renewed.error().message();
+            }
+        }
+        return lost;
+    }
+
+    /// The end of a run: a succeeded run completes its key (kept keep_done), any other
+    /// releases it so a retry can claim it; the job's lease is released; the last
+    /// attempt of a slot moves the job's record of handled slots. Returns what failed.
+    [[nodiscard]] std::vector<std::string> settle(const run_leases& held, std::string_view job,
+                                                  std::chrono::sys_seconds slot, const job_options& o, bool succeeded,
+                                                  bool final_attempt) const {
+        std::vector<std::string> failures;
+        if (held.key) settle_key(*held.key, succeeded, o.keep_done, failures);
+        if (held.lock) {
+            if (auto freed = backend_.release(*held.lock); !freed)
+                failures.push_back("releasing " + held.lock->name + ": " + freed.error().message());
+        }
+        if (final_attempt && records_progress(o.mode)) {
+            if (auto recorded = backend_.record_slot(job, slot); !recorded)
+                failures.push_back("recording slot of " + std::string(job) + ": " + recorded.error().message());
+        }
+        return failures;
+    }
+
+    /// How long after a claim or renewal the next renewal is due (lease_guard's rule).
+    static std::chrono::milliseconds renew_interval(std::chrono::milliseconds ttl) {
+        return renewal{.ttl = ttl}.interval<std::chrono::milliseconds>();
+    }
+    /// How soon a claim that failed at the backend is tried again: as often as a renewal,
+    /// at most once a second, so a blip of the backend loses no slot.
+    static std::chrono::milliseconds claim_retry_delay(std::chrono::milliseconds ttl) {
+        return std::min<std::chrono::milliseconds>(renew_interval(ttl), std::chrono::seconds{1});
+    }
+    /// When a run key held by another replica is looked at again: once its holder's
+    /// lease has run out (in case it died), with a margin for clock drift.
+    static std::chrono::milliseconds recheck_delay(std::chrono::milliseconds ttl) {
+        return ttl + std::min<std::chrono::milliseconds>(ttl / 10, std::chrono::seconds{1});
+    }
+
+private:
+    [[nodiscard]] bool records_progress(distribution mode) const noexcept {
+        return claims(mode) && backend_.records_progress();
+    }
+
+    // One claim into `into`; false, with the reason in `answer`, when it was not acquired.
+    bool take(std::string_view name, std::chrono::milliseconds ttl, std::optional<lease>& into,
+              claim_answer& answer) const {
+        auto granted = backend_.claim(name, ttl);
+        if (!granted) {
+            answer.why = skip_reason::backend_unavailable;
+            answer.detail = granted.error().message();
+        } else if (granted->acquired()) {
+            into = std::move(granted->lease);
+        } else {
+            answer.why =
+                granted->status == grant_status::already_done ? skip_reason::already_done : skip_reason::held_elsewhere;
+        }
+        return answer.why == skip_reason::none;
+    }
+
+    void settle_key(const lease& key, bool succeeded, std::chrono::milliseconds keep,
+                    std::vector<std::string>& failures) const {
+        if (!succeeded) {
+            if (auto freed = backend_.release(key); !freed)
+                failures.push_back("releasing " + key.name + ": " + freed.error().message());
+            return;
+        }
+        const auto done = backend_.complete(key, keep);
+        if (!done)
+            failures.push_back("completing " + key.name + ": " + done.error().message());
+        else if (!*done)
+            failures.push_back("completing " + key.name + ": another holder claimed it meanwhile");
+    }
+
+    backend_ref backend_;
+};
+
+}  // namespace sked::detail

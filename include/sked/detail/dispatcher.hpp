@@ -1,0 +1,395 @@
+// sked/detail/dispatcher.hpp — every change the engine makes to its tables, in one place:
+// when an entry of the due queue comes due (a slot fires: paused? missed? outside the
+// calendar? the job still running? then a run starts; a deferred attempt starts; a run
+// passes its timeout; a renewal is due), and at each step of a run (its claim refused,
+// its start, its return, its end, its renewal).
+//
+// It holds no state of its own: it reads and changes the job table, the due queue and
+// the run table the scheduler owns, asks slot_policy for every decision, and leaves what
+// must happen after the lock (runs to launch, renewals, events, a wakeup) in an
+// after_unlock. The scheduler calls it under its lock, in the order of events.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../clock.hpp"
+#include "../event.hpp"
+#include "claim_protocol.hpp"
+#include "due_queue.hpp"
+#include "event_batch.hpp"
+#include "job_table.hpp"
+#include "run_table.hpp"
+#include "slot_policy.hpp"
+
+namespace sked::detail {
+
+/// What a locked section leaves for after the lock, done in this order: renewals,
+/// events to the hooks, a wakeup of the driver, runs to launch.
+struct after_unlock {
+    std::vector<launch> launches;
+    std::vector<std::uint32_t> renewals;  ///< run ids
+    event_batch events;
+    bool wake = false;  ///< next_wakeup() may have moved earlier
+
+    [[nodiscard]] bool empty() const noexcept {
+        return launches.empty() && renewals.empty() && events.empty() && !wake;
+    }
+};
+
+/// How a run ended, read from its state when the job returned.
+struct run_end {
+    instant started{};
+    run_leases leases;
+    bool timed_out = false, lease_lost = false;
+};
+
+/// What the run came to, once it returned and its leases were settled.
+struct run_outcome {
+    bool ok = false;  ///< returned, in time, with its leases
+    bool final_attempt = false;  ///< ok, or no attempt left
+    std::string failure{};  ///< why it failed
+    std::vector<std::string> backend_failures{};  ///< what settling at the backend could not do
+};
+
+class dispatcher {
+public:
+    using job_id = job_table::id;
+    using sys_seconds = std::chrono::sys_seconds;
+    using milliseconds = std::chrono::milliseconds;
+
+    /// `inline_runs`: there is no executor (a run starting at once is reported at once);
+    /// `hooked`: events are queued for hooks (else only counted).
+    dispatcher(job_table& jobs, due_queue& queue, run_table& runs, const claim_protocol& claims, bool inline_runs,
+               bool hooked)
+        : jobs_(jobs), queue_(queue), runs_(runs), claims_(claims), inline_runs_(inline_runs), hooked_(hooked) {}
+
+    void handle(const due_entry& entry, instant now, after_unlock& out);
+
+    /// Queues the first slot of a job just registered or rescheduled.
+    void start_schedule(job_id j, instant now, after_unlock& out);
+    /// Every entry goes through here: one that becomes the earliest sets out.wake.
+    void push_due(instant due, std::uint32_t target, std::uint16_t generation, due_kind kind, after_unlock& out);
+    void push_fire(job_id j, sys_seconds slot, instant due, after_unlock& out);
+    void defer(const deferred_attempt& attempt, instant due, after_unlock& out);
+    void skip(job_id j, sys_seconds slot, skip_reason why, instant now, after_unlock& out, std::string&& detail = {});
+    /// Counts the event in the job's stats and queues it for the hooks.
+    void raise(job_record& job, const event& e, after_unlock& out, std::string&& message = {});
+
+    // ---- the steps of a run (the scheduler makes the backend calls between them) -------
+    /// The claim was refused: the run ends here; a slot held by another replica is looked
+    /// at again after that holder's lease, one refused by a backend error soon.
+    void claim_refused(const launch& l, claim_answer&& answer, instant now, after_unlock& out);
+    /// The run holds its leases and starts: renewals begin, the start is reported.
+    void run_started(const launch& l, const run_leases& leases, instant started, after_unlock& out);
+    /// The job returned at `ended`: how the run ended (a timeout noticed only now, inline
+    /// on a virtual clock the run moved past it, is reported here).
+    run_end run_returned(const launch& l, instant ended, after_unlock& out);
+    /// The run is over: its outcome, its backend errors, a retry, or the slot that waited.
+    void run_ended(const launch& l, instant ended, const run_end& end, run_outcome&& outcome, after_unlock& out);
+    /// A renewal was made: the next is due, or the lost lease stops the run.
+    void renewed(std::uint32_t id, const run_leases& leases, std::optional<std::string> lost, instant now,
+                 after_unlock& out);
+
+private:
+    void handle_fire(job_id j, instant due, instant now, after_unlock& out);
+    void handle_deferred(std::uint32_t id, instant now, after_unlock& out);
+    void handle_timeout(std::uint32_t run, instant now, after_unlock& out);
+    void schedule_after(job_id j, sys_seconds slot, after_unlock& out);
+    /// The overlap policy, for a slot of a job that may be running here: true to start.
+    bool may_start(job_id j, sys_seconds slot, bool catching_up, instant now, after_unlock& out);
+    void start_run(job_id j, sys_seconds slot, std::uint32_t attempt, instant planned, instant now, after_unlock& out);
+
+    job_table& jobs_;
+    due_queue& queue_;
+    run_table& runs_;
+    const claim_protocol& claims_;
+    bool inline_runs_, hooked_;
+};
+
+// =======================================================================================
+// Implementation
+// =======================================================================================
+
+inline void dispatcher::handle(const due_entry& entry, instant now, after_unlock& out) {
+    switch (entry.kind) {
+        case due_kind::fire: {
+            const auto& job = jobs_[entry.target];
+            if (!job.has(job_record::live) || job.generation != entry.generation) return;  // stale
+            return handle_fire(entry.target, instant{milliseconds{entry.due_ms}}, now, out);
+        }
+        case due_kind::deferred:
+            return handle_deferred(entry.target, now, out);
+        case due_kind::timeout:
+            return handle_timeout(entry.target, now, out);
+        case due_kind::renew:
+            if (runs_.find(entry.target) != nullptr) out.renewals.push_back(entry.target);
+            return;
+    }
+}
+
+inline void dispatcher::start_schedule(job_id j, instant now, after_unlock& out) {
+    auto& job = jobs_[j];
+    job.next_slot = no_slot;
+    const auto s = jobs_.schedule_of(job);
+    if (const auto first = first_slot(*s, slot_or_none(job.last_handled), now))
+        push_fire(j, *first, jobs_.start_rule_of(job).planned_start(*s, *first), out);
+}
+
+inline void dispatcher::push_due(instant due, std::uint32_t target, std::uint16_t generation, due_kind kind,
+                                 after_unlock& out) {
+    const auto due_ms = due.time_since_epoch().count();
+    if (queue_.empty() || due_ms < queue_.top().due_ms) out.wake = true;
+    queue_.push({due_ms, target, generation, kind});
+}
+
+inline void dispatcher::push_fire(job_id j, sys_seconds slot, instant due, after_unlock& out) {
+    auto& job = jobs_[j];
+    job.next_slot = slot_value(slot);
+    push_due(due, j, job.generation, due_kind::fire, out);
+}
+
+inline void dispatcher::schedule_after(job_id j, sys_seconds slot, after_unlock& out) {
+    auto& job = jobs_[j];
+    job.next_slot = no_slot;
+    const auto s = jobs_.schedule_of(job);
+    if (const auto next = s->next(slot)) push_fire(j, *next, jobs_.start_rule_of(job).planned_start(*s, *next), out);
+}
+
+inline void dispatcher::handle_fire(job_id j, instant due, instant now, after_unlock& out) {
+    auto& job = jobs_[j];
+    const auto& opt = jobs_.options_of(job);
+    auto slot = as_slot(job.next_slot);
+    job.next_slot = no_slot;
+    if (job.has(job_record::paused)) {
+        skip(j, slot, skip_reason::paused, now, out);
+        return schedule_after(j, slot, out);
+    }
+    const auto s = jobs_.schedule_of(job);
+    bool catching_up = false;
+    if (now - due > opt.grace) {
+        auto missed = decide_misfire(*s, jobs_.start_rule_of(job), opt, slot, now);
+        if (missed.missed) skip(j, slot, skip_reason::misfire, now, out, *std::move(missed.missed));
+        slot = missed.slot;
+        due = missed.due;
+        catching_up = missed.catching_up;
+        if (missed.too_late) {
+            skip(j, slot, skip_reason::misfire, now, out, *std::move(missed.too_late));
+            return schedule_after(j, slot, out);
+        }
+    }
+    const auto allowed = decide_calendar(opt.calendar, s->type(), due);
+    if (allowed.what == calendar_decision::action::move) return push_fire(j, slot, allowed.moved_to, out);
+    if (allowed.what == calendar_decision::action::skip) {
+        skip(j, slot, skip_reason::outside_calendar, now, out);
+        return schedule_after(j, slot, out);
+    }
+    if (may_start(j, slot, catching_up, now, out)) start_run(j, slot, 1, due, now, out);
+    if (!job.has(job_record::waiting)) schedule_after(j, slot, out);
+}
+
+inline bool dispatcher::may_start(job_id j, sys_seconds slot, bool catching_up, instant now, after_unlock& out) {
+    const auto& job = jobs_[j];
+    if (job.running == 0) return true;  // the common case, decided without the policy
+    const auto policy = jobs_.options_of(job).on_overlap;
+    switch (decide_overlap(job.running, policy, catching_up, job.has(job_record::waiting))) {
+        case overlap_action::start:
+            return true;
+        case overlap_action::cancel_then_start:
+            runs_.stop_runs_of(j);
+            return true;
+        case overlap_action::queue:
+            jobs_.queue_slot(j, slot);  // no further slot is scheduled until the run ends
+            return false;
+        case overlap_action::skip:
+            skip(j, slot, skip_reason::overlap, now, out);
+            return false;
+    }
+    return false;
+}
+
+inline void dispatcher::start_run(job_id j, sys_seconds slot, std::uint32_t attempt, instant planned, instant now,
+                                  after_unlock& out) {
+    auto& job = jobs_[j];
+    auto [id, run] = runs_.begin();  // field by field: the state's stop_source is already made
+    run.job = j;
+    run.generation = job.generation;
+    run.slot = slot;
+    run.attempt = attempt;
+    run.planned = planned;
+    run.started = now;
+    ++job.running;
+    runs_.count_launch();
+    const job_options* options = &jobs_.options_of(job);
+    if (options->timeout > milliseconds{0}) push_due(now + options->timeout, id, 0, due_kind::timeout, out);
+    out.launches.push_back({id, job.name, job.run, options, slot, attempt, run.stop.get_token()});
+    if (inline_runs_ && !claims_.claims(options->mode)) {
+        // Inline with nothing to claim, the run starts now: report it in this round
+        // rather than take the lock again for it.
+        out.launches.back().started = now;
+        raise(job,
+              {.kind = event_kind::started,
+               .nominal = slot,
+               .at = now,
+               .attempt = attempt,
+               .lateness = std::chrono::duration_cast<milliseconds>(now - planned)},
+              out);
+    }
+}
+
+inline void dispatcher::handle_deferred(std::uint32_t id, instant now, after_unlock& out) {
+    const auto attempt = runs_.take_deferred(id);
+    if (!attempt) return;
+    const auto& job = jobs_[attempt->job];
+    if (!job.has(job_record::live) || job.generation != attempt->generation) return;
+    using kind = deferred_attempt::kind;
+    const auto slot = as_slot(attempt->slot);
+    if (attempt->why == kind::claim_retry && superseded(slot_or_none(job.next_slot), slot, now))
+        return skip(attempt->job, slot, skip_reason::misfire, now, out,
+                    "the backend stayed unavailable until the next slot");
+    if (!may_start(attempt->job, slot, false, now, out)) return;
+    start_run(attempt->job, slot, attempt->attempt, now, now, out);
+    out.launches.back().recheck = attempt->why == kind::recheck;
+}
+
+inline void dispatcher::handle_timeout(std::uint32_t id, instant now, after_unlock& out) {
+    auto* run = runs_.find(id);
+    if (run == nullptr || run->timed_out) return;
+    run->timed_out = true;
+    run->stop.request_stop();
+    raise(jobs_[run->job],
+          {.kind = event_kind::timed_out,
+           .nominal = run->slot,
+           .at = now,
+           .attempt = run->attempt,
+           .duration = std::chrono::duration_cast<milliseconds>(now - run->started)},
+          out);
+}
+
+inline void dispatcher::defer(const deferred_attempt& attempt, instant due, after_unlock& out) {
+    push_due(due, runs_.defer(attempt), 0, due_kind::deferred, out);
+}
+
+inline void dispatcher::skip(job_id j, sys_seconds slot, skip_reason why, instant now, after_unlock& out,
+                             std::string&& detail) {
+    auto& job = jobs_[j];
+    // A slot held elsewhere or unclaimable may still run here: it is not handled yet.
+    if (why != skip_reason::backend_unavailable && why != skip_reason::held_elsewhere)
+        job.last_handled = std::max(job.last_handled, slot_value(slot));
+    raise(job, {.kind = event_kind::skipped, .reason = why, .nominal = slot, .at = now}, out, std::move(detail));
+}
+
+inline void dispatcher::raise(job_record& job, const event& e, after_unlock& out, std::string&& message) {
+    if (!job.stats) job.stats = std::make_unique<job_stats>();
+    job.stats->record(e);
+    if (hooked_) out.events.add(e, job.name, std::move(message));
+}
+
+// ---- the steps of a run ----------------------------------------------------------------
+
+inline void dispatcher::claim_refused(const launch& l, claim_answer&& answer, instant now, after_unlock& out) {
+    const auto j = runs_.find(l.run)->job;
+    runs_.end(l.run);
+    auto& job = jobs_[j];
+    --job.running;
+    if (!l.recheck || answer.why == skip_reason::backend_unavailable)  // else said at the first claim
+        skip(j, l.slot, answer.why, now, out, std::move(answer.detail));
+    using kind = deferred_attempt::kind;
+    const auto ttl = l.options->lease_ttl;
+    if (answer.key_held)
+        defer({j, job.generation, kind::recheck, slot_value(l.slot), l.attempt}, now + claims_.recheck_delay(ttl), out);
+    if (answer.why == skip_reason::backend_unavailable)
+        defer({j, job.generation, kind::claim_retry, slot_value(l.slot), l.attempt},
+              now + claims_.claim_retry_delay(ttl), out);
+    jobs_.release(j);  // removed meanwhile, and this was its last run
+}
+
+inline void dispatcher::run_started(const launch& l, const run_leases& leases, instant started, after_unlock& out) {
+    auto& run = *runs_.find(l.run);
+    run.leases = leases;
+    run.started = started;
+    if (leases.any()) push_due(started + claims_.renew_interval(l.options->lease_ttl), l.run, 0, due_kind::renew, out);
+    raise(jobs_[run.job],
+          {.kind = event_kind::started,
+           .nominal = l.slot,
+           .at = started,
+           .attempt = l.attempt,
+           .fence = leases.fence(),
+           .lateness = std::chrono::duration_cast<milliseconds>(started - run.planned)},
+          out);
+}
+
+inline run_end dispatcher::run_returned(const launch& l, instant ended, after_unlock& out) {
+    auto& run = *runs_.find(l.run);
+    run_end end{run.started, run.leases, run.timed_out, run.lease_lost};
+    const auto timeout = l.options->timeout;
+    if (!run.timed_out && timeout > milliseconds{0} && ended - run.started > timeout) {
+        run.timed_out = end.timed_out = true;
+        raise(jobs_[run.job],
+              {.kind = event_kind::timed_out,
+               .nominal = l.slot,
+               .at = ended,
+               .attempt = l.attempt,
+               .duration = std::chrono::duration_cast<milliseconds>(ended - run.started)},
+              out);
+    }
+    return end;
+}
+
+inline void dispatcher::run_ended(const launch& l, instant ended, const run_end& end, run_outcome&& outcome,
+                                  after_unlock& out) {
+    const auto& run = *runs_.find(l.run);
+    const auto j = run.job;
+    const bool current = jobs_[j].has(job_record::live) && jobs_[j].generation == run.generation;
+    runs_.end(l.run);
+    auto& job = jobs_[j];
+    --job.running;
+    const event base{.nominal = l.slot, .at = ended, .attempt = l.attempt};
+    auto result = base;
+    result.kind = outcome.ok ? event_kind::succeeded : event_kind::failed;
+    result.fence = end.leases.fence();
+    result.duration = std::chrono::duration_cast<milliseconds>(ended - end.started);
+    raise(job, result, out, std::move(outcome.failure));
+    for (auto& what : outcome.backend_failures) {
+        auto backend_error = base;
+        backend_error.kind = event_kind::backend_error;
+        raise(job, backend_error, out, std::move(what));
+    }
+    if (outcome.final_attempt) {
+        job.last_handled = std::max(job.last_handled, slot_value(l.slot));
+    } else if (current) {
+        auto retrying = base;
+        retrying.kind = event_kind::retrying;
+        retrying.duration = retry_delay(l.options->retry, l.name, l.slot, l.attempt);
+        raise(job, retrying, out);
+        defer({j, job.generation, deferred_attempt::kind::retry, slot_value(l.slot), l.attempt + 1},
+              ended + retrying.duration, out);
+    }
+    if (current && job.running == 0) {
+        // A slot waited for this run (overlap::queue_one, or a catch-up): it goes now.
+        if (const auto waited = jobs_.take_queued_slot(j)) push_fire(j, *waited, ended, out);
+    }
+    jobs_.release(j);  // removed while running, and this was its last run
+}
+
+inline void dispatcher::renewed(std::uint32_t id, const run_leases& leases, std::optional<std::string> lost,
+                                instant now, after_unlock& out) {
+    auto* run = runs_.find(id);
+    if (run == nullptr) return;
+    run->leases = leases;
+    if (!lost) {
+        const auto ttl = jobs_.options_of(jobs_[run->job]).lease_ttl;
+        return push_due(now + claims_.renew_interval(ttl), id, 0, due_kind::renew, out);
+    }
+    if (run->lease_lost) return;
+    run->lease_lost = true;
+    run->stop.request_stop();
+    raise(jobs_[run->job], {.kind = event_kind::lease_lost, .nominal = run->slot, .at = now, .attempt = run->attempt},
+          out, *std::move(lost));
+}
+
+}  // namespace sked::detail

@@ -1,0 +1,119 @@
+// sked/detail/run_table.hpp — the runs in flight on this replica, and the attempts that
+// wait to start (retries, claims to try again, run_now, rechecks of a held slot).
+//
+// A run's id stays valid in the due queue after the run ended (its timeout and renewal
+// entries find nothing), because ids carry a generation (slot_table). The table takes
+// no lock; the scheduler calls it under its own.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "../clock.hpp"
+#include "../job.hpp"
+#include "claim_protocol.hpp"
+#include "slot_table.hpp"
+
+namespace sked::detail {
+
+/// A run in flight.
+struct run_state {
+    // User-provided, so that making one (slot_table::emplace value-initialises it) sets
+    // each member once instead of zeroing the whole state first.
+    run_state() noexcept {}  // NOLINT(modernize-use-equals-default)
+
+    std::uint32_t job = 0;
+    std::uint16_t generation = 0;  ///< the job's, when the run began
+    std::chrono::sys_seconds slot{};
+    std::uint32_t attempt = 1;
+    instant planned{}, started{};
+    std::stop_source stop{};
+    run_leases leases;  // no braces: value-initialising it would zero 176 bytes per run
+    bool timed_out = false, lease_lost = false;
+};
+
+/// A run to start once the scheduler's lock is released: what it needs, copied out.
+struct launch {
+    std::uint32_t run;
+    std::string name;
+    job_function fn;
+    const job_options* options;  // the job table keeps every option set for its life
+    std::chrono::sys_seconds slot;
+    std::uint32_t attempt;
+    std::stop_token stop;
+    bool recheck = false;  // a recheck's run: "held elsewhere" and "already done" are not news
+    std::optional<instant> started{};  // set when the start was already reported
+};
+
+/// An attempt at one slot that starts later than the slot's own fire.
+struct deferred_attempt {
+    enum class kind : std::uint8_t {
+        retry,  ///< the previous attempt failed
+        claim_retry,  ///< the claim failed at the backend
+        manual,  ///< run_now()
+        recheck,  ///< another replica held the run key; if it died, its lease has run out by now
+    };
+    std::uint32_t job;
+    std::uint16_t generation;
+    kind why;
+    std::int64_t slot;
+    std::uint32_t attempt;
+};
+
+class run_table {
+public:
+    /// A new run: its id, and its state to fill in.
+    std::pair<std::uint32_t, run_state&> begin() { return runs_.emplace(); }
+    run_state* find(std::uint32_t run) { return runs_.find(run); }
+    void end(std::uint32_t run) { runs_.erase(run); }
+    [[nodiscard]] std::size_t size() const noexcept { return runs_.size(); }
+
+    /// Requests stop on the runs of `job` (overlap::cancel_running).
+    void stop_runs_of(std::uint32_t job) {
+        runs_.for_each([job](run_state& run) {
+            if (run.job == job) run.stop.request_stop();
+        });
+    }
+    /// Requests stop on every run; returns how many there are.
+    std::size_t stop_all() {
+        runs_.for_each([](run_state& run) { run.stop.request_stop(); });
+        return runs_.size();
+    }
+    template <class Visit>
+    void for_each(Visit&& visit) const {
+        runs_.for_each(visit);
+    }
+
+    /// Keeps `attempt` until take_deferred(id); returns the id for the due queue.
+    std::uint32_t defer(const deferred_attempt& attempt) {
+        const auto id = next_deferred_++;
+        deferred_.emplace(id, attempt);
+        return id;
+    }
+    std::optional<deferred_attempt> take_deferred(std::uint32_t id) {
+        const auto found = deferred_.find(id);
+        if (found == deferred_.end()) return std::nullopt;
+        const auto attempt = found->second;
+        deferred_.erase(found);
+        return attempt;
+    }
+
+    /// Launches handed to the executor whose execute() has not returned yet.
+    void count_launch() noexcept { ++in_flight_; }
+    /// True when this was the last one.
+    bool count_return() noexcept { return --in_flight_ == 0; }
+    [[nodiscard]] bool idle() const noexcept { return in_flight_ == 0; }
+
+private:
+    slot_table<run_state> runs_;
+    std::unordered_map<std::uint32_t, deferred_attempt> deferred_;
+    std::uint32_t next_deferred_ = 0;
+    std::size_t in_flight_ = 0;
+};
+
+}  // namespace sked::detail
