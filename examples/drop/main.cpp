@@ -6,33 +6,41 @@
 // overlapped by the next one; a window that comes due while a drop is still being spawned
 // is skipped (the summary counts those). The store allows one drop per window and checks
 // the fencing token when a drop begins and again when it is committed.
+// What each replica does is serve() below; examples/harness runs it on N replicas.
 #include <cstdio>
 #include <stdexcept>
 #include <string>
 
 #include <sked/cron.hpp>
 #include <sked/hash.hpp>
-#include <sked/schedule.hpp>
+#include <sked/log_hook.hpp>
+#include <sked/runner.hpp>
+#include <sked/scheduler.hpp>
 
-#include "../common/program.hpp"
+#include "../harness/program.hpp"
 #include "chat_activity.hpp"
 #include "drop_store.hpp"
 
 namespace {
 
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
 constexpr std::string_view about =
     "drop: every 5 minutes, spawn a drop if chat activity in the window passed a threshold;\n"
     "never two drops for one window, never two drops being spawned at once.";
 
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-
 constexpr std::chrono::minutes period{5};
 
-example::job_plan activity_drop_plan() {
+/// The job as every replica registers it: when it runs and where.
+sked::job_spec activity_drop() {
     using namespace sked::literals;
-    return {
-        "activity_drop", sked::schedule::cron("*/5 * * * *"_cron), {.mode = sked::distribution::exactly_once_serial}};
+    return {.name = "activity_drop",
+            .schedule = sked::schedule::cron("*/5 * * * *"_cron),
+            .run = {},  // each replica's, in serve()
+            // One replica judges each window, and never while another still spawns a drop.
+            .options = {.mode = sked::distribution::exactly_once_serial}};
 }
 
 /// How long spawning the drop of `window` takes: mostly a fraction of `every` (the
@@ -50,15 +58,17 @@ int main(int argc, char** argv) {
     const auto o =
         example::parse_or_exit(argc, argv, about, {{"--threshold", "N", "messages per minute that earn a drop (30)"}});
     const auto per_minute = std::stoul(o.extra_or("--threshold", "30"));
-    const auto plan = example::with_command_line(o, activity_drop_plan());
-    if (!o.check.empty()) return example::fleet::check(plan, o.check);
+    const auto job = example::with_command_line(o, activity_drop());  // --tick, --lease
+    if (!o.check.empty()) return example::fleet::check(job, o.check);
 
     const seconds window = o.tick.value_or(period);
     const auto needed = per_minute * static_cast<std::uint64_t>(window.count()) / 60;
     drop::chat_activity chat;
-    drop::drop_store store;
+    drop::drop_store store;  // the service's database
     auto fleet = example::open_or_exit(o);
-    const bool slots_ok = example::run_and_summarize(*fleet, plan, [&](const sked::job_context& c) {
+    const auto maybe_drop = [&](const sked::job_context& c) {
+        // The slot names the window; the fencing token is checked at begin and at commit,
+        // so a spawner that stalled past its lease commits nothing.
         const auto messages = chat.messages_between(c.nominal - window, c.nominal);
         if (messages < needed) return example::outcome{"ok", "quiet: " + std::to_string(messages) + " messages"};
         switch (store.begin(c.nominal, c.fence)) {
@@ -77,7 +87,25 @@ int main(int argc, char** argv) {
         if (!store.commit(c.nominal, c.fence)) return example::outcome{"fenced", "a newer run began meanwhile"};
         return example::outcome{"ok", "dropped after " + std::to_string(messages) + " messages, spawning took " +
                                           sked::format_duration(takes)};
-    });
+    };
+
+    // One replica of the service, as it would run in a process of its own.
+    const auto serve = [&](example::replica& replica) {
+        sked::scheduler scheduler{{.clock = replica.clock(),  // empty: the system clock
+                                   .backend = replica.backend(),  // sked::redis::keys, or sked::memory_keys
+                                   .replica = replica.name(),
+                                   .executor = replica.executor(),  // a sked::thread_pool's
+                                   .hooks = {sked::log_lines(replica.log())}}};
+        auto spec = job;
+        spec.run = replica.audited(maybe_drop);  // maybe_drop(), and a line in the audit file
+        if (auto added = scheduler.add(std::move(spec)); !added) return replica.refused(added.error().message);
+        if (replica.simulated()) return replica.simulate(scheduler);  // the harness drives virtual time
+        sked::runner runner{scheduler};  // a thread: sleeps until the next due time, runs what is due
+        replica.wait_for_shutdown();  // --run DUR, or SIGINT/SIGTERM
+        replica.report(runner.stop(5s));  // running jobs are asked to stop, and waited for
+    };
+
+    const bool slots_ok = example::run_and_summarize(*fleet, job, serve);
     const auto at_once = store.max_spawning_at_once();
     std::printf("drops: %zu spawned, at most %zu being spawned at once\n", store.drops(), at_once);
     return slots_ok && at_once <= 1 ? 0 : 1;

@@ -6,29 +6,35 @@
 // trades) and never runs concurrently with itself (exactly_once_serial). Its start is
 // staggered within the minute by a hash of its name, the same on every replica, so it
 // does not fire at :00 with everything else.
+// What each replica does is serve() below; examples/harness runs it on N replicas.
 #include <cstdio>
 #include <stdexcept>
 #include <string>
 
 #include <sked/cron.hpp>
-#include <sked/schedule.hpp>
+#include <sked/log_hook.hpp>
+#include <sked/runner.hpp>
+#include <sked/scheduler.hpp>
 
-#include "../common/program.hpp"
+#include "../harness/program.hpp"
 #include "trade_store.hpp"
 
 namespace {
+
+using namespace std::chrono_literals;
 
 constexpr std::string_view about =
     "expiry: every minute, sweep trades older than their time-to-live to 'expired', with a\n"
     "notification each; safe to run twice, never concurrent with itself.";
 
-example::job_plan trade_expiry_plan() {
+/// The job as every replica registers it: when it runs and where.
+sked::job_spec trade_expiry() {
     using namespace sked::literals;
-    using namespace std::chrono_literals;
-    return {"trade_expiry",
-            sked::schedule::cron("* * * * *"_cron),
-            {.mode = sked::distribution::exactly_once_serial,
-             .hashed_offset_within = 60s}};  // stagger: a fixed second of the minute, from the name
+    return {.name = "trade_expiry",
+            .schedule = sked::schedule::cron("* * * * *"_cron),
+            .run = {},  // each replica's, in serve()
+            .options = {.mode = sked::distribution::exactly_once_serial,  // one sweep at a time, fleet-wide
+                        .hashed_offset_within = 60s}};  // stagger: a fixed second of the minute, from the name
 }
 
 }  // namespace
@@ -41,21 +47,41 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--work: expected a duration such as 1s\n");
         return 2;
     }
-    const auto plan = example::with_command_line(o, trade_expiry_plan());
-    if (!o.check.empty()) return example::fleet::check(plan, o.check);
+    const auto job = example::with_command_line(o, trade_expiry());  // --tick, --lease
+    if (!o.check.empty()) return example::fleet::check(job, o.check);
 
     const auto horizon = o.simulate.value_or(o.run_for.value_or(std::chrono::hours{24}));
     const auto start = o.simulate ? o.start : std::chrono::floor<std::chrono::seconds>(sked::system_now());
     const std::chrono::seconds minute = o.tick.value_or(std::chrono::minutes{1});
     expiry::trade_store store{start, start + std::chrono::ceil<std::chrono::seconds>(horizon), minute};
     auto fleet = example::open_or_exit(o);
-    const bool slots_ok = example::run_and_summarize(*fleet, plan, [&](const sked::job_context& c) {
+    const auto sweep = [&](const sked::job_context& c) {
         if (!fleet->spend(c, *work)) throw std::runtime_error("stopped before the sweep committed");
+        // Judged by the slot, not the clock, and fenced: a second sweep of a slot changes
+        // nothing, and a stalled one cannot overwrite a newer one.
         const auto swept = store.sweep(c.nominal, c.fence);
         if (swept.stale) return example::outcome{"fenced", "a sweep with a newer fencing token ran"};
         return example::outcome{
             "ok", "expired " + std::to_string(swept.expired) + ", accepted " + std::to_string(swept.accepted)};
-    });
+    };
+
+    // One replica of the service, as it would run in a process of its own.
+    const auto serve = [&](example::replica& replica) {
+        sked::scheduler scheduler{{.clock = replica.clock(),  // empty: the system clock
+                                   .backend = replica.backend(),  // sked::redis::keys, or sked::memory_keys
+                                   .replica = replica.name(),
+                                   .executor = replica.executor(),  // a sked::thread_pool's
+                                   .hooks = {sked::log_lines(replica.log())}}};
+        auto spec = job;
+        spec.run = replica.audited(sweep);  // sweep(), and a line in the audit file
+        if (auto added = scheduler.add(std::move(spec)); !added) return replica.refused(added.error().message);
+        if (replica.simulated()) return replica.simulate(scheduler);  // the harness drives virtual time
+        sked::runner runner{scheduler};  // a thread: sleeps until the next due time, runs what is due
+        replica.wait_for_shutdown();  // --run DUR, or SIGINT/SIGTERM
+        replica.report(runner.stop(5s));  // running jobs are asked to stop, and waited for
+    };
+
+    const bool slots_ok = example::run_and_summarize(*fleet, job, serve);
     const auto now = std::chrono::floor<std::chrono::seconds>(fleet->now());
     const auto a = store.check(now, 2 * minute);
     std::printf(

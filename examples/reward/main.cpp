@@ -6,28 +6,35 @@
 // reward named by that key (so a retry or a second runner changes nothing), and writes
 // with its fencing token (so a replica that stalled past its lease cannot write late).
 // A midnight missed while every replica was down is granted once, when they come back.
+// What each replica does is serve() below; examples/harness runs it on N replicas.
 #include <cstdio>
 #include <stdexcept>
 #include <string>
 
 #include <sked/cron.hpp>
 #include <sked/date_zone.hpp>
-#include <sked/schedule.hpp>
+#include <sked/log_hook.hpp>
+#include <sked/runner.hpp>
+#include <sked/scheduler.hpp>
 
-#include "../common/program.hpp"
+#include "../harness/program.hpp"
 #include "reward_store.hpp"
 
 namespace {
 
+using namespace std::chrono_literals;
+
 constexpr std::string_view about =
     "reward: one daily reward per player at 00:00 in the players' zone, exactly once across replicas.";
 
-example::job_plan daily_reward_plan(const sked::date_zone& zone) {
+/// The job as every replica registers it: when it runs and where.
+sked::job_spec daily_reward(const sked::date_zone& zone) {
     using namespace sked::literals;
-    return {"daily_reward",
-            sked::schedule::cron("0 0 * * *"_cron, zone),
-            {.mode = sked::distribution::exactly_once,
-             .on_misfire = sked::misfire::run_once}};  // a missed midnight: grant it once, late
+    return {.name = "daily_reward",
+            .schedule = sked::schedule::cron("0 0 * * *"_cron, zone),  // midnight in the players' zone
+            .run = {},  // each replica's, in serve()
+            .options = {.mode = sked::distribution::exactly_once,  // one replica grants each midnight
+                        .on_misfire = sked::misfire::run_once}};  // one every replica missed: granted once, late
 }
 
 }  // namespace
@@ -49,19 +56,39 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--players wants a positive number, --work a duration such as 2s\n");
         return 2;
     }
-    const auto plan = example::with_command_line(o, daily_reward_plan(*zone));
-    if (!o.check.empty()) return example::fleet::check(plan, o.check);
+    const auto job = example::with_command_line(o, daily_reward(*zone));  // --tick, --lease
+    if (!o.check.empty()) return example::fleet::check(job, o.check);
 
-    reward::reward_store store{players};
+    reward::reward_store store{players};  // the service's database
     auto fleet = example::open_or_exit(o);
-    const bool slots_ok = example::run_and_summarize(*fleet, plan, [&](const sked::job_context& c) {
+    const auto grant = [&](const sked::job_context& c) {
         if (!fleet->spend(c, *work)) throw std::runtime_error("stopped before the grant transaction committed");
+        // The run key names the day: a second grant under it grants nothing. The fencing
+        // token refuses a replica that stalled past its lease and writes after a newer one.
         const auto written = store.grant_all(c.run_key(), c.fence);
         if (written.stale) return example::outcome{"fenced", "a run with a newer fencing token wrote first"};
         std::string detail = "granted " + std::to_string(written.granted) + " rewards";
         if (written.already_granted > 0) detail += ", " + std::to_string(written.already_granted) + " already granted";
         return example::outcome{"ok", detail};
-    });
+    };
+
+    // One replica of the service, as it would run in a process of its own.
+    const auto serve = [&](example::replica& replica) {
+        sked::scheduler scheduler{{.clock = replica.clock(),  // empty: the system clock
+                                   .backend = replica.backend(),  // sked::redis::keys, or sked::memory_keys
+                                   .replica = replica.name(),
+                                   .executor = replica.executor(),  // a sked::thread_pool's
+                                   .hooks = {sked::log_lines(replica.log())}}};
+        auto spec = job;
+        spec.run = replica.audited(grant);  // grant(), and a line in the audit file
+        if (auto added = scheduler.add(std::move(spec)); !added) return replica.refused(added.error().message);
+        if (replica.simulated()) return replica.simulate(scheduler);  // the harness drives virtual time
+        sked::runner runner{scheduler};  // a thread: sleeps until the next due time, runs what is due
+        replica.wait_for_shutdown();  // --run DUR, or SIGINT/SIGTERM
+        replica.report(runner.stop(5s));  // running jobs are asked to stop, and waited for
+    };
+
+    const bool slots_ok = example::run_and_summarize(*fleet, job, serve);
     const auto [fewest, most] = store.reward_range();
     std::printf("rewards: %zu players, each holds %zu", store.players(), fewest);
     if (most != fewest) std::printf(" to %zu", most);

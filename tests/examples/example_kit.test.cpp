@@ -6,12 +6,12 @@
 
 #include <doctest/doctest.h>
 
-#include "../../examples/common/audit.hpp"
-#include "../../examples/common/command_line.hpp"
-#include "../../examples/common/sim_clock.hpp"
-#include "../../examples/common/summary.hpp"
 #include "../../examples/drop/drop_store.hpp"
 #include "../../examples/expiry/trade_store.hpp"
+#include "../../examples/harness/audit.hpp"
+#include "../../examples/harness/command_line.hpp"
+#include "../../examples/harness/sim_clock.hpp"
+#include "../../examples/harness/summary.hpp"
 #include "../../examples/reward/reward_store.hpp"
 
 namespace {
@@ -65,7 +65,7 @@ TEST_CASE("examples: an audit line reads back as it was written") {
 }
 
 TEST_CASE("examples: the summary counts duplicates, misses, late runs and serial skips") {
-    const example::job_plan daily{"job", sked::schedule::every(24h)};
+    const sked::job_spec daily{"job", sked::schedule::every(24h), {}};
     const std::vector<example::execution> runs{ran(day0, 0s, 1s), ran(day0 + 24h, 0s, 1s), ran(day0 + 24h, 5s, 6s),
                                                ran(day0 + 72h, 2h, 2h + 1s), ran(day0 + 96h, 0s, 1s, "fenced")};
     const auto s = example::summarize(daily, runs, day0, day0 + days{5});
@@ -79,7 +79,8 @@ TEST_CASE("examples: the summary counts duplicates, misses, late runs and serial
     CHECK(s.problems.at(0) == "2026-11-02T00:00:00Z ran 2 times");
 
     // A serial job: a slot due while a run lasted is skipped by design; overlapping runs are not.
-    example::job_plan serial{"job", sked::schedule::every(60s), {.mode = sked::distribution::exactly_once_serial}};
+    const sked::job_spec serial{
+        "job", sked::schedule::every(60s), {}, {.mode = sked::distribution::exactly_once_serial}};
     const std::vector<example::execution> slow{ran(day0, 0s, 90s), ran(day0 + 120s, 0s, 1s), ran(day0 + 180s, 0s, 70s),
                                                ran(day0 + 240s, 0s, 1s)};
     const auto t = example::summarize(serial, slow, day0, day0 + 300s);

@@ -32,6 +32,8 @@ guide="$source_dir/docs/getting-started.md"
 mkdir -p "$work/guide"
 awk '/^```cmake$/ {on = 1; next} /^```$/ {on = 0} on' "$guide" > "$work/guide/CMakeLists.txt"
 awk '/^```cpp$/ {on = 1; next} /^```$/ {on = 0} on' "$guide" > "$work/guide/main.cpp"
+cmp -s "$work/guide/main.cpp" "$source_dir/examples/minimal/main.cpp" \
+  || { echo "FAIL: docs/getting-started.md's main.cpp is not examples/minimal/main.cpp"; exit 1; }
 cmake -S "$work/guide" -B "$work/guide/build" -DCMAKE_CXX_COMPILER="$compiler" \
       -DCMAKE_PREFIX_PATH="$work/prefix" > "$work/guide.log"
 cmake --build "$work/guide/build" >> "$work/guide.log"
@@ -40,7 +42,7 @@ timeout --preserve-status -s INT 5 "$work/guide/build/app" > "$work/guide/out" |
 grep -q "^job completed in .* job=heartbeat slot=.* replica=app-1$" "$work/guide/out" \
   || { echo "FAIL: the getting-started program ran no heartbeat"; cat "$work/guide/out"; exit 1; }
 [[ $status == 0 ]] || { echo "FAIL: the getting-started program exited $status on SIGINT"; exit 1; }
-echo "ok   docs/getting-started.md builds against the package, runs its job and stops on SIGINT"
+echo "ok   docs/getting-started.md (examples/minimal) builds against the package, runs its job and stops on SIGINT"
 
 # A version the package is not compatible with must be refused.
 mkdir -p "$work/too_new"

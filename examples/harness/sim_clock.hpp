@@ -1,4 +1,4 @@
-// examples/common/sim_clock.hpp — virtual time that jobs can spend.
+// examples/harness/sim_clock.hpp — virtual time that jobs can spend.
 //
 // sked::virtual_clock is enough for a scheduler; a simulated job that "takes 4 minutes"
 // also needs to wait for virtual time to pass while the rest of the world goes on. Here

@@ -1,4 +1,4 @@
-// examples/common/audit.hpp — one JSON line per execution, and reading them back.
+// examples/harness/audit.hpp — one JSON line per execution, and reading them back.
 //
 //     {"job":"daily_reward","slot":"2026-11-01T16:00:00Z","replica":"replica-2","fencing":17,
 //      "outcome":"ok","detail":"granted 100 rewards","started":"…","finished":"…"}

@@ -1,10 +1,14 @@
-// examples/common/program.hpp — the parts of main() every example shares.
+// examples/harness/program.hpp — the parts of main() every example shares, around what
+// its service does.
 #pragma once
 
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
 #include <vector>
+
+#include <sked/job.hpp>
+#include <sked/schedule.hpp>
 
 #include "command_line.hpp"
 #include "fleet.hpp"
@@ -31,13 +35,13 @@ inline options parse_or_exit(int argc, char** argv, std::string_view about, cons
 
 /// The job as the example defines it, with --tick (every tick, no stagger: the period is
 /// too short for it) and --lease applied.
-inline job_plan with_command_line(const options& o, job_plan plan) {
+inline sked::job_spec with_command_line(const options& o, sked::job_spec job) {
     if (o.tick) {
-        plan.schedule = sked::schedule::every(*o.tick);
-        plan.options.offset = plan.options.hashed_offset_within = std::chrono::seconds{0};
+        job.schedule = sked::schedule::every(*o.tick);
+        job.options.offset = job.options.hashed_offset_within = std::chrono::seconds{0};
     }
-    if (o.lease) plan.options.lease_ttl = *o.lease;
-    return plan;
+    if (o.lease) job.options.lease_ttl = *o.lease;
+    return job;
 }
 
 /// Opens the fleet or exits 2 saying why (Redis unreachable, audit file not writable).
@@ -50,9 +54,10 @@ inline std::unique_ptr<fleet> open_or_exit(const options& o) {
     return *std::move(opened);
 }
 
-/// Runs the job, prints the summary line; false when a slot ran twice or was missed.
-inline bool run_and_summarize(fleet& f, const job_plan& plan, job_body body) {
-    if (auto refused = f.run(plan, std::move(body))) {
+/// Runs `serve` on every replica, then prints the summary line; false when a slot ran
+/// twice or was missed. Exits 2 when a replica refused the job.
+inline bool run_and_summarize(fleet& f, const sked::job_spec& job, fleet::serve_function serve) {
+    if (auto refused = f.run(job, std::move(serve))) {
         std::fprintf(stderr, "%s\n", refused->c_str());
         std::exit(2);
     }
@@ -60,11 +65,11 @@ inline bool run_and_summarize(fleet& f, const job_plan& plan, job_body body) {
         std::printf(
             "%s: %zu executions here; other processes share --prefix: check their merged audits "
             "with --check\n",
-            plan.name.c_str(), f.executions());
+            job.name.c_str(), f.executions());
         return true;
     }
-    const auto s = f.summarize(plan);
-    print(plan.name, s);
+    const auto s = f.summarize(job);
+    print(job.name, s);
     return s.ok();
 }
 

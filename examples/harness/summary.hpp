@@ -1,4 +1,4 @@
-// examples/common/summary.hpp — did every slot run once? Counted from the audit alone.
+// examples/harness/summary.hpp — did every slot run once? Counted from the audit alone.
 //
 // A slot is the schedule's nominal time. Between `from` and `to` the schedule names the
 // slots that were due; each should have exactly one "ok" execution. A job that never runs
@@ -22,19 +22,15 @@
 
 namespace example {
 
-/// One job as the example registers it.
-struct job_plan {
-    std::string name;
-    sked::schedule schedule;
-    sked::job_options options{};
+/// Where each run of `job` starts after its slot: the fixed offset, or the hashed one.
+inline std::chrono::seconds offset_of(const sked::job_spec& job) { return sked::start_offset(job.name, job.options); }
 
-    /// Where each run starts after its slot: the fixed offset, or the hashed one.
-    [[nodiscard]] std::chrono::seconds offset() const { return sked::start_offset(name, options); }
-    [[nodiscard]] bool serial() const {
-        return options.mode == sked::distribution::exactly_once_serial ||
-               options.mode == sked::distribution::single_runner;
-    }
-};
+/// Whether `job` never runs twice at once across replicas, so that slots due while it
+/// runs are skipped by design.
+inline bool serial(const sked::job_spec& job) {
+    return job.options.mode == sked::distribution::exactly_once_serial ||
+           job.options.mode == sked::distribution::single_runner;
+}
 
 struct summary {
     std::size_t slots = 0;  ///< due between from and to
@@ -58,15 +54,15 @@ inline void note(summary& s, std::string text) {
 
 }  // namespace detail
 
-/// Counts the executions of `plan`'s slots due in [from, to).
-inline summary summarize(const job_plan& plan, std::span<const execution> all, std::chrono::sys_seconds from,
+/// Counts the executions of `job`'s slots due in [from, to).
+inline summary summarize(const sked::job_spec& job, std::span<const execution> all, std::chrono::sys_seconds from,
                          std::chrono::sys_seconds to) {
     using namespace std::chrono;
-    const auto offset = plan.offset();
+    const auto offset = offset_of(job);
     std::vector<const execution*> ok;
     summary s;
     for (const auto& e : all) {
-        if (e.job != plan.name) continue;
+        if (e.job != job.name) continue;
         if (e.outcome == "ok") ok.push_back(&e);
         s.fenced += e.outcome == "fenced";
         s.failed += e.outcome == "failed";
@@ -81,8 +77,8 @@ inline summary summarize(const job_plan& plan, std::span<const execution> all, s
             std::upper_bound(ok.begin(), ok.end(), t, [](sked::instant at, auto* e) { return at < e->started; });
         return after != ok.begin() && t < (*std::prev(after))->finished;
     };
-    for (auto slot = plan.schedule.next(from - seconds{1}); slot && *slot + offset < to;
-         slot = plan.schedule.next(*slot)) {
+    for (auto slot = job.schedule.next(from - seconds{1}); slot && *slot + offset < to;
+         slot = job.schedule.next(*slot)) {
         ++s.slots;
         const auto found = runs_of.find(*slot);
         const std::size_t runs = found == runs_of.end() ? 0 : found->second;
@@ -90,7 +86,7 @@ inline summary summarize(const job_plan& plan, std::span<const execution> all, s
         if (runs > 1) {
             ++s.duplicates;
             detail::note(s, sked::rfc3339(*slot) + " ran " + std::to_string(runs) + " times");
-        } else if (runs == 0 && plan.serial() && running_at(sked::instant{*slot + offset})) {
+        } else if (runs == 0 && serial(job) && running_at(sked::instant{*slot + offset})) {
             ++s.skipped_while_running;
         } else if (runs == 0) {
             ++s.misses;
@@ -98,8 +94,8 @@ inline summary summarize(const job_plan& plan, std::span<const execution> all, s
         }
     }
     for (const auto* e : ok)
-        s.late += e->started - (e->slot + offset) > plan.options.grace + plan.options.max_jitter;
-    if (plan.serial()) {
+        s.late += e->started - (e->slot + offset) > job.options.grace + job.options.max_jitter;
+    if (serial(job)) {
         for (std::size_t i = 1; i < ok.size(); ++i) {
             if (ok[i]->started < ok[i - 1]->finished) {
                 ++s.overlaps;

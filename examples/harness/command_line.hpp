@@ -1,4 +1,4 @@
-// examples/common/command_line.hpp — the options every example takes, and its own extras.
+// examples/harness/command_line.hpp — the options every example takes, and its own extras.
 //
 //     --replicas N        N schedulers in this process, sharing the backend (default 1)
 //     --simulate DUR      a virtual clock from --start: "30d" runs 30 days in seconds
