@@ -3,6 +3,7 @@
 // explains each, with the failure it prevents.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -103,7 +104,9 @@ struct job_options {
 [[nodiscard]] inline std::chrono::seconds start_offset(std::string_view name, const job_options& options) noexcept {
     const auto within = options.hashed_offset_within.count();
     if (within <= 0) return options.offset;
-    return std::chrono::seconds{static_cast<std::int64_t>(spread(name, 1, static_cast<std::uint64_t>(within)))};
+    // hash_offset takes 32 bits of period: 136 years, longer than any stagger window.
+    const auto period = static_cast<std::uint32_t>(std::min<std::int64_t>(within, 0xffff'ffff));
+    return std::chrono::seconds{hash_offset(name, period)};
 }
 
 /// A job as registered. add() with a name already registered replaces it (an upsert:
