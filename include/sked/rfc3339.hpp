@@ -78,10 +78,16 @@ public:
         if (!date.ok()) return text_error{8, "the month has no such day"};
         if (hour > 23 || minute > 59 || second > 59) return text_error{11, "the time of day is out of range"};
         const auto ms = fraction();
+        const std::size_t offset_at = at_;
         const auto offset = ms ? zone_offset() : std::nullopt;
         if (!offset) return error_;
         if (at_ != text_.size()) return text_error{at_, "unexpected text after the instant"};
-        return instant{sys_days{date}} + hours{hour} + minutes{minute} + seconds{second} + *ms - *offset;
+        const auto t = instant{sys_days{date}} + hours{hour} + minutes{minute} + seconds{second} + *ms - *offset;
+        // What RFC 3339 can write back: years 0000-9999 in UTC (an offset can step outside).
+        if (t < instant{sys_days{std::chrono::year{0} / 1 / 1}} ||
+            t >= instant{sys_days{std::chrono::year{10000} / 1 / 1}})
+            return text_error{offset_at, "the instant is outside years 0000-9999 in UTC"};
+        return t;
     }
 
 private:

@@ -67,4 +67,11 @@ TEST_CASE("rfc3339: an error says where reading stopped and why") {
     CHECK(error_of("2026-11-23T00:00:00+0800") == sked::text_error{22, "expected ':' in the offset"});
     CHECK(error_of("2026-11-23T00:00:00+24:00") == sked::text_error{25, "the offset is out of range"});
     CHECK(error_of("2026-11-23T00:00:00Z ") == sked::text_error{20, "unexpected text after the instant"});
+    // An offset may not carry the instant out of the years RFC 3339 can write (found by fuzz.text).
+    CHECK(error_of("0000-01-01T00:00:00+23:59") ==
+          sked::text_error{19, "the instant is outside years 0000-9999 in UTC"});
+    CHECK(error_of("9999-12-31T23:59:59-00:01") ==
+          sked::text_error{19, "the instant is outside years 0000-9999 in UTC"});
+    CHECK(instant_of("0000-01-01T00:00:00Z") == sked::instant{sys_days{0y / 1 / 1}});
+    CHECK(instant_of("9999-12-31T23:59:59.999Z") == sked::instant{sys_days{10000y / 1 / 1}} - 1ms);
 }
