@@ -71,7 +71,6 @@ public:
     std::pair<std::uint32_t, run_state&> begin() { return runs_.emplace(); }
     run_state* find(std::uint32_t run) { return runs_.find(run); }
     void end(std::uint32_t run) { runs_.erase(run); }
-    [[nodiscard]] std::size_t size() const noexcept { return runs_.size(); }
 
     /// Requests stop on the runs of `job` (overlap::cancel_running).
     void stop_runs_of(std::uint32_t job) {
