@@ -37,7 +37,7 @@ std::string job_name(std::size_t i) {
 void engine_dispatch(benchmark::State& state) {
     const auto jobs = static_cast<std::size_t>(state.range(0));
     sked::virtual_clock clock{sked::instant{std::chrono::sys_days{std::chrono::year{2026} / 11 / 23}}};
-    sked::scheduler s{{.clock = clock.source()}};
+    sked::scheduler s{{.clock = clock.source(), .steady = clock.steady_source()}};
     std::size_t runs = 0;
     for (std::size_t i = 0; i < jobs; ++i) {
         (void)s.add({job_name(i),
@@ -68,7 +68,7 @@ void registered_jobs_memory(benchmark::State& state) {
         const auto before = heap_bytes();
         {
             sked::virtual_clock clock{sked::instant{std::chrono::sys_days{std::chrono::year{2026} / 11 / 23}}};
-            sked::scheduler s{{.clock = clock.source()}};
+            sked::scheduler s{{.clock = clock.source(), .steady = clock.steady_source()}};
             const auto start = std::chrono::sys_days{std::chrono::year{2026} / 11 / 24};
             for (std::size_t i = 0; i < jobs; ++i) {
                 // A third each: a minute period, a nightly cron, a one-off timeout.

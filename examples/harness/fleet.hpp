@@ -9,7 +9,7 @@
 //
 //     auto fleet = example::open_or_exit(options);
 //     fleet->run(job, [&](example::replica& r) {
-//         sked::scheduler s{{.clock = r.clock(), .backend = r.backend(), ...}};
+//         sked::scheduler s{{.clock = r.clock(), .steady = r.steady(), .backend = r.backend(), ...}};
 //         ...
 //         if (r.simulated()) return r.simulate(s);      // the fleet moves virtual time
 //         sked::runner runner{s};
@@ -73,8 +73,9 @@ public:
     replica(fleet& f, std::size_t index) : fleet_(f), index_(index) {}
 
     [[nodiscard]] std::string name() const;
-    /// The simulation's clock, or empty: the system clock.
+    /// The simulation's clocks, or empty: the system's.
     [[nodiscard]] sked::clock_source clock() const;
+    [[nodiscard]] sked::steady_source steady() const;
     /// sked::redis::keys (--redis), or the sked::memory_keys every replica here shares.
     [[nodiscard]] sked::backend_ref backend() const;
     /// A sked::thread_pool's executor (in a simulation, one that counts sleeping jobs).
@@ -209,10 +210,7 @@ private:
         }
         sim_ = std::make_unique<sim_clock>(sked::instant{options_.start}, threads);
         // Leases expire in virtual time too, so a renewal that is late in virtual time is late.
-        memory_ = std::make_unique<sked::memory_keys>([clock = sim_.get()] {
-            return sked::lease_clock::time_point{
-                std::chrono::duration_cast<sked::lease_clock::duration>(clock->now().time_since_epoch())};
-        });
+        memory_ = std::make_unique<sked::memory_keys>(sim_->steady_source());
     }
 
     std::optional<std::string> connect() {
@@ -430,6 +428,9 @@ private:
 
 inline std::string replica::name() const { return fleet_.options_.name + "-" + std::to_string(index_ + 1); }
 inline sked::clock_source replica::clock() const { return fleet_.sim_ ? fleet_.sim_->source() : sked::clock_source{}; }
+inline sked::steady_source replica::steady() const {
+    return fleet_.sim_ ? fleet_.sim_->steady_source() : sked::steady_source{};
+}
 inline sked::backend_ref replica::backend() const { return fleet_.backend(index_); }
 inline sked::executor_function replica::executor() const {
     return fleet_.sim_ ? fleet_.sim_->executor() : fleet_.pool_->executor();

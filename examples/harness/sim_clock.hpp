@@ -33,6 +33,15 @@ public:
     [[nodiscard]] sked::clock_source source() {
         return [this] { return now(); };
     }
+    /// Virtual time passes evenly on both clocks: the steady clock reads the wall clock
+    /// since the epoch, as a time_point of std::chrono::steady_clock.
+    [[nodiscard]] sked::steady_instant steady_now() const {
+        return sked::steady_instant{
+            std::chrono::duration_cast<sked::steady_instant::duration>(now().time_since_epoch())};
+    }
+    [[nodiscard]] sked::steady_source steady_source() {
+        return [this] { return steady_now(); };
+    }
 
     /// Runs tasks on the pool and counts them, so quiet() knows when all are asleep or done.
     /// The pool must have a thread for every job that can sleep at once (one per job and

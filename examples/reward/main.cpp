@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
 
     // One replica of the service, as it would run in a process of its own.
     const auto serve = [&](example::replica& replica) {
-        sked::scheduler scheduler{{.clock = replica.clock(),  // empty: the system clock
+        sked::scheduler scheduler{{.clock = replica.clock(),  // empty: the system clocks
+                                   .steady = replica.steady(),
                                    .backend = replica.backend(),  // sked::redis::keys, or sked::memory_keys
                                    .replica = replica.name(),
                                    .executor = replica.executor(),  // a sked::thread_pool's

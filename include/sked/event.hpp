@@ -25,7 +25,8 @@ enum class event_kind : std::uint8_t {
     timed_out,  ///< the run passed its timeout; stop was requested
     skipped,  ///< `reason` says why
     lease_lost,  ///< renewing failed mid-run; stop was requested
-    backend_error,  ///< a claim, completion or record failed; `message` says which (keep last)
+    backend_error,  ///< a claim, completion or record failed; `message` says which
+    backend_recovered,  ///< the backend answers again after an outage; `duration` is how long it was out (keep last)
 };
 
 enum class skip_reason : std::uint8_t {
@@ -36,13 +37,14 @@ enum class skip_reason : std::uint8_t {
     paused,
     misfire,  ///< later than the grace window, and the misfire policy skipped it
     outside_calendar,
-    backend_unavailable,  ///< the claim could not be made; the slot is retried (keep last)
+    backend_unavailable,  ///< the claim could not be made; retried until the slot's grace ends (keep last)
 };
 
 namespace detail {
 // One name per enumerator, in order: the metric labels and JSON keys of the status.
-inline constexpr std::string_view event_kind_names[] = {"started",   "succeeded", "failed",     "retrying",
-                                                        "timed_out", "skipped",   "lease_lost", "backend_error"};
+inline constexpr std::string_view event_kind_names[] = {"started",    "succeeded",     "failed",
+                                                        "retrying",   "timed_out",     "skipped",
+                                                        "lease_lost", "backend_error", "backend_recovered"};
 inline constexpr std::string_view skip_reason_names[] = {
     "none",   "held_elsewhere", "already_done",     "overlap",
     "paused", "misfire",        "outside_calendar", "backend_unavailable"};
@@ -50,7 +52,7 @@ inline constexpr std::string_view skip_reason_names[] = {
 
 inline constexpr std::size_t event_kind_count = std::size(detail::event_kind_names);
 inline constexpr std::size_t skip_reason_count = std::size(detail::skip_reason_names);
-static_assert(event_kind_count == static_cast<std::size_t>(event_kind::backend_error) + 1,
+static_assert(event_kind_count == static_cast<std::size_t>(event_kind::backend_recovered) + 1,
               "sked::event_kind: give every enumerator a name in detail::event_kind_names, in order");
 static_assert(skip_reason_count == static_cast<std::size_t>(skip_reason::backend_unavailable) + 1,
               "sked::skip_reason: give every enumerator a name in detail::skip_reason_names, in order");

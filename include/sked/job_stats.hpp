@@ -111,6 +111,8 @@ inline void job_stats::record(const event& e) {
         case event_kind::backend_error:
             ++counts.backend_errors;
             return;
+        case event_kind::backend_recovered:
+            return;  // the scheduler's status says whether the backend answers
     }
 }
 

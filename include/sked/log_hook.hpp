@@ -36,10 +36,10 @@ struct line_head {
     std::string_view words;
     bool duration_follows;
 };
-inline constexpr line_head line_heads[] = {{"job started", false},         {"job completed in ", true},
-                                           {"job failed after ", true},    {"job retrying in ", true},
-                                           {"job timed out after ", true}, {"skipped", false},
-                                           {"job lease lost", false},      {"backend error", false}};
+inline constexpr line_head line_heads[] = {
+    {"job started", false},     {"job completed in ", true},    {"job failed after ", true},
+    {"job retrying in ", true}, {"job timed out after ", true}, {"skipped", false},
+    {"job lease lost", false},  {"backend error", false},       {"backend recovered after ", true}};
 static_assert(std::size(line_heads) == event_kind_count, "sked::log_line: one line head per event_kind");
 
 // A skip's line begins with its reason, by skip_reason. skipped_lock is the name

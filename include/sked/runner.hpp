@@ -7,11 +7,15 @@
 //     auto report = r.stop(30s);              // graceful: see stop()
 //
 // It sleeps on a condition variable until the scheduler's next wakeup, and is woken
-// early when jobs change (add, run_now, a retry), so an idle scheduler uses no CPU.
+// early when jobs change (add, run_now, a retry), so an idle scheduler uses little CPU.
+// No sleep is longer than max_wait (1 s): the sleep is measured on the steady clock, and
+// a slot's due time on the wall clock, so a step of the wall clock (NTP, an operator, a
+// resumed VM) is acted on within max_wait, forward or back.
 // The scheduler's clock must be the real one (the default); drive a scheduler on a
 // virtual clock with run_due() yourself.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -26,6 +30,12 @@
 
 namespace sked {
 
+struct runner_options {
+    /// The longest sleep between two looks at the clock: how soon a wall-clock step is
+    /// noticed, at the cost of one wakeup per max_wait when idle.
+    std::chrono::milliseconds max_wait{1'000};
+};
+
 struct shutdown_report {
     std::size_t stop_requested = 0;  ///< runs that were asked to stop
     std::vector<unfinished_run> unfinished;  ///< still running when the deadline passed
@@ -34,7 +44,8 @@ struct shutdown_report {
 
 class runner {
 public:
-    explicit runner(scheduler& engine) : engine_(engine), signal_(std::make_shared<wake_signal>()) {
+    explicit runner(scheduler& engine, runner_options options = {})
+        : engine_(engine), options_(options), signal_(std::make_shared<wake_signal>()) {
         // Shared, so a notification racing with the runner's destruction stays safe.
         engine_.on_wakeup_change([signal = signal_] { signal->raise(); });
         thread_ = std::jthread([this](std::stop_token stop) { loop(stop); });
@@ -82,20 +93,21 @@ private:
             std::unique_lock hold{signal.mutex};
             if (!std::exchange(signal.raised, false)) {
                 const auto raised = [&signal] { return signal.raised; };
-                if (const auto next = engine_.next_wakeup(); !next) {
-                    signal.changed.wait(hold, stop, raised);
-                } else if (const auto wait = *next - std::chrono::system_clock::now();
-                           wait > std::chrono::system_clock::duration::zero()) {
+                std::chrono::nanoseconds wait = options_.max_wait;
+                if (const auto next = engine_.next_wakeup()) {
                     // Against the full-resolution clock: the engine's reads whole
                     // milliseconds, and waiting on those would wake up to 1 ms late.
-                    signal.changed.wait_for(hold, stop, wait, raised);
+                    wait = std::min(wait, std::chrono::nanoseconds{*next - std::chrono::system_clock::now()});
                 }
+                // wait_for is relative, so measured on the steady clock.
+                if (wait > std::chrono::nanoseconds::zero()) signal.changed.wait_for(hold, stop, wait, raised);
                 signal.raised = false;
             }
         }
     }
 
     scheduler& engine_;
+    runner_options options_;
     std::shared_ptr<wake_signal> signal_;
     bool stopped_ = false;
     std::jthread thread_;  // last: started after the members it uses

@@ -37,6 +37,7 @@
 
 #include "backend_ref.hpp"
 #include "clock.hpp"
+#include "detail/backend_health.hpp"
 #include "detail/claim_protocol.hpp"
 #include "detail/dispatcher.hpp"
 #include "detail/due_queue.hpp"
@@ -54,7 +55,11 @@
 namespace sked {
 
 struct scheduler_options {
-    clock_source clock{};  ///< empty: sked::system_now
+    /// When: slots, starts, the time of events. Empty: sked::system_now.
+    clock_source clock{};
+    /// How long: leases, renewals, timeouts, retries, rechecks, durations. Empty:
+    /// std::chrono::steady_clock. Inject both or neither (sked::virtual_clock has both).
+    steady_source steady{};
     backend_ref backend{};  ///< empty: every job runs in this process only
     std::string replica{};  ///< this replica's name in events and status
     executor_function executor{};  ///< empty: runs happen inline, inside run_due
@@ -100,7 +105,13 @@ public:
     [[nodiscard]] instant now() const { return clock_(); }
 
     // ---- the driving interface: sked::runner, or a loop of your own -------------------
-    /// When run_due next has something to do; nullopt when nothing is scheduled.
+    // Slots are due on the wall clock, everything else (renewals, timeouts, retries) on
+    // the steady clock. A driver sleeps until next_wakeup(), but never longer than about
+    // a second at a time (sked::runner's max_wait), so that a step of the wall clock is
+    // acted on within that cap: a relative wait is steady, and an absolute wall deadline
+    // computed before a step is wrong after it.
+    /// When run_due next has something to do, on the wall clock (a steady deadline is
+    /// translated at the time of the call); nullopt when nothing is scheduled.
     [[nodiscard]] std::optional<instant> next_wakeup() const;
     /// Starts everything due at or before `now`; returns how many runs it started.
     std::size_t run_due(instant now);
@@ -118,6 +129,7 @@ private:
     using milliseconds = std::chrono::milliseconds;
     using job_record = detail::job_record;
     using after_unlock = detail::after_unlock;
+    using moment = detail::moment;
 
     // Once a run is counted out of the runs in flight, the scheduler may be destroyed
     // at any moment: nothing may touch it after that.
@@ -134,8 +146,13 @@ private:
     void renew(std::uint32_t run);
     template <class Step>
     void record(Step&& step);
+    [[nodiscard]] moment read_clocks() const { return {clock_(), steady_()}; }
+    // Under the lock: whether an entry is due, and the first of them (timers first).
+    [[nodiscard]] bool something_due(std::int64_t wall_ms, std::int64_t steady_ms) const;
+    detail::due_entry pop_due(std::int64_t steady_ms);
 
     clock_source clock_;
+    steady_source steady_;
     detail::claim_protocol claims_;
     std::string replica_;
     executor_function executor_;
@@ -144,8 +161,10 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable idle_;
     detail::job_table jobs_;
-    detail::due_queue queue_;
+    detail::due_queue fires_;  // slots, on the wall clock
+    detail::due_queue timers_;  // deferred attempts, renewals, timeouts, on the steady clock
     detail::run_table runs_;
+    detail::backend_health health_;
     detail::dispatcher dispatch_;
     bool dispatching_ = true;
     std::function<void()> wakeup_;
@@ -157,11 +176,12 @@ private:
 
 inline scheduler::scheduler(scheduler_options options)
     : clock_(options.clock ? std::move(options.clock) : clock_source{system_now}),
+      steady_(options.steady ? std::move(options.steady) : steady_source{std::chrono::steady_clock::now}),
       claims_(std::move(options.backend)),
       replica_(std::move(options.replica)),
       executor_(std::move(options.executor)),
       hooks_(std::move(options.hooks)),
-      dispatch_(jobs_, queue_, runs_, claims_, !executor_, !hooks_.empty()) {}
+      dispatch_(jobs_, fires_, timers_, runs_, claims_, health_, !executor_, !hooks_.empty()) {}
 
 inline scheduler::~scheduler() {
     std::unique_lock hold{mutex_};
@@ -221,7 +241,7 @@ inline bool scheduler::run_now(std::string_view name) {
         if (j == detail::job_table::none) return false;
         const instant now = clock_();
         const auto slot = detail::slot_value(std::chrono::floor<std::chrono::seconds>(now));
-        dispatch_.defer({j, jobs_[j].generation, detail::deferred_attempt::kind::manual, slot, 1}, now, out);
+        dispatch_.defer({j, jobs_[j].generation, detail::deferred_attempt::kind::manual, slot, 1, 0}, steady_(), out);
     }
     deliver(out);
     return true;
@@ -239,8 +259,17 @@ inline std::size_t scheduler::size() const {
 
 inline std::optional<instant> scheduler::next_wakeup() const {
     std::lock_guard hold{mutex_};
-    if (queue_.empty() || !dispatching_) return std::nullopt;
-    return instant{milliseconds{queue_.top().due_ms}};
+    if (!dispatching_) return std::nullopt;
+    std::optional<instant> next;
+    if (!fires_.empty()) next = instant{milliseconds{fires_.top().due_ms}};
+    if (!timers_.empty()) {
+        const auto now = read_clocks();
+        const auto in = milliseconds{timers_.top().due_ms} -
+                        std::chrono::duration_cast<milliseconds>(now.steady.time_since_epoch());
+        const instant at = now.wall + std::max(in, milliseconds{0});
+        if (!next || at < *next) next = at;
+    }
+    return next;
 }
 
 inline void scheduler::on_wakeup_change(std::function<void()> notify) {
@@ -250,8 +279,19 @@ inline void scheduler::on_wakeup_change(std::function<void()> notify) {
 
 // ---- the due loop ----------------------------------------------------------------------
 
+inline bool scheduler::something_due(std::int64_t wall_ms, std::int64_t steady_ms) const {
+    return (!timers_.empty() && timers_.top().due_ms <= steady_ms) ||
+           (!fires_.empty() && fires_.top().due_ms <= wall_ms);
+}
+
+inline detail::due_entry scheduler::pop_due(std::int64_t steady_ms) {
+    return !timers_.empty() && timers_.top().due_ms <= steady_ms ? timers_.pop() : fires_.pop();
+}
+
 inline std::size_t scheduler::run_due(instant now) {
-    const auto now_ms = now.time_since_epoch().count();
+    const moment at{now, steady_()};
+    const auto wall_ms = now.time_since_epoch().count();
+    const auto steady_ms = std::chrono::duration_cast<milliseconds>(at.steady.time_since_epoch()).count();
     std::size_t started = 0;
     after_unlock out;  // reused: its vectors keep their capacity across rounds
     while (true) {
@@ -260,8 +300,8 @@ inline std::size_t scheduler::run_due(instant now) {
             if (!dispatching_) return started;
             // Bounded rounds release the lock regularly. Inline, a round ends at each
             // start, so the run finishes (and frees its job) before later entries are seen.
-            for (int n = 0; n < 256 && !queue_.empty() && queue_.top().due_ms <= now_ms; ++n) {
-                dispatch_.handle(queue_.pop(), now, out);
+            for (int n = 0; n < 256 && something_due(wall_ms, steady_ms); ++n) {
+                dispatch_.handle(pop_due(steady_ms), at, out);
                 if (!executor_ && !out.launches.empty()) break;
             }
         }
@@ -281,7 +321,7 @@ inline std::size_t scheduler::run_due(instant now) {
         out.launches.clear();
         if (idle) {
             std::lock_guard hold{mutex_};
-            if (queue_.empty() || queue_.top().due_ms > now_ms) return started;
+            if (!something_due(wall_ms, steady_ms)) return started;
         }
     }
 }
@@ -309,9 +349,9 @@ inline void scheduler::execute(detail::launch l) {
 inline scheduler::run_exit scheduler::run(detail::launch& l) {
     detail::run_leases leases;
     if (!claim(l, leases)) return run_exit::still_counted;
-    const instant started = l.started ? *l.started : clock_();
+    const moment started = read_clocks();
     if (!l.started) record([&](after_unlock& out) { dispatch_.run_started(l, leases, started, out); });
-    const job_context context{l.name, l.slot, started, l.attempt, leases.fence(), l.stop};
+    const job_context context{l.name, l.slot, l.started.value_or(started.wall), l.attempt, leases.fence(), l.stop};
     bool succeeded = true;
     std::string failure;
     try {
@@ -334,12 +374,12 @@ inline bool scheduler::claim(const detail::launch& l, detail::run_leases& leases
         leases = std::move(answer.leases);
         return true;
     }
-    record([&](after_unlock& out) { dispatch_.claim_refused(l, std::move(answer), clock_(), out); });
+    record([&](after_unlock& out) { dispatch_.claim_refused(l, std::move(answer), read_clocks(), out); });
     return false;
 }
 
 inline scheduler::run_exit scheduler::finish(const detail::launch& l, bool succeeded, std::string failure) {
-    const instant ended = clock_();
+    const moment ended = read_clocks();
     after_unlock out;
     const auto end = [&] {
         std::lock_guard hold{mutex_};
@@ -352,9 +392,18 @@ inline scheduler::run_exit scheduler::finish(const detail::launch& l, bool succe
     outcome.final_attempt = outcome.ok || l.attempt >= l.options->retry.max_attempts;
     if (failure.empty()) failure = end.timed_out ? "timed out" : end.lease_lost ? "lease lost" : "";
     if (!outcome.ok) outcome.failure = std::move(failure);
-    if (claims_.claims(l.options->mode))
-        outcome.backend_failures =
-            claims_.settle(end.leases, l.name, l.slot, *l.options, outcome.ok, outcome.final_attempt);
+    if (claims_.claims(l.options->mode)) {
+        auto settled =
+            claims_.settle(end.leases, l.name, l.slot, *l.options, outcome.ok, outcome.final_attempt, ended.steady);
+        outcome.backend_failures = std::move(settled.failures);
+        if (settled.lost) {
+            // Another holder has the slot: this run is not a success, and not retried here.
+            outcome.ok = false;
+            outcome.final_attempt = true;
+            outcome.failure = "lease lost: " + *settled.lost;
+            outcome.lost = std::move(settled.lost);
+        }
+    }
     {
         std::lock_guard hold{mutex_};
         dispatch_.run_ended(l, ended, end, std::move(outcome), out);
@@ -378,8 +427,8 @@ inline void scheduler::renew(std::uint32_t id) {
         leases = run->leases;
         ttl = jobs_.options_of(jobs_[run->job]).lease_ttl;
     }
-    auto lost = claims_.renew(leases, ttl);
-    record([&](after_unlock& out) { dispatch_.renewed(id, leases, std::move(lost), clock_(), out); });
+    auto lost = claims_.renew(leases, ttl, steady_());
+    record([&](after_unlock& out) { dispatch_.renewed(id, leases, std::move(lost), read_clocks(), out); });
 }
 
 // One step of a run under the lock, and what it leaves, after it.

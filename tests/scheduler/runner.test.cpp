@@ -52,6 +52,20 @@ TEST_SUITE("runner") {
         CHECK(events.count(event_kind::succeeded) == 2);
     }
 
+    TEST_CASE("runner: a forward step of the wall clock is acted on within max_wait, not at the old deadline") {
+        std::atomic<std::chrono::milliseconds::rep> step_ms{0};
+        scheduler s{{.clock = [&] { return system_now() + std::chrono::milliseconds{step_ms.load()}; }}};
+        std::atomic<int> runs{0};
+        REQUIRE(
+            s.add({"midnight", schedule::cron(cron::parse("0 0 * * *").value()), [&](const job_context&) { ++runs; }}));
+        runner r{s, {.max_wait = 100ms}};
+        std::this_thread::sleep_for(150ms);  // the runner sleeps toward a deadline hours away
+        const auto midnight = std::chrono::ceil<std::chrono::days>(s.now() + 1s);
+        step_ms = (midnight - system_now() - 50ms).count();  // the clock is set to 50 ms before midnight
+        REQUIRE(eventually([&] { return runs == 1; }, 3s));
+        (void)r.stop(1s);
+    }
+
     TEST_CASE("runner: stop() requests stop on running jobs, waits, and reports the ones that did not finish") {
         thread_pool pool{2};
         scheduler s{{.executor = pool.executor()}};

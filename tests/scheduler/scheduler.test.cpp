@@ -61,9 +61,7 @@ struct flaky_keys {
 };
 
 // The memory backend's lease clock, driven by the simulation's clock.
-lease_clock_function lease_time(const virtual_clock& clock) {
-    return [&clock] { return lease_clock::time_point{clock.now().time_since_epoch()}; };
-}
+lease_clock_function lease_time(const virtual_clock& clock) { return clock.steady_source(); }
 
 TEST_SUITE("scheduler") {
     TEST_CASE("an @every job runs once per slot, and the job is told its nominal slot") {
@@ -601,18 +599,45 @@ TEST_SUITE("scheduler") {
         scheduler s{sim.options({}, keys)};
         REQUIRE(s.add({"daily_reward", schedule::cron(must_parse("0 0 * * *")), nothing}));
         sim.run_until("2026-11-23T00:01:00Z", {&s});
-        CHECK(sim.events.count(event_kind::skipped, skip_reason::backend_unavailable) == 3);
-        CHECK(sim.events.of(event_kind::skipped)[0].message ==
-              "unreachable: redis at 127.0.0.1:1 refused the connection");
+        // Every failed claim is counted; the outage is told once when it begins, once when it ends.
+        CHECK(s.status().jobs[0].stats.counts.skips[static_cast<int>(skip_reason::backend_unavailable)] == 3);
+        CHECK(sim.events.count(event_kind::skipped) == 0);
+        const auto begun = sim.events.of(event_kind::backend_error);
+        REQUIRE(begun.size() == 1);
+        CHECK(begun[0].message ==
+              "backend unavailable: unreachable: redis at 127.0.0.1:1 refused the connection; claims are retried "
+              "until each slot's grace ends, and further failures are counted, not logged, until it answers");
+        const auto ended = sim.events.of(event_kind::backend_recovered);
+        REQUIRE(ended.size() == 1);
+        // Claims at 0, 1 and 3 s failed (retried after 1, 2, then 4 s: back-off); the one at 7 s got through.
+        CHECK(ended[0].duration == 7s);
+        CHECK(ended[0].message ==
+              "3 calls failed during the outage; failed claims were retried until each slot's grace ended");
         CHECK(sim.events.slots(event_kind::succeeded) == std::vector<std::string>{"2026-11-23T00:00:00Z"});
+        CHECK(sim.events.of(event_kind::started)[0].lateness == 7s);
         CHECK(keys.claims == 4);
+    }
 
-        // Down until the next slot: that slot supersedes the old one, which is reported.
+    TEST_CASE("an outage past the grace window: retries back off, stop at the grace, and the slot is a misfire") {
+        simulation sim;
+        flaky_keys keys{lease_time(sim.clock)};
         keys.failing_claims = 1'000'000;
-        sim.run_until("2026-11-24T00:00:00Z", {&s});
+        scheduler s{sim.options({}, keys)};
+        REQUIRE(s.add({"daily_reward", schedule::cron(must_parse("0 0 * * *")), nothing}));
+        sim.run_until("2026-11-23T00:30:00Z", {&s});
+        // 0, 1, 3, 7, 15, 23, 31, 39, 47, 55 s; the one at 63 s finds the grace over.
+        CHECK(keys.claims == 10);
+        const auto missed = sim.events.of(event_kind::skipped);
+        REQUIRE(missed.size() == 1);
+        CHECK(missed[0].reason == skip_reason::misfire);
+        CHECK(missed[0].at == moment("2026-11-23T00:01:03Z"));
+        CHECK(missed[0].message == "the backend stayed unavailable past the 60 s grace window");
+        CHECK(sim.events.count(event_kind::backend_error) == 1);
+
         keys.failing_claims = 0;
         sim.run_until("2026-11-24T00:01:00Z", {&s});
-        CHECK(sim.events.slots(event_kind::succeeded).back() == "2026-11-24T00:00:00Z");
+        CHECK(sim.events.slots(event_kind::succeeded) == std::vector<std::string>{"2026-11-24T00:00:00Z"});
+        CHECK(sim.events.count(event_kind::backend_recovered) == 1);
     }
 
     TEST_CASE("a slot whose holder died runs again after its lease, with a higher token; a completed one does not") {

@@ -100,6 +100,7 @@ public:
 
     scheduler_options options(std::string replica = {}, backend_ref backend = {}) {
         return {.clock = clock.source(),
+                .steady = clock.steady_source(),
                 .backend = std::move(backend),
                 .replica = std::move(replica),
                 .hooks = {events.hook()}};

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "../backend_ref.hpp"
+#include "../clock.hpp"
 #include "../event.hpp"
 #include "../idempotency.hpp"
 #include "../job.hpp"
@@ -86,47 +87,59 @@ public:
 
     /// Renews every lease a run holds; why one was lost (the backend refused it, or
     /// could not confirm it before it ran out), or nullopt.
-    std::optional<std::string> renew(run_leases& held, std::chrono::milliseconds ttl) const {
+    std::optional<std::string> renew(run_leases& held, std::chrono::milliseconds ttl, steady_instant now) const {
         std::optional<std::string> lost;
         for (auto* one : {&held.key, &held.lock}) {
             if (!*one) continue;
             const auto renewed = backend_.renew(**one, ttl);
             if (renewed && !*renewed) {
                 lost = "lease on " + (*one)->name + " was taken";
-            } else if (!renewed && lease_clock::now() >= (*one)->valid_until) {
+            } else if (!renewed && now >= (*one)->valid_until) {
                 lost = "lease on " + (*one)->name + " could not be confirmed: " + renewed.error().message();
             }
         }
         return lost;
     }
 
+    /// What settling a run at the backend came to.
+    struct settled {
+        std::vector<std::string> failures;  ///< calls that failed
+        std::optional<std::string> lost;  ///< the run's lease was another holder's by the end: why
+    };
+
     /// The end of a run: a succeeded run completes its key (kept keep_done), any other
     /// releases it so a retry can claim it; the job's lease is released; the last
-    /// attempt of a slot moves the job's record of handled slots. Returns what failed.
-    [[nodiscard]] std::vector<std::string> settle(const run_leases& held, std::string_view job,
-                                                  std::chrono::sys_seconds slot, const job_options& o, bool succeeded,
-                                                  bool final_attempt) const {
-        std::vector<std::string> failures;
-        if (held.key) settle_key(*held.key, succeeded, o.keep_done, failures);
+    /// attempt of a slot moves the job's record of handled slots. A lease that turns out
+    /// to be another holder's (the backend says so, or it cannot say and the lease ran
+    /// out at `now`, on the steady clock) is reported as lost.
+    [[nodiscard]] settled settle(const run_leases& held, std::string_view job, std::chrono::sys_seconds slot,
+                                 const job_options& o, bool succeeded, bool final_attempt, steady_instant now) const {
+        settled out;
+        if (held.key) settle_key(*held.key, succeeded, o.keep_done, now, out);
         if (held.lock) {
             if (auto freed = backend_.release(*held.lock); !freed)
-                failures.push_back("releasing " + held.lock->name + ": " + freed.error().message());
+                out.failures.push_back("releasing " + held.lock->name + ": " + freed.error().message());
+            else if (!*freed && succeeded && !out.lost)
+                out.lost = "lease on " + held.lock->name + " expired before the run returned";
         }
         if (final_attempt && records_progress(o.mode)) {
             if (auto recorded = backend_.record_slot(job, slot); !recorded)
-                failures.push_back("recording slot of " + std::string(job) + ": " + recorded.error().message());
+                out.failures.push_back("recording slot of " + std::string(job) + ": " + recorded.error().message());
         }
-        return failures;
+        return out;
     }
 
     /// How long after a claim or renewal the next renewal is due (lease_guard's rule).
     static std::chrono::milliseconds renew_interval(std::chrono::milliseconds ttl) {
         return renewal{.ttl = ttl}.interval<std::chrono::milliseconds>();
     }
-    /// How soon a claim that failed at the backend is tried again: as often as a renewal,
-    /// at most once a second, so a blip of the backend loses no slot.
-    static std::chrono::milliseconds claim_retry_delay(std::chrono::milliseconds ttl) {
-        return std::min<std::chrono::milliseconds>(renew_interval(ttl), std::chrono::seconds{1});
+    /// How soon a claim that failed at the backend `failed_before` times already is tried
+    /// again: first as often as a renewal, at most once a second, so a blip of the backend
+    /// loses no slot; then doubling, up to 8 s, so an outage is not hammered.
+    static std::chrono::milliseconds claim_retry_delay(std::chrono::milliseconds ttl, unsigned failed_before = 0) {
+        const auto first = std::min<std::chrono::milliseconds>(renew_interval(ttl), std::chrono::seconds{1});
+        return std::min<std::chrono::milliseconds>(first * (1LL << std::min(failed_before, 4U)),
+                                                   std::chrono::seconds{8});
     }
     /// When a run key held by another replica is looked at again: once its holder's
     /// lease has run out (in case it died), with a margin for clock drift.
@@ -155,18 +168,23 @@ private:
         return answer.why == skip_reason::none;
     }
 
-    void settle_key(const lease& key, bool succeeded, std::chrono::milliseconds keep,
-                    std::vector<std::string>& failures) const {
+    void settle_key(const lease& key, bool succeeded, std::chrono::milliseconds keep, steady_instant now,
+                    settled& out) const {
         if (!succeeded) {
             if (auto freed = backend_.release(key); !freed)
-                failures.push_back("releasing " + key.name + ": " + freed.error().message());
+                out.failures.push_back("releasing " + key.name + ": " + freed.error().message());
             return;
         }
         const auto done = backend_.complete(key, keep);
-        if (!done)
-            failures.push_back("completing " + key.name + ": " + done.error().message());
-        else if (!*done)
-            failures.push_back("completing " + key.name + ": another holder claimed it meanwhile");
+        if (done && !*done) {
+            out.lost = "another holder claimed " + key.name + " after this run's lease ran out";
+        } else if (!done) {
+            out.failures.push_back("completing " + key.name + ": " + done.error().message());
+            if (now >= key.valid_until)
+                out.lost = "the lease on " + key.name +
+                           " ran out before the run returned, and the backend could not "
+                           "confirm the completion";
+        }
     }
 
     backend_ref backend_;

@@ -20,6 +20,7 @@
 
 #include "../clock.hpp"
 #include "../event.hpp"
+#include "backend_health.hpp"
 #include "claim_protocol.hpp"
 #include "due_queue.hpp"
 #include "event_batch.hpp"
@@ -28,6 +29,13 @@
 #include "slot_policy.hpp"
 
 namespace sked::detail {
+
+/// Now, on both clocks: the wall clock says when (slots, the time of an event), the
+/// steady clock how long (timeouts, renewals, deferred attempts, durations).
+struct moment {
+    instant wall;
+    steady_instant steady;
+};
 
 /// What a locked section leaves for after the lock, done in this order: renewals,
 /// events to the hooks, a wakeup of the driver, runs to launch.
@@ -44,8 +52,8 @@ struct after_unlock {
 
 /// How a run ended, read from its state when the job returned.
 struct run_end {
-    instant started{};
     run_leases leases;
+    std::chrono::milliseconds duration{0};  ///< on the steady clock
     bool timed_out = false, lease_lost = false;
 };
 
@@ -55,6 +63,7 @@ struct run_outcome {
     bool final_attempt = false;  ///< ok, or no attempt left
     std::string failure{};  ///< why it failed
     std::vector<std::string> backend_failures{};  ///< what settling at the backend could not do
+    std::optional<std::string> lost{};  ///< settling found the lease lost: why (the run is not ok)
 };
 
 class dispatcher {
@@ -65,18 +74,30 @@ public:
 
     /// `inline_runs`: there is no executor (a run starting at once is reported at once);
     /// `hooked`: events are queued for hooks (else only counted).
-    dispatcher(job_table& jobs, due_queue& queue, run_table& runs, const claim_protocol& claims, bool inline_runs,
-               bool hooked)
-        : jobs_(jobs), queue_(queue), runs_(runs), claims_(claims), inline_runs_(inline_runs), hooked_(hooked) {}
+    /// `fires`: the slots, due on the wall clock; `timers`: everything else (deferred
+    /// attempts, renewals, timeouts), due on the steady clock. `inline_runs`: there is no
+    /// executor (a run starting at once is reported at once); `hooked`: events are
+    /// queued for hooks (else only counted).
+    dispatcher(job_table& jobs, due_queue& fires, due_queue& timers, run_table& runs, const claim_protocol& claims,
+               backend_health& health, bool inline_runs, bool hooked)
+        : jobs_(jobs),
+          fires_(fires),
+          timers_(timers),
+          runs_(runs),
+          claims_(claims),
+          health_(health),
+          inline_runs_(inline_runs),
+          hooked_(hooked) {}
 
-    void handle(const due_entry& entry, instant now, after_unlock& out);
+    void handle(const due_entry& entry, const moment& now, after_unlock& out);
 
     /// Queues the first slot of a job just registered or rescheduled.
     void start_schedule(job_id j, instant now, after_unlock& out);
-    /// Every entry goes through here: one that becomes the earliest sets out.wake.
-    void push_due(instant due, std::uint32_t target, std::uint16_t generation, due_kind kind, after_unlock& out);
+    /// A slot's fire entry, due on the wall clock; one that becomes the earliest sets out.wake.
     void push_fire(job_id j, sys_seconds slot, instant due, after_unlock& out);
-    void defer(const deferred_attempt& attempt, instant due, after_unlock& out);
+    /// A timer entry, due on the steady clock; one that becomes the earliest sets out.wake.
+    void push_timer(steady_instant due, std::uint32_t target, due_kind kind, after_unlock& out);
+    void defer(const deferred_attempt& attempt, steady_instant due, after_unlock& out);
     void skip(job_id j, sys_seconds slot, skip_reason why, instant now, after_unlock& out, std::string&& detail = {});
     /// Counts the event in the job's stats and queues it for the hooks.
     void raise(job_record& job, const event& e, after_unlock& out, std::string&& message = {});
@@ -84,31 +105,36 @@ public:
     // ---- the steps of a run (the scheduler makes the backend calls between them) -------
     /// The claim was refused: the run ends here; a slot held by another replica is looked
     /// at again after that holder's lease, one refused by a backend error soon.
-    void claim_refused(const launch& l, claim_answer&& answer, instant now, after_unlock& out);
+    void claim_refused(const launch& l, claim_answer&& answer, const moment& now, after_unlock& out);
     /// The run holds its leases and starts: renewals begin, the start is reported.
-    void run_started(const launch& l, const run_leases& leases, instant started, after_unlock& out);
+    void run_started(const launch& l, const run_leases& leases, const moment& started, after_unlock& out);
     /// The job returned at `ended`: how the run ended (a timeout noticed only now, inline
     /// on a virtual clock the run moved past it, is reported here).
-    run_end run_returned(const launch& l, instant ended, after_unlock& out);
+    run_end run_returned(const launch& l, const moment& ended, after_unlock& out);
     /// The run is over: its outcome, its backend errors, a retry, or the slot that waited.
-    void run_ended(const launch& l, instant ended, const run_end& end, run_outcome&& outcome, after_unlock& out);
+    void run_ended(const launch& l, const moment& ended, const run_end& end, run_outcome&& outcome, after_unlock& out);
     /// A renewal was made: the next is due, or the lost lease stops the run.
-    void renewed(std::uint32_t id, const run_leases& leases, std::optional<std::string> lost, instant now,
+    void renewed(std::uint32_t id, const run_leases& leases, std::optional<std::string> lost, const moment& now,
                  after_unlock& out);
 
 private:
-    void handle_fire(job_id j, instant due, instant now, after_unlock& out);
-    void handle_deferred(std::uint32_t id, instant now, after_unlock& out);
-    void handle_timeout(std::uint32_t run, instant now, after_unlock& out);
+    void handle_fire(job_id j, instant due, const moment& now, after_unlock& out);
+    void handle_deferred(std::uint32_t id, const moment& now, after_unlock& out);
+    void handle_timeout(std::uint32_t run, const moment& now, after_unlock& out);
     void schedule_after(job_id j, sys_seconds slot, after_unlock& out);
     /// The overlap policy, for a slot of a job that may be running here: true to start.
     bool may_start(job_id j, sys_seconds slot, bool catching_up, instant now, after_unlock& out);
-    void start_run(job_id j, sys_seconds slot, std::uint32_t attempt, instant planned, instant now, after_unlock& out);
+    void start_run(job_id j, sys_seconds slot, std::uint32_t attempt, instant planned, const moment& now,
+                   after_unlock& out);
+    /// The backend answered a run's call: an outage, if one was going on, has ended.
+    void backend_answered(job_record& job, sys_seconds slot, const moment& now, after_unlock& out);
 
     job_table& jobs_;
-    due_queue& queue_;
+    due_queue& fires_;
+    due_queue& timers_;
     run_table& runs_;
     const claim_protocol& claims_;
+    backend_health& health_;
     bool inline_runs_, hooked_;
 };
 
@@ -116,7 +142,7 @@ private:
 // Implementation
 // =======================================================================================
 
-inline void dispatcher::handle(const due_entry& entry, instant now, after_unlock& out) {
+inline void dispatcher::handle(const due_entry& entry, const moment& now, after_unlock& out) {
     switch (entry.kind) {
         case due_kind::fire: {
             const auto& job = jobs_[entry.target];
@@ -141,17 +167,18 @@ inline void dispatcher::start_schedule(job_id j, instant now, after_unlock& out)
         push_fire(j, *first, jobs_.start_rule_of(job).planned_start(*s, *first), out);
 }
 
-inline void dispatcher::push_due(instant due, std::uint32_t target, std::uint16_t generation, due_kind kind,
-                                 after_unlock& out) {
-    const auto due_ms = due.time_since_epoch().count();
-    if (queue_.empty() || due_ms < queue_.top().due_ms) out.wake = true;
-    queue_.push({due_ms, target, generation, kind});
-}
-
 inline void dispatcher::push_fire(job_id j, sys_seconds slot, instant due, after_unlock& out) {
     auto& job = jobs_[j];
     job.next_slot = slot_value(slot);
-    push_due(due, j, job.generation, due_kind::fire, out);
+    const auto due_ms = due.time_since_epoch().count();
+    if (fires_.empty() || due_ms < fires_.top().due_ms) out.wake = true;
+    fires_.push({due_ms, j, job.generation, due_kind::fire});
+}
+
+inline void dispatcher::push_timer(steady_instant due, std::uint32_t target, due_kind kind, after_unlock& out) {
+    const auto due_ms = std::chrono::duration_cast<milliseconds>(due.time_since_epoch()).count();
+    if (timers_.empty() || due_ms < timers_.top().due_ms) out.wake = true;
+    timers_.push({due_ms, target, 0, kind});
 }
 
 inline void dispatcher::schedule_after(job_id j, sys_seconds slot, after_unlock& out) {
@@ -161,7 +188,8 @@ inline void dispatcher::schedule_after(job_id j, sys_seconds slot, after_unlock&
     if (const auto next = s->next(slot)) push_fire(j, *next, jobs_.start_rule_of(job).planned_start(*s, *next), out);
 }
 
-inline void dispatcher::handle_fire(job_id j, instant due, instant now, after_unlock& out) {
+inline void dispatcher::handle_fire(job_id j, instant due, const moment& at, after_unlock& out) {
+    const instant now = at.wall;
     auto& job = jobs_[j];
     const auto& opt = jobs_.options_of(job);
     auto slot = as_slot(job.next_slot);
@@ -189,7 +217,7 @@ inline void dispatcher::handle_fire(job_id j, instant due, instant now, after_un
         skip(j, slot, skip_reason::outside_calendar, now, out);
         return schedule_after(j, slot, out);
     }
-    if (may_start(j, slot, catching_up, now, out)) start_run(j, slot, 1, due, now, out);
+    if (may_start(j, slot, catching_up, now, out)) start_run(j, slot, 1, due, at, out);
     if (!job.has(job_record::waiting)) schedule_after(j, slot, out);
 }
 
@@ -213,7 +241,7 @@ inline bool dispatcher::may_start(job_id j, sys_seconds slot, bool catching_up, 
     return false;
 }
 
-inline void dispatcher::start_run(job_id j, sys_seconds slot, std::uint32_t attempt, instant planned, instant now,
+inline void dispatcher::start_run(job_id j, sys_seconds slot, std::uint32_t attempt, instant planned, const moment& now,
                                   after_unlock& out) {
     auto& job = jobs_[j];
     auto [id, run] = runs_.begin();  // field by field: the state's stop_source is already made
@@ -222,42 +250,56 @@ inline void dispatcher::start_run(job_id j, sys_seconds slot, std::uint32_t atte
     run.slot = slot;
     run.attempt = attempt;
     run.planned = planned;
-    run.started = now;
+    run.started = now.wall;
+    run.steady_started = now.steady;
     ++job.running;
     runs_.count_launch();
     const job_options* options = &jobs_.options_of(job);
-    if (options->timeout > milliseconds{0}) push_due(now + options->timeout, id, 0, due_kind::timeout, out);
+    if (options->timeout > milliseconds{0}) push_timer(now.steady + options->timeout, id, due_kind::timeout, out);
     out.launches.push_back({id, job.name, job.run, options, slot, attempt, run.stop.get_token()});
     if (inline_runs_ && !claims_.claims(options->mode)) {
         // Inline with nothing to claim, the run starts now: report it in this round
         // rather than take the lock again for it.
-        out.launches.back().started = now;
+        out.launches.back().started = now.wall;
         raise(job,
               {.kind = event_kind::started,
                .nominal = slot,
-               .at = now,
+               .at = now.wall,
                .attempt = attempt,
-               .lateness = std::chrono::duration_cast<milliseconds>(now - planned)},
+               .lateness = std::chrono::duration_cast<milliseconds>(now.wall - planned)},
               out);
     }
 }
 
-inline void dispatcher::handle_deferred(std::uint32_t id, instant now, after_unlock& out) {
+inline void dispatcher::handle_deferred(std::uint32_t id, const moment& now, after_unlock& out) {
     const auto attempt = runs_.take_deferred(id);
     if (!attempt) return;
     const auto& job = jobs_[attempt->job];
     if (!job.has(job_record::live) || job.generation != attempt->generation) return;
     using kind = deferred_attempt::kind;
     const auto slot = as_slot(attempt->slot);
-    if (attempt->why == kind::claim_retry && superseded(slot_or_none(job.next_slot), slot, now))
-        return skip(attempt->job, slot, skip_reason::misfire, now, out,
-                    "the backend stayed unavailable until the next slot");
-    if (!may_start(attempt->job, slot, false, now, out)) return;
-    start_run(attempt->job, slot, attempt->attempt, now, now, out);
+    // A recheck or a claim retry claims the same slot again: it is not a new run that
+    // competes with the job's next slot, and the overlap policy decided this slot when
+    // it first came due. A claim retry ends when the slot's time is up.
+    const bool same_claim_again = attempt->why == kind::recheck || attempt->why == kind::claim_retry;
+    instant planned = now.wall;
+    if (same_claim_again) {
+        const auto s = jobs_.schedule_of(job);
+        const auto rule = jobs_.start_rule_of(job);
+        if (attempt->why == kind::claim_retry) {
+            if (auto why = claim_given_up(*s, rule, jobs_.options_of(job), slot, slot_or_none(job.next_slot), now.wall))
+                return skip(attempt->job, slot, skip_reason::misfire, now.wall, out, *std::move(why));
+        }
+        planned = rule.planned_start(*s, slot);
+    } else if (!may_start(attempt->job, slot, false, now.wall, out)) {
+        return;
+    }
+    start_run(attempt->job, slot, attempt->attempt, planned, now, out);
     out.launches.back().recheck = attempt->why == kind::recheck;
+    out.launches.back().claim_tries = attempt->claim_tries;
 }
 
-inline void dispatcher::handle_timeout(std::uint32_t id, instant now, after_unlock& out) {
+inline void dispatcher::handle_timeout(std::uint32_t id, const moment& now, after_unlock& out) {
     auto* run = runs_.find(id);
     if (run == nullptr || run->timed_out) return;
     run->timed_out = true;
@@ -265,14 +307,14 @@ inline void dispatcher::handle_timeout(std::uint32_t id, instant now, after_unlo
     raise(jobs_[run->job],
           {.kind = event_kind::timed_out,
            .nominal = run->slot,
-           .at = now,
+           .at = now.wall,
            .attempt = run->attempt,
-           .duration = std::chrono::duration_cast<milliseconds>(now - run->started)},
+           .duration = std::chrono::duration_cast<milliseconds>(now.steady - run->steady_started)},
           out);
 }
 
-inline void dispatcher::defer(const deferred_attempt& attempt, instant due, after_unlock& out) {
-    push_due(due, runs_.defer(attempt), 0, due_kind::deferred, out);
+inline void dispatcher::defer(const deferred_attempt& attempt, steady_instant due, after_unlock& out) {
+    push_timer(due, runs_.defer(attempt), due_kind::deferred, out);
 }
 
 inline void dispatcher::skip(job_id j, sys_seconds slot, skip_reason why, instant now, after_unlock& out,
@@ -285,63 +327,89 @@ inline void dispatcher::skip(job_id j, sys_seconds slot, skip_reason why, instan
 }
 
 inline void dispatcher::raise(job_record& job, const event& e, after_unlock& out, std::string&& message) {
-    if (!job.stats) job.stats = std::make_unique<job_stats>();
-    job.stats->record(e);
+    job.stats_or_new().record(e);
     if (hooked_) out.events.add(e, job.name, std::move(message));
 }
 
 // ---- the steps of a run ----------------------------------------------------------------
 
-inline void dispatcher::claim_refused(const launch& l, claim_answer&& answer, instant now, after_unlock& out) {
+inline void dispatcher::claim_refused(const launch& l, claim_answer&& answer, const moment& now, after_unlock& out) {
     const auto j = runs_.find(l.run)->job;
     runs_.end(l.run);
     auto& job = jobs_[j];
     --job.running;
-    if (!l.recheck || answer.why == skip_reason::backend_unavailable)  // else said at the first claim
-        skip(j, l.slot, answer.why, now, out, std::move(answer.detail));
+    const bool unavailable = answer.why == skip_reason::backend_unavailable;
+    if (unavailable) {
+        // Counted each time; told to the hooks once per outage.
+        const bool outage_begins = health_.failed(now.steady);
+        job.stats_or_new().record(
+            {.kind = event_kind::skipped, .reason = answer.why, .nominal = l.slot, .at = now.wall});
+        if (outage_begins && hooked_)
+            out.events.add({.kind = event_kind::backend_error, .nominal = l.slot, .at = now.wall}, job.name,
+                           "backend unavailable: " + answer.detail +
+                               "; claims are retried until each slot's grace ends, and further failures are "
+                               "counted, not logged, until it answers");
+    } else {
+        backend_answered(job, l.slot, now, out);
+        if (!l.recheck) skip(j, l.slot, answer.why, now.wall, out, std::move(answer.detail));  // a recheck's is no news
+    }
     using kind = deferred_attempt::kind;
     const auto ttl = l.options->lease_ttl;
     if (answer.key_held)
-        defer({j, job.generation, kind::recheck, slot_value(l.slot), l.attempt}, now + claims_.recheck_delay(ttl), out);
-    if (answer.why == skip_reason::backend_unavailable)
-        defer({j, job.generation, kind::claim_retry, slot_value(l.slot), l.attempt},
-              now + claims_.claim_retry_delay(ttl), out);
+        defer({j, job.generation, kind::recheck, slot_value(l.slot), l.attempt, 0},
+              now.steady + claims_.recheck_delay(ttl), out);
+    if (unavailable) {
+        const auto tries = static_cast<std::uint16_t>(l.claim_tries + 1);
+        defer({j, job.generation, kind::claim_retry, slot_value(l.slot), l.attempt, tries},
+              now.steady + claims_.claim_retry_delay(ttl, l.claim_tries), out);
+    }
     jobs_.release(j);  // removed meanwhile, and this was its last run
 }
 
-inline void dispatcher::run_started(const launch& l, const run_leases& leases, instant started, after_unlock& out) {
+inline void dispatcher::backend_answered(job_record& job, sys_seconds slot, const moment& now, after_unlock& out) {
+    const auto outage = health_.answered(now.steady);
+    if (!outage) return;
+    raise(job, {.kind = event_kind::backend_recovered, .nominal = slot, .at = now.wall, .duration = outage->lasted},
+          out, backend_health::describe(*outage));
+}
+
+inline void dispatcher::run_started(const launch& l, const run_leases& leases, const moment& started,
+                                    after_unlock& out) {
     auto& run = *runs_.find(l.run);
     run.leases = leases;
-    run.started = started;
-    if (leases.any()) push_due(started + claims_.renew_interval(l.options->lease_ttl), l.run, 0, due_kind::renew, out);
-    raise(jobs_[run.job],
+    run.started = started.wall;
+    run.steady_started = started.steady;
+    auto& job = jobs_[run.job];
+    if (leases.any()) {
+        backend_answered(job, l.slot, started, out);
+        push_timer(started.steady + claims_.renew_interval(l.options->lease_ttl), l.run, due_kind::renew, out);
+    }
+    raise(job,
           {.kind = event_kind::started,
            .nominal = l.slot,
-           .at = started,
+           .at = started.wall,
            .attempt = l.attempt,
            .fence = leases.fence(),
-           .lateness = std::chrono::duration_cast<milliseconds>(started - run.planned)},
+           .lateness = std::max(milliseconds{0}, std::chrono::duration_cast<milliseconds>(started.wall - run.planned))},
           out);
 }
 
-inline run_end dispatcher::run_returned(const launch& l, instant ended, after_unlock& out) {
+inline run_end dispatcher::run_returned(const launch& l, const moment& ended, after_unlock& out) {
     auto& run = *runs_.find(l.run);
-    run_end end{run.started, run.leases, run.timed_out, run.lease_lost};
+    const auto ran = std::chrono::duration_cast<milliseconds>(ended.steady - run.steady_started);
+    run_end end{run.leases, ran, run.timed_out, run.lease_lost};
     const auto timeout = l.options->timeout;
-    if (!run.timed_out && timeout > milliseconds{0} && ended - run.started > timeout) {
+    if (!run.timed_out && timeout > milliseconds{0} && ran > timeout) {
         run.timed_out = end.timed_out = true;
-        raise(jobs_[run.job],
-              {.kind = event_kind::timed_out,
-               .nominal = l.slot,
-               .at = ended,
-               .attempt = l.attempt,
-               .duration = std::chrono::duration_cast<milliseconds>(ended - run.started)},
-              out);
+        raise(
+            jobs_[run.job],
+            {.kind = event_kind::timed_out, .nominal = l.slot, .at = ended.wall, .attempt = l.attempt, .duration = ran},
+            out);
     }
     return end;
 }
 
-inline void dispatcher::run_ended(const launch& l, instant ended, const run_end& end, run_outcome&& outcome,
+inline void dispatcher::run_ended(const launch& l, const moment& ended, const run_end& end, run_outcome&& outcome,
                                   after_unlock& out) {
     const auto& run = *runs_.find(l.run);
     const auto j = run.job;
@@ -349,11 +417,16 @@ inline void dispatcher::run_ended(const launch& l, instant ended, const run_end&
     runs_.end(l.run);
     auto& job = jobs_[j];
     --job.running;
-    const event base{.nominal = l.slot, .at = ended, .attempt = l.attempt};
+    const event base{.nominal = l.slot, .at = ended.wall, .attempt = l.attempt};
+    if (outcome.lost && !end.lease_lost) {
+        auto lost = base;
+        lost.kind = event_kind::lease_lost;
+        raise(job, lost, out, std::string(*outcome.lost));
+    }
     auto result = base;
     result.kind = outcome.ok ? event_kind::succeeded : event_kind::failed;
     result.fence = end.leases.fence();
-    result.duration = std::chrono::duration_cast<milliseconds>(ended - end.started);
+    result.duration = end.duration;
     raise(job, result, out, std::move(outcome.failure));
     for (auto& what : outcome.backend_failures) {
         auto backend_error = base;
@@ -367,30 +440,31 @@ inline void dispatcher::run_ended(const launch& l, instant ended, const run_end&
         retrying.kind = event_kind::retrying;
         retrying.duration = retry_delay(l.options->retry, l.name, l.slot, l.attempt);
         raise(job, retrying, out);
-        defer({j, job.generation, deferred_attempt::kind::retry, slot_value(l.slot), l.attempt + 1},
-              ended + retrying.duration, out);
+        defer({j, job.generation, deferred_attempt::kind::retry, slot_value(l.slot), l.attempt + 1, 0},
+              ended.steady + retrying.duration, out);
     }
     if (current && job.running == 0) {
         // A slot waited for this run (overlap::queue_one, or a catch-up): it goes now.
-        if (const auto waited = jobs_.take_queued_slot(j)) push_fire(j, *waited, ended, out);
+        if (const auto waited = jobs_.take_queued_slot(j)) push_fire(j, *waited, ended.wall, out);
     }
     jobs_.release(j);  // removed while running, and this was its last run
 }
 
 inline void dispatcher::renewed(std::uint32_t id, const run_leases& leases, std::optional<std::string> lost,
-                                instant now, after_unlock& out) {
+                                const moment& now, after_unlock& out) {
     auto* run = runs_.find(id);
     if (run == nullptr) return;
     run->leases = leases;
     if (!lost) {
         const auto ttl = jobs_.options_of(jobs_[run->job]).lease_ttl;
-        return push_due(now + claims_.renew_interval(ttl), id, 0, due_kind::renew, out);
+        return push_timer(now.steady + claims_.renew_interval(ttl), id, due_kind::renew, out);
     }
     if (run->lease_lost) return;
     run->lease_lost = true;
     run->stop.request_stop();
-    raise(jobs_[run->job], {.kind = event_kind::lease_lost, .nominal = run->slot, .at = now, .attempt = run->attempt},
-          out, *std::move(lost));
+    raise(jobs_[run->job],
+          {.kind = event_kind::lease_lost, .nominal = run->slot, .at = now.wall, .attempt = run->attempt}, out,
+          *std::move(lost));
 }
 
 }  // namespace sked::detail

@@ -93,6 +93,10 @@ struct job_record {
     std::uint8_t flags = 0;
 
     [[nodiscard]] bool has(flag f) const noexcept { return (flags & f) != 0; }
+    job_stats& stats_or_new() {
+        if (!stats) stats = std::make_unique<job_stats>();
+        return *stats;
+    }
     void set(flag f, bool on) noexcept { flags = static_cast<std::uint8_t>(on ? flags | f : flags & ~f); }
 };
 

@@ -31,7 +31,8 @@ struct run_state {
     std::uint16_t generation = 0;  ///< the job's, when the run began
     std::chrono::sys_seconds slot{};
     std::uint32_t attempt = 1;
-    instant planned{}, started{};
+    instant planned{}, started{};  // on the wall clock: when
+    steady_instant steady_started{};  // on the steady clock: how long
     std::stop_source stop{};
     run_leases leases;  // no braces: value-initialising it would zero 176 bytes per run
     bool timed_out = false, lease_lost = false;
@@ -47,6 +48,7 @@ struct launch {
     std::uint32_t attempt;
     std::stop_token stop;
     bool recheck = false;  // a recheck's run: "held elsewhere" and "already done" are not news
+    std::uint16_t claim_tries = 0;  // claims of this slot that failed at the backend before this one
     std::optional<instant> started{};  // set when the start was already reported
 };
 
@@ -63,6 +65,7 @@ struct deferred_attempt {
     kind why;
     std::int64_t slot;
     std::uint32_t attempt;
+    std::uint16_t claim_tries;  ///< claim_retry: how many claims of the slot failed so far
 };
 
 class run_table {

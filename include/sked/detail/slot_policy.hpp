@@ -134,10 +134,26 @@ inline calendar_decision decide_calendar(const std::optional<calendar>& c, sched
     return {action::skip};
 }
 
-/// Whether a slot whose claim keeps failing at the backend is superseded: the job's next
-/// slot has come due, so the old one is given up (and reported as a misfire).
-inline bool superseded(std::optional<sys_seconds> next_slot, sys_seconds slot, instant now) {
-    return next_slot && *next_slot <= std::chrono::floor<std::chrono::seconds>(now) && *next_slot > slot;
+/// Why a slot whose claim keeps failing at the backend is given up at `now` (reported
+/// as a misfire), or nullopt to try again. Under misfire::run_each a slot is kept until
+/// max_catch_up later slots have come due, as a catch-up would keep it; otherwise it is
+/// given up once its grace window ends or a later slot of the job has come due (which
+/// run_once and skip would run instead).
+inline std::optional<std::string> claim_given_up(const schedule& s, const start_rule& rule, const job_options& o,
+                                                 sys_seconds slot, std::optional<sys_seconds> next_slot, instant now) {
+    const auto today = std::chrono::floor<std::chrono::seconds>(now);
+    if (o.on_misfire == misfire::run_each) {
+        std::uint32_t later = 0;
+        for (auto at = s.next(slot); at && *at <= today && later < o.max_catch_up; at = s.next(*at))
+            ++later;
+        if (later < o.max_catch_up) return std::nullopt;
+        return "the backend was unavailable while " + std::to_string(later) + " later slots came due (max_catch_up)";
+    }
+    if (next_slot && *next_slot <= today && *next_slot > slot)
+        return "the backend was unavailable until a later slot, " + rfc3339(*next_slot) + ", came due";
+    if (now - rule.planned_start(s, slot) > o.grace)
+        return "the backend stayed unavailable past the " + std::to_string(o.grace.count()) + " s grace window";
+    return std::nullopt;
 }
 
 /// How long failed `attempt` of `slot` waits before the next: initial_delay *

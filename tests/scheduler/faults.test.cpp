@@ -1,0 +1,197 @@
+// Correct under faults, on a virtual clock: wall-clock steps, pauses longer than the
+// lease, dead holders. The wall clock of a replica is the shared virtual time plus an
+// offset of its own that a test steps; the steady clock (leases, renewals, timeouts) is
+// the shared one, as in real life, where a step moves only the wall clock.
+#include <doctest/doctest.h>
+
+#include <sked/memory_backend.hpp>
+#include <sked/scheduler.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "sim.hpp"
+
+namespace sked::test {
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+/// A replica's wall clock: the simulation's, stepped by `offset`.
+struct stepped_wall {
+    const virtual_clock& shared;
+    std::atomic<milliseconds::rep> offset_ms{0};
+
+    void step(milliseconds by) { offset_ms += by.count(); }
+    [[nodiscard]] instant now() const { return shared.now() + milliseconds{offset_ms.load()}; }
+    [[nodiscard]] clock_source source() const {
+        return [this] { return now(); };
+    }
+};
+
+scheduler_options replica_options(simulation& sim, std::string name, memory_keys& keys, manual_executor& pool,
+                                  const stepped_wall& wall) {
+    auto o = sim.options(std::move(name), keys);
+    o.clock = wall.source();
+    o.executor = pool.function();
+    return o;
+}
+
+std::size_t count_of(const std::vector<seen>& events, event_kind kind, std::string_view replica) {
+    std::size_t n = 0;
+    for (const auto& e : events)
+        n += e.kind == kind && e.replica == replica;
+    return n;
+}
+
+TEST_SUITE("faults") {
+    TEST_CASE("a backward wall-clock step on the holder: it keeps renewing on the steady clock; the slot runs once") {
+        simulation sim;
+        memory_keys keys{sim.clock.steady_source()};
+        manual_executor pool_a, pool_b;
+        stepped_wall wall_a{sim.clock}, wall_b{sim.clock};
+        scheduler a{replica_options(sim, "a", keys, pool_a, wall_a)};
+        scheduler b{replica_options(sim, "b", keys, pool_b, wall_b)};
+        const job_options o{.lease_ttl = 3s};
+        const auto body = [&](const job_context& c) {
+            if (c.nominal != at("2026-11-23T00:00:00Z")) return;
+            pool_b.run_all();  // b claims the same slot: held
+            wall_a.step(-1h);
+            for (int second = 0; second < 10; ++second) {  // 10 s of work; both replicas go on
+                sim.clock.advance(1s);
+                a.run_due(wall_a.now());
+                b.run_due(wall_b.now());
+                pool_b.run_all();
+                CHECK_FALSE(c.stop_requested());
+            }
+        };
+        REQUIRE(a.add({"reward", schedule::every(30s), body, o}));
+        REQUIRE(b.add({"reward", schedule::every(30s), body, o}));
+        a.run_due(wall_a.now());
+        b.run_due(wall_b.now());
+        pool_a.run_one();  // a claims 00:00:00 and works for 10 s
+
+        const auto events = sim.events.all();
+        CHECK(sim.events.slots(event_kind::started) == std::vector<std::string>{"2026-11-23T00:00:00Z"});
+        CHECK(count_of(events, event_kind::lease_lost, "a") == 0);
+        const auto done = sim.events.of(event_kind::succeeded);
+        REQUIRE(done.size() == 1);
+        CHECK(done[0].replica == "a");
+        CHECK(done[0].duration == 10s);  // measured on the steady clock, not -3590 s
+        CHECK(done[0].at == moment("2026-11-22T23:00:10Z"));  // stamped on the wall clock
+    }
+
+    TEST_CASE("a forward wall-clock step mid-run does not time the run out; the timeout is steady") {
+        simulation sim;
+        memory_keys keys{sim.clock.steady_source()};
+        manual_executor pool;
+        stepped_wall wall{sim.clock};
+        scheduler s{replica_options(sim, "a", keys, pool, wall)};
+        bool stopped = false;
+        REQUIRE(s.add({"sweep",
+                       schedule::once(at("2026-11-23T00:00:00Z")),
+                       [&](const job_context& c) {
+                           wall.step(1h);
+                           sim.clock.advance(2s);
+                           s.run_due(wall.now());
+                           stopped = c.stop_requested();
+                       },
+                       {.timeout = 5s}}));
+        s.run_due(wall.now());
+        pool.run_all();
+        CHECK_FALSE(stopped);
+        CHECK(sim.events.count(event_kind::timed_out) == 0);
+        const auto done = sim.events.of(event_kind::succeeded);
+        REQUIRE(done.size() == 1);
+        CHECK(done[0].duration == 2s);
+    }
+
+    TEST_CASE("after a forward step, the slots now due run at the next look at the clock") {
+        simulation sim{"2026-11-23T12:00:00Z"};
+        stepped_wall wall{sim.clock};
+        auto o = sim.options("a");
+        o.clock = wall.source();
+        scheduler s{std::move(o)};
+        REQUIRE(s.add({"midnight", schedule::cron(cron::parse("0 0 * * *").value()), nothing, {.grace = 3600s}}));
+        sim.clock.advance(1s);
+        s.run_due(wall.now());
+        CHECK(sim.events.count(event_kind::started) == 0);
+        wall.step(12h);
+        CHECK(s.next_wakeup() <= wall.now());  // due now, on the stepped clock
+        s.run_due(wall.now());
+        CHECK(sim.events.slots(event_kind::started) == std::vector<std::string>{"2026-11-24T00:00:00Z"});
+    }
+
+    TEST_CASE("a run that returns after losing its lease (a pause past it) is reported lease_lost, never ok") {
+        simulation sim;
+        memory_keys keys{sim.clock.steady_source()};
+        manual_executor pool_a, pool_b;
+        stepped_wall wall_a{sim.clock}, wall_b{sim.clock};
+        scheduler a{replica_options(sim, "a", keys, pool_a, wall_a)};
+        scheduler b{replica_options(sim, "b", keys, pool_b, wall_b)};
+        const job_options o{.lease_ttl = 2s};
+        fence_token paused_fence = 0;
+        const auto body = [&](const job_context& c) {
+            if (c.nominal != at("2026-11-23T00:00:00Z") || paused_fence != 0) return;
+            paused_fence = c.fence;
+            pool_b.run_all();  // b finds the slot held, and looks again after the lease
+            // SIGSTOP for 5 s: a's renewals do not happen; b takes the slot over and completes it.
+            for (int tenth = 0; tenth < 50; ++tenth) {
+                sim.clock.advance(100ms);
+                b.run_due(wall_b.now());
+                pool_b.run_all();
+            }
+        };
+        REQUIRE(a.add({"reward", schedule::once(at("2026-11-23T00:00:00Z")), body, o}));
+        REQUIRE(b.add({"reward", schedule::once(at("2026-11-23T00:00:00Z")), body, o}));
+        a.run_due(wall_a.now());
+        b.run_due(wall_b.now());
+        pool_a.run_one();  // SIGCONT: the work is done right after; a settles
+        a.run_due(wall_a.now());
+
+        const auto events = sim.events.all();
+        CHECK(count_of(events, event_kind::succeeded, "a") == 0);
+        CHECK(count_of(events, event_kind::succeeded, "b") == 1);
+        CHECK(count_of(events, event_kind::backend_error, "a") == 0);
+        const auto lost = sim.events.of(event_kind::lease_lost);
+        REQUIRE(lost.size() == 1);
+        CHECK(lost[0].replica == "a");
+        CHECK(lost[0].message == "another holder claimed reward@2026-11-23T00:00:00Z after this run's lease ran out");
+        const auto failed = sim.events.of(event_kind::failed);
+        REQUIRE(failed.size() == 1);
+        CHECK(failed[0].replica == "a");
+        CHECK(failed[0].fence == paused_fence);
+        CHECK(sim.events.count(event_kind::retrying) == 0);  // the slot is b's now
+        for (const auto& e : sim.events.of(event_kind::started))
+            if (e.replica == "b") CHECK(e.fence > paused_fence);
+    }
+
+    TEST_CASE("a dead holder's slot is recovered even while the job's next slots run here (recheck is no overlap)") {
+        simulation sim;
+        memory_keys keys{sim.clock.steady_source()};
+        manual_executor pool;
+        stepped_wall wall{sim.clock};
+        scheduler b{replica_options(sim, "b", keys, pool, wall)};
+        REQUIRE(b.add({"tick", schedule::every(1s), nothing, {.lease_ttl = 2s}}));
+        // Another replica claimed 00:00:00 and was SIGKILLed.
+        const auto dead = keys.claim("tick@2026-11-23T00:00:00Z", 2s);
+        REQUIRE(dead);
+        REQUIRE(dead->acquired());
+        // Each second b starts its own slot; the run is still going when the next look comes.
+        for (int tenth = 0; tenth <= 40; ++tenth) {
+            b.run_due(wall.now());
+            if (tenth % 10 == 9) pool.run_all();  // b's runs take most of a second
+            sim.clock.advance(100ms);
+        }
+        pool.run_all();
+        const auto ran = sim.events.slots(event_kind::succeeded);
+        CHECK(std::count(ran.begin(), ran.end(), "2026-11-23T00:00:00Z") == 1);
+        CHECK(sim.events.count(event_kind::skipped, skip_reason::overlap) == 0);
+    }
+}
+
+}  // namespace
+}  // namespace sked::test
