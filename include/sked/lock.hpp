@@ -68,6 +68,10 @@ constexpr std::string_view to_string(grant_status status) noexcept {
 struct grant {
     grant_status status = grant_status::held_elsewhere;
     sked::lease lease;
+    /// held_elsewhere: how long the holder's lease has left (0 when the backend does not
+    /// say). A live holder renews at a third of its ttl, so a lease with less than half
+    /// its ttl left belongs to a holder that missed a renewal: dead, paused or cut off.
+    std::chrono::milliseconds holder_left{0};
 
     [[nodiscard]] bool acquired() const noexcept { return status == grant_status::acquired; }
 };

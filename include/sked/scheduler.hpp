@@ -370,6 +370,7 @@ inline scheduler::run_exit scheduler::run(detail::launch& l) {
 inline bool scheduler::claim(const detail::launch& l, detail::run_leases& leases) {
     if (!claims_.claims(l.options->mode)) return true;
     auto answer = claims_.claim(l.name, l.slot, *l.options);
+    if (answer.go && l.confirm) answer = claims_.give_back(std::move(answer.leases));
     if (answer.go) {
         leases = std::move(answer.leases);
         return true;

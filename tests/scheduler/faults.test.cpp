@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim.hpp"
@@ -190,6 +191,76 @@ TEST_SUITE("faults") {
         const auto ran = sim.events.slots(event_kind::succeeded);
         CHECK(std::count(ran.begin(), ran.end(), "2026-11-23T00:00:00Z") == 1);
         CHECK(sim.events.count(event_kind::skipped, skip_reason::overlap) == 0);
+    }
+
+    // A replica claimed the 00:00:00 slot of a per-second serial job (its run key, then the
+    // job's lease, as claim_protocol does) and was SIGKILLed; two replicas go on.
+    struct serial_fleet {
+        simulation sim;
+        memory_keys keys{sim.clock.steady_source()};
+        scheduler b{sim.options("b", keys)};
+        scheduler c{sim.options("c", keys)};
+
+        explicit serial_fleet(job_options o) {
+            REQUIRE(keys.claim("sweep@2026-11-23T00:00:00Z", o.lease_ttl));
+            REQUIRE(keys.claim("sweep", o.lease_ttl));
+            REQUIRE(b.add({"sweep", schedule::every(1s), nothing, o}));
+            REQUIRE(c.add({"sweep", schedule::every(1s), nothing, o}));
+            sim.run_until("2026-11-23T00:00:20Z", {&b, &c});
+        }
+        // Per slot of 00:00:00 to 00:00:19: how many runs succeeded, and how many skips were reported.
+        std::vector<std::pair<int, int>> outcomes() {
+            std::vector<std::pair<int, int>> per_slot(20);
+            for (const auto& e : sim.events.all()) {
+                const auto second = (moment(e.slot) - moment("2026-11-23T00:00:00Z")) / 1s;
+                if (second < 0 || second >= 20) continue;
+                if (e.kind == event_kind::succeeded) ++per_slot[static_cast<std::size_t>(second)].first;
+                if (e.kind == event_kind::skipped) ++per_slot[static_cast<std::size_t>(second)].second;
+            }
+            return per_slot;
+        }
+    };
+
+    TEST_CASE(
+        "serial, queue_one and run_each: every slot runs exactly once, also those due while the holder was dead") {
+        for (const auto mode : {distribution::exactly_once_serial, distribution::single_runner}) {
+            CAPTURE(static_cast<int>(mode));
+            serial_fleet fleet{
+                {.mode = mode, .on_overlap = overlap::queue_one, .on_misfire = misfire::run_each, .lease_ttl = 2s}};
+            const auto per_slot = fleet.outcomes();
+            for (std::size_t second = 0; second < per_slot.size(); ++second) {
+                CAPTURE(second);
+                if (mode == distribution::exactly_once_serial) CHECK(per_slot[second].first == 1);
+                if (mode == distribution::single_runner) CHECK(per_slot[second].first >= 1);  // it excludes, no dedup
+            }
+            CHECK(fleet.sim.events.count(event_kind::skipped, skip_reason::overlap) == 0);
+        }
+    }
+
+    TEST_CASE("serial, with the default policies: every slot ran once, or was skipped for a reason that was true") {
+        serial_fleet fleet{{.mode = distribution::exactly_once_serial, .lease_ttl = 2s}};
+        const auto per_slot = fleet.outcomes();
+        CHECK(per_slot[0].first == 1);  // the dead holder's own slot, recovered by its run key
+        for (std::size_t second = 0; second < per_slot.size(); ++second) {
+            CAPTURE(second);
+            CHECK(per_slot[second].first <= 1);
+            CHECK((per_slot[second].first == 1 || per_slot[second].second > 0));
+        }
+        // A slot that did not run was decided by the misfire policy, once the dead lease
+        // ran out (the other skips are of slots that ran: held, or done, elsewhere).
+        for (const auto& e : fleet.sim.events.of(event_kind::skipped)) {
+            const auto second = static_cast<std::size_t>((moment(e.slot) - moment("2026-11-23T00:00:00Z")) / 1s);
+            if (second >= per_slot.size() || per_slot[second].first == 1) continue;
+            CAPTURE(e.slot);
+            CHECK(e.reason == skip_reason::misfire);
+            CHECK(e.message ==
+                  "the job's lease was held, and a later slot, 2026-11-23T00:00:02Z, came due while the "
+                  "slot waited");
+            CHECK(e.at >= moment("2026-11-23T00:00:02Z"));
+        }
+        // From the dead lease's end on, every slot runs on time.
+        for (std::size_t second = 3; second < per_slot.size(); ++second)
+            CHECK(per_slot[second].first == 1);
     }
 }
 

@@ -137,34 +137,33 @@ TEST_SUITE("slot policy") {
         CHECK(evening.moved_to == moment("2026-11-30T09:00:00Z"));
     }
 
-    TEST_CASE("a claim retried through an outage is given up at the end of its grace, or when a later slot is due") {
+    TEST_CASE("a slot whose claim keeps failing is given up at the end of its grace, or when a later slot is due") {
         const auto daily = schedule::cron(cron::parse("0 0 * * *").value());
         const auto slot = at("2026-11-23T00:00:00Z");
         const detail::start_rule rule{.name = "daily"};
-        const job_options o{.grace = 60s};
-        const auto next = at("2026-11-24T00:00:00Z");
-        const auto given_up = [&](std::string_view now, const job_options& with, std::optional<sys_seconds> n,
+        const auto given_up = [&](const schedule& s, std::string_view now, const job_options& with,
                                   milliseconds plus = 0ms) {
-            return detail::claim_given_up(daily, rule, with, slot, n, moment(now) + plus);
+            return detail::claim_given_up(s, rule, with, slot, moment(now) + plus);
         };
-        CHECK_FALSE(given_up("2026-11-23T00:01:00Z", o, next));  // 60 s: still within grace
-        const auto late = given_up("2026-11-23T00:01:00Z", o, next, 1ms);
+        const job_options o{.grace = 60s};
+        CHECK_FALSE(given_up(daily, "2026-11-23T00:01:00Z", o));  // 60 s: still within grace
+        const auto late = given_up(daily, "2026-11-23T00:01:00Z", o, 1ms);
         REQUIRE(late);
-        CHECK(*late == "the backend stayed unavailable past the 60 s grace window");
-        // A one-off has no next slot: only the grace ends it.
-        CHECK(given_up("2026-11-23T00:01:01Z", o, std::nullopt));
+        CHECK(*late == "the slot waited past its 60 s grace window");
+        // A one-off has no later slot: only the grace ends it.
+        CHECK(given_up(schedule::once(slot), "2026-11-23T00:01:01Z", o));
         // A later slot that came due ends it, whatever the grace.
         const job_options patient{.grace = std::chrono::hours{48}};
-        CHECK_FALSE(given_up("2026-11-23T23:59:59Z", patient, next));
-        const auto superseded = given_up("2026-11-24T00:00:00Z", patient, next);
+        CHECK_FALSE(given_up(daily, "2026-11-23T23:59:59Z", patient));
+        const auto superseded = given_up(daily, "2026-11-24T00:00:00Z", patient);
         REQUIRE(superseded);
-        CHECK(*superseded == "the backend was unavailable until a later slot, 2026-11-24T00:00:00Z, came due");
+        CHECK(*superseded == "a later slot, 2026-11-24T00:00:00Z, came due while the slot waited");
         // run_each keeps the slot until max_catch_up later slots have come due.
         const job_options each{.on_misfire = misfire::run_each, .grace = 60s, .max_catch_up = 2};
-        CHECK_FALSE(given_up("2026-11-24T12:00:00Z", each, next));
-        const auto behind = given_up("2026-11-25T00:00:00Z", each, next);
+        CHECK_FALSE(given_up(daily, "2026-11-24T12:00:00Z", each));
+        const auto behind = given_up(daily, "2026-11-25T00:00:00Z", each);
         REQUIRE(behind);
-        CHECK(*behind == "the backend was unavailable while 2 later slots came due (max_catch_up)");
+        CHECK(*behind == "the slot waited while 2 later slots came due (max_catch_up)");
     }
 
     TEST_CASE("retry delay: initial * multiplier^(attempt-1), capped, plus up to the jitter, the same every time") {

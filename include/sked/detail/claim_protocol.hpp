@@ -48,7 +48,18 @@ struct claim_answer {
     skip_reason why = skip_reason::none;
     std::string detail{};  ///< the backend's error, for backend_unavailable
     bool key_held = false;  ///< another holder has the run key: look again after its lease
+    bool lock_held = false;  ///< another holder has the job's lease (the serial modes)
+    std::chrono::milliseconds holder_left{0};  ///< held: what the holder's lease has left
 };
+
+/// Whether a holder whose lease has `left` of `ttl` looks alive. A live holder renews when
+/// a third of the ttl has passed, so its lease has more than two thirds left but for a
+/// round trip; with less, it missed a renewal (it died, is paused or is cut off). A holder
+/// found just before its renewal may look dead: that only delays the decision to the end
+/// of its lease. A backend that does not say (0) is taken at its word: alive.
+constexpr bool holder_alive(std::chrono::milliseconds left, std::chrono::milliseconds ttl) noexcept {
+    return left.count() == 0 || left * 3 > ttl * 2;
+}
 
 class claim_protocol {
 public:
@@ -74,15 +85,29 @@ public:
         if (!claims(o.mode)) return answer;
         const bool needs_lock = o.mode == distribution::single_runner || o.mode == distribution::exactly_once_serial;
         const bool needs_key = o.mode == distribution::exactly_once || o.mode == distribution::exactly_once_serial;
-        if ((!needs_lock || take(job, o.lease_ttl, answer.leases.lock, answer)) &&
-            (!needs_key || take(run_key(job, slot), o.lease_ttl, answer.leases.key, answer)))
+        // The key first: a slot another replica holds (alive or dead) is told apart from
+        // a job lease held for another slot, and a done slot costs no lease.
+        if ((!needs_key || take(run_key(job, slot), o.lease_ttl, answer.leases.key, answer)) &&
+            (!needs_lock || take(job, o.lease_ttl, answer.leases.lock, answer)))
             return answer;
-        const bool key_refused = !needs_lock || answer.leases.lock.has_value();  // not the lease
-        answer.key_held = key_refused && answer.why == skip_reason::held_elsewhere;
-        if (answer.leases.lock) (void)backend_.release(*answer.leases.lock);
+        const bool lock_refused = needs_lock && (!needs_key || answer.leases.key.has_value());
+        answer.key_held = !lock_refused && answer.why == skip_reason::held_elsewhere;
+        answer.lock_held = lock_refused && answer.why == skip_reason::held_elsewhere;
+        if (answer.leases.key) (void)backend_.release(*answer.leases.key);  // the slot is free again
         answer.leases = {};
         answer.go = false;
         return answer;
+    }
+
+    /// A confirmation found the job's lease free: the run it saw has ended, and the slot,
+    /// which came due during it, was an overlap. What it claimed to look is given back.
+    [[nodiscard]] claim_answer give_back(run_leases&& held) const {
+        if (held.key) (void)backend_.release(*held.key);
+        if (held.lock) (void)backend_.release(*held.lock);
+        return {.go = false,
+                .leases = {},
+                .why = skip_reason::held_elsewhere,
+                .detail = "a run of the job was going on at another replica when the slot came due"};
     }
 
     /// Renews every lease a run holds; why one was lost (the backend refused it, or
@@ -141,10 +166,21 @@ public:
         return std::min<std::chrono::milliseconds>(first * (1LL << std::min(failed_before, 4U)),
                                                    std::chrono::seconds{8});
     }
-    /// When a run key held by another replica is looked at again: once its holder's
-    /// lease has run out (in case it died), with a margin for clock drift.
-    static std::chrono::milliseconds recheck_delay(std::chrono::milliseconds ttl) {
-        return ttl + std::min<std::chrono::milliseconds>(ttl / 10, std::chrono::seconds{1});
+    /// When a job lease that looked alive is looked at again: just after a live holder
+    /// must have renewed it, so that a holder that died since is found out.
+    static std::chrono::milliseconds confirm_delay(std::chrono::milliseconds ttl,
+                                                   std::chrono::milliseconds left = std::chrono::milliseconds{0}) {
+        const auto until_renewed = (left.count() > 0 ? std::min(left, ttl) : ttl) - (ttl - renew_interval(ttl));
+        return std::max(until_renewed, std::chrono::milliseconds{0}) +
+               std::min<std::chrono::milliseconds>(ttl / 10, std::chrono::seconds{1});
+    }
+    /// When a slot held by another replica is looked at again: once its holder's lease
+    /// has run out (in case it died), with a margin for clock drift. `left` is what the
+    /// lease had left when it was found held, when the backend says (else the whole ttl).
+    static std::chrono::milliseconds recheck_delay(std::chrono::milliseconds ttl,
+                                                   std::chrono::milliseconds left = std::chrono::milliseconds{0}) {
+        const auto wait = left.count() > 0 ? std::min(left, ttl) : ttl;
+        return wait + std::min<std::chrono::milliseconds>(ttl / 10, std::chrono::seconds{1});
     }
 
 private:
@@ -164,6 +200,7 @@ private:
         } else {
             answer.why =
                 granted->status == grant_status::already_done ? skip_reason::already_done : skip_reason::held_elsewhere;
+            answer.holder_left = granted->holder_left;
         }
         return answer.why == skip_reason::none;
     }

@@ -126,6 +126,9 @@ private:
     bool may_start(job_id j, sys_seconds slot, bool catching_up, instant now, after_unlock& out);
     void start_run(job_id j, sys_seconds slot, std::uint32_t attempt, instant planned, const moment& now,
                    after_unlock& out);
+    /// The serial modes: another replica holds the job's lease. A live holder's run is the
+    /// overlap (skipped, or waited for under queue_one); a dead one's is looked at again.
+    void job_lease_held(job_id j, const launch& l, const claim_answer& answer, const moment& now, after_unlock& out);
     /// The backend answered a run's call: an outage, if one was going on, has ended.
     void backend_answered(job_record& job, sys_seconds slot, const moment& now, after_unlock& out);
 
@@ -163,8 +166,17 @@ inline void dispatcher::start_schedule(job_id j, instant now, after_unlock& out)
     auto& job = jobs_[j];
     job.next_slot = no_slot;
     const auto s = jobs_.schedule_of(job);
-    if (const auto first = first_slot(*s, slot_or_none(job.last_handled), now))
-        push_fire(j, *first, jobs_.start_rule_of(job).planned_start(*s, *first), out);
+    const auto rule = jobs_.start_rule_of(job);
+    const auto recorded = slot_or_none(job.last_handled);
+    auto first = first_slot(*s, recorded, now);
+    if (!first) return;
+    if (!recorded && boot_slot_too_late(*s, rule, *first, now)) first = s->next(*first);
+    if (!first) return;
+    // A boot slot started late counts its lateness from registration: the time before
+    // the job existed is not the scheduler's lateness.
+    const instant planned = rule.planned_start(*s, *first);
+    const bool boot_slot = !recorded && s->type() != schedule::kind::once;
+    push_fire(j, *first, boot_slot ? std::max(planned, now) : planned, out);
 }
 
 inline void dispatcher::push_fire(job_id j, sys_seconds slot, instant due, after_unlock& out) {
@@ -281,21 +293,28 @@ inline void dispatcher::handle_deferred(std::uint32_t id, const moment& now, aft
     // A recheck or a claim retry claims the same slot again: it is not a new run that
     // competes with the job's next slot, and the overlap policy decided this slot when
     // it first came due. A claim retry ends when the slot's time is up.
-    const bool same_claim_again = attempt->why == kind::recheck || attempt->why == kind::claim_retry;
+    const bool same_claim_again = attempt->why != kind::retry && attempt->why != kind::manual;
     instant planned = now.wall;
     if (same_claim_again) {
         const auto s = jobs_.schedule_of(job);
         const auto rule = jobs_.start_rule_of(job);
-        if (attempt->why == kind::claim_retry) {
-            if (auto why = claim_given_up(*s, rule, jobs_.options_of(job), slot, slot_or_none(job.next_slot), now.wall))
-                return skip(attempt->job, slot, skip_reason::misfire, now.wall, out, *std::move(why));
+        // A slot another replica holds the run key of is that replica's: recovered
+        // whenever its lease runs out. One that waited for the job's lease, or for the
+        // backend, has met its misfire policy meanwhile.
+        if (attempt->why == kind::claim_retry || attempt->why == kind::lock_recheck) {
+            if (auto why = claim_given_up(*s, rule, jobs_.options_of(job), slot, now.wall)) {
+                const char* cause = attempt->why == kind::claim_retry ? "the backend was unavailable, and "
+                                                                      : "the job's lease was held, and ";
+                return skip(attempt->job, slot, skip_reason::misfire, now.wall, out, cause + *std::move(why));
+            }
         }
         planned = rule.planned_start(*s, slot);
     } else if (!may_start(attempt->job, slot, false, now.wall, out)) {
         return;
     }
     start_run(attempt->job, slot, attempt->attempt, planned, now, out);
-    out.launches.back().recheck = attempt->why == kind::recheck;
+    out.launches.back().recheck = same_claim_again && attempt->why != kind::claim_retry;
+    out.launches.back().confirm = attempt->why == kind::lock_confirm;
     out.launches.back().claim_tries = attempt->claim_tries;
 }
 
@@ -349,19 +368,47 @@ inline void dispatcher::claim_refused(const launch& l, claim_answer&& answer, co
                            "backend unavailable: " + answer.detail +
                                "; claims are retried until each slot's grace ends, and further failures are "
                                "counted, not logged, until it answers");
+    } else if (answer.lock_held) {
+        backend_answered(job, l.slot, now, out);
+        return job_lease_held(j, l, answer, now, out);
     } else {
         backend_answered(job, l.slot, now, out);
-        if (!l.recheck) skip(j, l.slot, answer.why, now.wall, out, std::move(answer.detail));  // a recheck's is no news
+        // A recheck's answer is no news, but a confirmation's is the decision.
+        if (!l.recheck || l.confirm) skip(j, l.slot, answer.why, now.wall, out, std::move(answer.detail));
     }
     using kind = deferred_attempt::kind;
     const auto ttl = l.options->lease_ttl;
     if (answer.key_held)
         defer({j, job.generation, kind::recheck, slot_value(l.slot), l.attempt, 0},
-              now.steady + claims_.recheck_delay(ttl), out);
+              now.steady + claims_.recheck_delay(ttl, answer.holder_left), out);
     if (unavailable) {
         const auto tries = static_cast<std::uint16_t>(l.claim_tries + 1);
         defer({j, job.generation, kind::claim_retry, slot_value(l.slot), l.attempt, tries},
               now.steady + claims_.claim_retry_delay(ttl, l.claim_tries), out);
+    }
+    jobs_.release(j);  // removed meanwhile, and this was its last run
+}
+
+inline void dispatcher::job_lease_held(job_id j, const launch& l, const claim_answer& answer, const moment& now,
+                                       after_unlock& out) {
+    auto& job = jobs_[j];
+    const auto ttl = l.options->lease_ttl;
+    const auto look_again = [&](std::chrono::milliseconds after) {
+        defer({j, job.generation, deferred_attempt::kind::lock_recheck, slot_value(l.slot), l.attempt, 0},
+              now.steady + after, out);
+    };
+    if (!holder_alive(answer.holder_left, ttl)) {
+        // It missed a renewal: once its lease has run out, this slot runs here or meets
+        // its misfire policy.
+        look_again(claims_.recheck_delay(ttl, answer.holder_left));
+    } else if (l.options->on_overlap == overlap::queue_one) {
+        look_again(claims_.claim_retry_delay(ttl));  // waits for the run, wherever it is
+    } else if (!l.recheck) {
+        // Alive, or it died a moment ago: look once more after it must have renewed.
+        defer({j, job.generation, deferred_attempt::kind::lock_confirm, slot_value(l.slot), l.attempt, 0},
+              now.steady + claims_.confirm_delay(ttl, answer.holder_left), out);
+    } else {
+        skip(j, l.slot, skip_reason::held_elsewhere, now.wall, out, "a run of the job is going on at another replica");
     }
     jobs_.release(j);  // removed meanwhile, and this was its last run
 }

@@ -48,6 +48,7 @@ struct launch {
     std::uint32_t attempt;
     std::stop_token stop;
     bool recheck = false;  // a recheck's run: "held elsewhere" and "already done" are not news
+    bool confirm = false;  // only looks: a job lease that looked alive still is, or has ended; never runs
     std::uint16_t claim_tries = 0;  // claims of this slot that failed at the backend before this one
     std::optional<instant> started{};  // set when the start was already reported
 };
@@ -59,6 +60,8 @@ struct deferred_attempt {
         claim_retry,  ///< the claim failed at the backend
         manual,  ///< run_now()
         recheck,  ///< another replica held the run key; if it died, its lease has run out by now
+        lock_recheck,  ///< the serial modes: the job's lease was held, by a dead holder or (queue_one) a live one
+        lock_confirm,  ///< the serial modes: the job's lease looked alive; is it still renewed?
     };
     std::uint32_t job;
     std::uint16_t generation;

@@ -60,6 +60,17 @@ struct start_rule {
     }
 };
 
+/// The startup rule: a job registered (with no handled slot on record) during its first
+/// slot's start, e.g. at 00:00:00.85 for the 00:00:00 slot of a per-second job, starts
+/// that slot late. It does, unless it is later than half the gap to the next slot: then a
+/// late boot slot would overlap the next one, which is started instead.
+inline bool boot_slot_too_late(const schedule& s, const start_rule& rule, sys_seconds slot, instant now) {
+    const instant planned = rule.planned_start(s, slot);
+    const auto next = s.next(slot);
+    if (planned >= now || !next) return false;
+    return (now - planned) * 2 > *next - slot;
+}
+
 /// What becomes of a slot looked at `now`, more than the grace window after its
 /// planned start: all the slots missed since are decided in one step.
 struct misfire_decision {
@@ -134,25 +145,25 @@ inline calendar_decision decide_calendar(const std::optional<calendar>& c, sched
     return {action::skip};
 }
 
-/// Why a slot whose claim keeps failing at the backend is given up at `now` (reported
-/// as a misfire), or nullopt to try again. Under misfire::run_each a slot is kept until
-/// max_catch_up later slots have come due, as a catch-up would keep it; otherwise it is
-/// given up once its grace window ends or a later slot of the job has come due (which
-/// run_once and skip would run instead).
+/// Why a slot whose claim keeps failing (the backend is down, or the job's lease stays
+/// held) is given up at `now`, to be reported as a misfire; nullopt to try again. Under
+/// misfire::run_each a slot is kept until max_catch_up later slots have come due, as a
+/// catch-up would keep it; otherwise it is given up once its grace window ends or a later
+/// slot of the job has come due (which run_once and skip would run instead).
 inline std::optional<std::string> claim_given_up(const schedule& s, const start_rule& rule, const job_options& o,
-                                                 sys_seconds slot, std::optional<sys_seconds> next_slot, instant now) {
+                                                 sys_seconds slot, instant now) {
     const auto today = std::chrono::floor<std::chrono::seconds>(now);
+    const auto later = s.next(slot);
     if (o.on_misfire == misfire::run_each) {
-        std::uint32_t later = 0;
-        for (auto at = s.next(slot); at && *at <= today && later < o.max_catch_up; at = s.next(*at))
-            ++later;
-        if (later < o.max_catch_up) return std::nullopt;
-        return "the backend was unavailable while " + std::to_string(later) + " later slots came due (max_catch_up)";
+        std::uint32_t count = 0;
+        for (auto at = later; at && *at <= today && count < o.max_catch_up; at = s.next(*at))
+            ++count;
+        if (count < o.max_catch_up) return std::nullopt;
+        return "the slot waited while " + std::to_string(count) + " later slots came due (max_catch_up)";
     }
-    if (next_slot && *next_slot <= today && *next_slot > slot)
-        return "the backend was unavailable until a later slot, " + rfc3339(*next_slot) + ", came due";
+    if (later && *later <= today) return "a later slot, " + rfc3339(*later) + ", came due while the slot waited";
     if (now - rule.planned_start(s, slot) > o.grace)
-        return "the backend stayed unavailable past the " + std::to_string(o.grace.count()) + " s grace window";
+        return "the slot waited past its " + std::to_string(o.grace.count()) + " s grace window";
     return std::nullopt;
 }
 

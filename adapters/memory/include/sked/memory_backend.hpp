@@ -61,7 +61,9 @@ public:
         sweep_now_and_then(now);
         auto found = records_.find(name);
         if (found != records_.end() && found->second.until > now) {
-            return grant{found->second.done ? grant_status::already_done : grant_status::held_elsewhere, {}};
+            return grant{found->second.done ? grant_status::already_done : grant_status::held_elsewhere,
+                         {},
+                         std::chrono::ceil<std::chrono::milliseconds>(found->second.until - now)};
         }
         ++last_fence_;
         record fresh{owner_token(last_fence_), last_fence_, now + ttl, false};

@@ -73,7 +73,8 @@ public:
             if (!parsed) return parsed.error();
             for (const auto& claim : *parsed) {
                 const std::size_t i = grants.size();
-                grant answer{claim.status, {}};
+                grant answer{claim.status, {}, {}};
+                if (claim.status == grant_status::held_elsewhere) answer.holder_left = claim.remaining;
                 if (answer.acquired()) {
                     answer.lease = lease{names[i], std::move(owners[i]), claim.fence,
                                          sent_at + claim.remaining - drift_allowance(ttl)};
