@@ -10,7 +10,10 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "backend_error.hpp"
 #include "idempotency.hpp"
@@ -54,6 +57,10 @@ public:
     result<bool, backend_error> record_slot(std::string_view job, std::chrono::sys_seconds slot) const {
         return model_->record_slot(job, slot);
     }
+    /// sked::abandoned_claims, or "none abandoned" for a store that cannot tell.
+    result<std::vector<bool>, backend_error> abandoned(std::span<const std::string> keys) const {
+        return model_->abandoned(keys);
+    }
 
 private:
     struct concept_t {
@@ -65,6 +72,7 @@ private:
         virtual result<bool, backend_error> release(const lease&) = 0;
         virtual result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view) = 0;
         virtual result<bool, backend_error> record_slot(std::string_view, std::chrono::sys_seconds) = 0;
+        virtual result<std::vector<bool>, backend_error> abandoned(std::span<const std::string>) = 0;
     };
 
     template <class Store>
@@ -93,6 +101,13 @@ private:
                 return store.record_slot(job, slot);
             } else {
                 return false;
+            }
+        }
+        result<std::vector<bool>, backend_error> abandoned(std::span<const std::string> keys) override {
+            if constexpr (abandoned_claims<Store>) {
+                return store.abandoned(keys);
+            } else {
+                return std::vector<bool>(keys.size(), false);
             }
         }
         Store& store;

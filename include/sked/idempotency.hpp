@@ -16,8 +16,10 @@
 #include <chrono>
 #include <concepts>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backend_error.hpp"
 #include "lock.hpp"
@@ -66,6 +68,16 @@ concept key_store = requires(S& store, std::string_view key, std::chrono::millis
 ///   last_slot(job)          the latest slot recorded for `job`, or nullopt
 ///   record_slot(job, slot)  moves the record to `slot` if that is later (never back);
 ///                           true when it moved
+/// Optional for a key store: which of `keys` were claimed and then abandoned, i.e. the
+/// lease ran out with no completion and no release (the holder died or stalled).
+///   abandoned(keys)         one flag per key, in order
+/// A scheduler that starts looks back over a job's recent slots with it, so a dead
+/// holder's slot is recovered also when no live replica saw it held.
+template <class S>
+concept abandoned_claims = requires(S& store, std::span<const std::string> keys) {
+    { store.abandoned(keys) } -> std::same_as<result<std::vector<bool>, backend_error>>;
+};
+
 template <class S>
 concept slot_progress = requires(S& store, std::string_view job, std::chrono::sys_seconds slot) {
     { store.last_slot(job) } -> std::same_as<result<std::optional<std::chrono::sys_seconds>, backend_error>>;

@@ -201,6 +201,15 @@ inline result<registration, job_error> scheduler::add(job_spec spec) {
                        "reading the last slot: " + last.error().message());
     else if (*last)
         recorded = detail::slot_value(**last);
+    // So are the recent slots a dead holder abandoned, which no live replica may have seen.
+    const auto look_back =
+        detail::recovery_candidates(spec.schedule, spec.options, detail::slot_or_none(recorded), clock_());
+    std::vector<std::chrono::sys_seconds> abandoned;
+    if (auto found = claims_.abandoned_slots(spec.name, look_back, spec.options); !found)
+        out.events.add({.kind = event_kind::backend_error, .at = clock_()}, spec.name,
+                       "looking for abandoned slots: " + found.error().message());
+    else
+        abandoned = *std::move(found);
     registration outcome = registration::added;
     {
         std::lock_guard hold{mutex_};
@@ -210,6 +219,7 @@ inline result<registration, job_error> scheduler::add(job_spec spec) {
             dispatch_.start_schedule(done.job, clock_(), out);
             out.wake = true;
         }
+        dispatch_.recover(done.job, abandoned, steady_(), out);
     }
     deliver(out);
     return outcome;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "sked/idempotency.hpp"
 #include "sked/lock.hpp"
@@ -117,6 +118,32 @@ TEST_CASE_TEMPLATE_DEFINE("key contract: release for a retry, and a holder that 
     f.pass(f.ttl * 3 / 2);
     CHECK(flag_of(f.keys.complete(slow, f.ttl)));
     CHECK(status_of(f.keys.claim("slow@1", f.ttl)) == grant_status::already_done);
+}
+
+TEST_CASE_TEMPLATE_DEFINE("key contract: a claim abandoned by a dead holder is told apart from a free or settled one",
+                          Fixture, abandoned_contract) {
+    Fixture f;
+    const std::vector<std::string> names{"job@1", "job@2", "job@3", "job@4", "job@5"};
+    const lease dead = acquired_lease(f.keys.claim(names[0], f.ttl));
+    const lease done = acquired_lease(f.keys.claim(names[1], f.ttl));
+    const lease failed = acquired_lease(f.keys.claim(names[2], f.ttl));
+    const lease alive = acquired_lease(f.keys.claim(names[3], f.ttl));  // names[4]: never claimed
+    CHECK(flag_of(f.keys.complete(done, 1h)));
+    CHECK(flag_of(f.keys.release(failed)));
+    const auto before = f.keys.abandoned(names);
+    REQUIRE(before);
+    CHECK(*before == std::vector<bool>{false, false, false, false, false});  // dead's lease still runs
+    f.pass(f.ttl / 2);
+    auto renewed = alive;
+    CHECK(flag_of(f.keys.renew(renewed, f.ttl)));
+    f.pass(f.ttl * 3 / 4);
+    const auto after = f.keys.abandoned(names);
+    REQUIRE(after);
+    CHECK(*after == std::vector<bool>{true, false, false, false, false});
+    // Claimed again by a live holder: no longer abandoned.
+    (void)acquired_lease(f.keys.claim(names[0], f.ttl));
+    CHECK(*f.keys.abandoned(names) == std::vector<bool>{false, false, false, false, false});
+    (void)dead;
 }
 
 TEST_CASE_TEMPLATE_DEFINE("backend contract: bad names and durations are refused before anything happens", Fixture,

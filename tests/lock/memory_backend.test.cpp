@@ -29,6 +29,7 @@ TEST_CASE_TEMPLATE_INVOKE(lock_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(lock_expiry_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(key_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(key_failure_contract, memory_fixture);
+TEST_CASE_TEMPLATE_INVOKE(abandoned_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(input_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(fence_contract, memory_fixture);
 
@@ -41,6 +42,8 @@ TEST_SUITE("locks") {
         REQUIRE(f.keys.complete(done->lease, 1h));
         CHECK(f.keys.size() == 3001);
         f.pass(11s);
+        CHECK(f.keys.size() == 3001);  // the abandoned claims are kept for memory_keys::abandoned_memory
+        f.pass(memory_keys::abandoned_memory);
         CHECK(f.keys.size() == 1);  // only the done key, kept for an hour
         f.pass(1h);
         CHECK(f.keys.size() == 0);
@@ -51,7 +54,7 @@ TEST_SUITE("locks") {
 
     TEST_CASE("memory: a steady stream of new keys keeps memory bounded by the live ones") {
         lease_clock::time_point now{};
-        detail::memory_table table{[&now] { return now; }};
+        detail::memory_table table{[&now] { return now; }, 0ms};  // abandoned claims are forgotten at once
         std::size_t most = 0;
         for (std::size_t i = 0; i < 100'000; ++i) {
             now += 1ms;

@@ -193,6 +193,38 @@ TEST_SUITE("faults") {
         CHECK(sim.events.count(event_kind::skipped, skip_reason::overlap) == 0);
     }
 
+    TEST_CASE("a replica that starts after a holder died recovers the slot it abandoned, which it never saw") {
+        simulation sim{"2026-11-23T00:00:00Z"};
+        memory_keys keys{sim.clock.steady_source()};
+        // One replica claimed 00:00:00 and was SIGKILLed; another ran 00:00:10 to 00:00:30
+        // (so the slot record is past the dead slot) and was redeployed.
+        const auto dead = keys.claim("reward@2026-11-23T00:00:00Z", 10s);
+        REQUIRE(dead);
+        for (const char* slot : {"2026-11-23T00:00:10Z", "2026-11-23T00:00:20Z", "2026-11-23T00:00:30Z"}) {
+            const auto ran = keys.claim("reward@" + std::string(slot), 10s);
+            REQUIRE(ran);
+            REQUIRE(keys.complete(ran->lease, 1h));
+            REQUIRE(keys.record_slot("reward", at(slot)));
+        }
+        sim.clock.advance(35s);
+        const job_spec reward{"reward", schedule::every(10s), nothing, {.lease_ttl = 10s}};
+        scheduler restarted{sim.options("restarted", keys)};
+        REQUIRE(restarted.add(reward));
+        sim.run_for(1s, {&restarted});
+        const auto started = sim.events.of(event_kind::started);
+        REQUIRE(started.size() == 1);
+        CHECK(started[0].slot == "2026-11-23T00:00:00Z");
+        CHECK(started[0].fence > dead->lease.fence);
+        CHECK(sim.events.count(event_kind::skipped) == 0);
+        // Slots that were settled are left alone by the next replica to start.
+        sim.run_until("2026-11-23T00:00:45Z", {&restarted});
+        scheduler again{sim.options("again", keys)};
+        REQUIRE(again.add(reward));
+        sim.run_for(1s, {&again});
+        CHECK(sim.events.slots(event_kind::started) ==
+              std::vector<std::string>{"2026-11-23T00:00:00Z", "2026-11-23T00:00:40Z"});
+    }
+
     // A replica claimed the 00:00:00 slot of a per-second serial job (its run key, then the
     // job's lease, as claim_protocol does) and was SIGKILLed; two replicas go on.
     struct serial_fleet {

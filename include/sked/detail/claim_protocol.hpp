@@ -78,6 +78,25 @@ public:
         return backend_.last_slot(job);
     }
 
+    /// Which of `slots` of the job a holder claimed and abandoned (its lease ran out with
+    /// no completion or release), so that a scheduler that starts recovers them. Only the
+    /// modes with run keys, on a store that can tell (sked::abandoned_claims).
+    [[nodiscard]] result<std::vector<std::chrono::sys_seconds>, backend_error> abandoned_slots(
+        std::string_view job, const std::vector<std::chrono::sys_seconds>& slots, const job_options& o) const {
+        std::vector<std::chrono::sys_seconds> out;
+        const bool keyed = o.mode == distribution::exactly_once || o.mode == distribution::exactly_once_serial;
+        if (!claims(o.mode) || !keyed || slots.empty()) return out;
+        std::vector<std::string> keys;
+        keys.reserve(slots.size());
+        for (auto slot : slots)
+            keys.push_back(run_key(job, slot));
+        auto flags = backend_.abandoned(keys);
+        if (!flags) return flags.error();
+        for (std::size_t i = 0; i < slots.size() && i < flags->size(); ++i)
+            if ((*flags)[i]) out.push_back(slots[i]);
+        return out;
+    }
+
     /// Claims what the job's mode needs for `slot`: the job's lease, then the run key.
     /// A lease taken before a refused key is given back.
     [[nodiscard]] claim_answer claim(std::string_view job, std::chrono::sys_seconds slot, const job_options& o) const {

@@ -93,6 +93,8 @@ public:
 
     /// Queues the first slot of a job just registered or rescheduled.
     void start_schedule(job_id j, instant now, after_unlock& out);
+    /// Claims again, now, the slots of a job that a dead holder abandoned.
+    void recover(job_id j, const std::vector<sys_seconds>& abandoned, steady_instant now, after_unlock& out);
     /// A slot's fire entry, due on the wall clock; one that becomes the earliest sets out.wake.
     void push_fire(job_id j, sys_seconds slot, instant due, after_unlock& out);
     /// A timer entry, due on the steady clock; one that becomes the earliest sets out.wake.
@@ -177,6 +179,12 @@ inline void dispatcher::start_schedule(job_id j, instant now, after_unlock& out)
     const instant planned = rule.planned_start(*s, *first);
     const bool boot_slot = !recorded && s->type() != schedule::kind::once;
     push_fire(j, *first, boot_slot ? std::max(planned, now) : planned, out);
+}
+
+inline void dispatcher::recover(job_id j, const std::vector<sys_seconds>& abandoned, steady_instant now,
+                                after_unlock& out) {
+    for (auto slot : abandoned)
+        defer({j, jobs_[j].generation, deferred_attempt::kind::recheck, slot_value(slot), 1, 0}, now, out);
 }
 
 inline void dispatcher::push_fire(job_id j, sys_seconds slot, instant due, after_unlock& out) {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "../calendar.hpp"
 #include "../clock.hpp"
@@ -69,6 +70,22 @@ inline bool boot_slot_too_late(const schedule& s, const start_rule& rule, sys_se
     const auto next = s.next(slot);
     if (planned >= now || !next) return false;
     return (now - planned) * 2 > *next - slot;
+}
+
+/// The slots a starting scheduler looks at for claims a dead holder abandoned: those a
+/// holder's lease could have run out on since (`lease_ttl + grace` before now), up to the
+/// last one on record as handled (later ones come due and meet the misfire policy), the
+/// latest `max_catch_up` of them, oldest first.
+inline std::vector<sys_seconds> recovery_candidates(const schedule& s, const job_options& o,
+                                                    std::optional<sys_seconds> recorded, instant now) {
+    using std::chrono::seconds;
+    const auto today = std::chrono::floor<seconds>(now);
+    const auto from = std::chrono::floor<seconds>(now - o.lease_ttl - o.grace) - seconds{1};
+    std::vector<sys_seconds> out;
+    for (auto at = s.next(from); at && *at < today && (!recorded || *at <= *recorded); at = s.next(*at))
+        out.push_back(*at);
+    if (out.size() > o.max_catch_up) out.erase(out.begin(), out.end() - o.max_catch_up);
+    return out;
 }
 
 /// What becomes of a slot looked at `now`, more than the grace window after its

@@ -21,6 +21,7 @@
 #include <iterator>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -49,7 +50,10 @@ struct transparent_string_hash {
 /// Named leases that can be marked done: a lock is a claim that is never completed.
 class memory_table {
 public:
-    explicit memory_table(lease_clock_function clock) : clock_(std::move(clock)), last_fence_(wall_clock_us()) {
+    /// `abandoned_memory`: how long a claim whose lease ran out unsettled is remembered
+    /// after it, for abandoned(); other expired records are forgotten at once.
+    explicit memory_table(lease_clock_function clock, std::chrono::milliseconds abandoned_memory = {})
+        : clock_(std::move(clock)), abandoned_memory_(abandoned_memory), last_fence_(wall_clock_us()) {
         if (!clock_) clock_ = [] { return lease_clock::now(); };
     }
 
@@ -111,6 +115,19 @@ public:
         return true;
     }
 
+    /// For each name: claimed, and its lease ran out with no completion or release.
+    std::vector<bool> abandoned(std::span<const std::string> names) {
+        std::lock_guard hold{mutex_};
+        const auto now = clock_();
+        std::vector<bool> out;
+        out.reserve(names.size());
+        for (const auto& name : names) {
+            const auto found = records_.find(name);
+            out.push_back(found != records_.end() && !found->second.done && found->second.until <= now);
+        }
+        return out;
+    }
+
     /// Records still remembered (valid leases and done keys), after forgetting the rest.
     std::size_t size() {
         std::lock_guard hold{mutex_};
@@ -154,7 +171,10 @@ private:
     void forget_expired(lease_clock::time_point now) {
         for (auto entry = records_.begin(); entry != records_.end();) {
             const auto next = std::next(entry);
-            if (entry->second.until <= now) spare_nodes_.push_back(records_.extract(entry));
+            // An abandoned claim is kept a while, so a scheduler that starts can find it.
+            const auto forget_at =
+                entry->second.until + (entry->second.done ? lease_clock::duration{} : abandoned_memory_);
+            if (forget_at <= now) spare_nodes_.push_back(records_.extract(entry));
             entry = next;
         }
         claims_since_sweep_ = 0;
@@ -187,6 +207,7 @@ private:
     }
 
     lease_clock_function clock_;
+    std::chrono::milliseconds abandoned_memory_;
     // Global to the object, so strictly increasing per name even for forgotten names;
     // it starts at the wall clock in µs (sked::detail::next_fence's floor), which a
     // restarted process has passed.
@@ -221,7 +242,11 @@ private:
 /// A sked::key_store in memory.
 class memory_keys {
 public:
-    explicit memory_keys(lease_clock_function clock = {}) : table_(std::move(clock)) {}
+    /// How long a claim abandoned by a dead holder is remembered for abandoned(): longer
+    /// than a job's lease_ttl + grace, the window a starting scheduler looks back over.
+    static constexpr std::chrono::minutes abandoned_memory{10};
+
+    explicit memory_keys(lease_clock_function clock = {}) : table_(std::move(clock), abandoned_memory) {}
 
     result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) {
         return table_.claim("key", key, ttl);
@@ -231,6 +256,10 @@ public:
         return table_.complete(held, keep_for);
     }
     result<bool, backend_error> release(const lease& held) { return table_.release(held); }
+    /// sked::abandoned_claims: claimed keys whose lease ran out unsettled (kept abandoned_memory).
+    result<std::vector<bool>, backend_error> abandoned(std::span<const std::string> keys) {
+        return table_.abandoned(keys);
+    }
 
     /// Keys remembered: claimed with a valid lease, or done within their retention.
     std::size_t size() { return table_.size(); }

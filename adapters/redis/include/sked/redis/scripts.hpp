@@ -54,8 +54,8 @@ namespace sked::redis::detail {
     "local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])\n" \
     "local now = math.floor(now_us / 1000)\n"
 
-enum class script : std::uint8_t { claim, renew, release, complete, raise_fence, slot_read, slot_record };
-inline constexpr std::size_t script_count = 7;
+enum class script : std::uint8_t { claim, renew, release, complete, raise_fence, slot_read, slot_record, abandoned };
+inline constexpr std::size_t script_count = 8;
 
 // Claims every key in KEYS. ARGV: ttl ms, fence memory ms, then one owner per key.
 // Answers 3 integers per key, {status, fence, ms}: 0 acquired (ms = ttl), 1 held
@@ -143,12 +143,22 @@ inline constexpr std::string_view slot_record_source = SKED_REDIS_SLOT
     "return 1\n";
 
 #undef SKED_REDIS_SLOT
+
+// For each of KEYS: 1 when it was claimed and its lease ran out with no completion or
+// release (the record outlives the lease by the fence memory), else 0.
+inline constexpr std::string_view abandoned_source = SKED_REDIS_NOW
+    "local out = {}\n"
+    "for i, key in ipairs(KEYS) do\n" SKED_REDIS_READ("key")
+    "  out[i] = (state == 'r' and untl <= now) and 1 or 0\n"
+    "end\n"
+    "return out\n";
+
 #undef SKED_REDIS_NOW
 #undef SKED_REDIS_READ
 
 inline constexpr std::array<std::string_view, script_count> script_sources = {
-    claim_source,       renew_source,     release_source,    complete_source,
-    raise_fence_source, slot_read_source, slot_record_source};
+    claim_source,       renew_source,     release_source,     complete_source,
+    raise_fence_source, slot_read_source, slot_record_source, abandoned_source};
 
 /// One script run: which script, on which keys, with which ARGV.
 struct script_call {

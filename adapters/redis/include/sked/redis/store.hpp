@@ -105,6 +105,32 @@ public:
         return flag(script::complete, held, {held.owner, ms_text(keep_for), memory_text()}, "complete");
     }
 
+    /// For each name: claimed, and its lease ran out unsettled (kept for the fence memory).
+    result<std::vector<bool>, backend_error> abandoned(std::span<const std::string> names) {
+        for (const auto& name : names)
+            if (auto bad = sked::detail::check_name(what_, name)) return *std::move(bad);
+        std::lock_guard hold{mutex_};
+        std::vector<script_call> calls;
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            if (i % keys_per_script == 0) calls.push_back({script::abandoned, {}, {}});
+            calls.back().keys.push_back(key_of(names[i]));
+        }
+        auto replies = client_.run(calls);
+        if (!replies) return replies.error();
+        std::vector<bool> out;
+        out.reserve(names.size());
+        for (std::size_t c = 0; c < calls.size(); ++c) {
+            const auto& reply = *(*replies)[c];
+            if (reply.type == REDIS_REPLY_ERROR) return error_from_reply(reply, "inspecting " + calls[c].keys.front());
+            if (reply.type != REDIS_REPLY_ARRAY || reply.elements != calls[c].keys.size())
+                return backend_error{backend_errc::protocol, "inspecting " + calls[c].keys.front() + " answered " +
+                                                                 std::string(type_name(reply.type))};
+            for (std::size_t k = 0; k < reply.elements; ++k)
+                out.push_back(reply.element[k]->type == REDIS_REPLY_INTEGER && reply.element[k]->integer == 1);
+        }
+        return out;
+    }
+
     /// Slot progress for the scheduler; records are kept for slot_memory.
     result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view job) {
         if (auto bad = sked::detail::check_name("job", job)) return *std::move(bad);
@@ -206,6 +232,10 @@ public:
         return client_.complete(held, keep_for);
     }
     result<bool, backend_error> release(const lease& held) { return client_.release(held); }
+    /// sked::abandoned_claims: one script per 64 keys, pipelined.
+    result<std::vector<bool>, backend_error> abandoned(std::span<const std::string> batch) {
+        return client_.abandoned(batch);
+    }
 
     /// sked::slot_progress: "<prefix>:slot:{<job>}", kept 400 days after the last record.
     result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view job) {
@@ -222,6 +252,6 @@ private:
 };
 
 static_assert(lock_backend<locks>);
-static_assert(key_store<keys> && slot_progress<keys>);
+static_assert(key_store<keys> && slot_progress<keys> && abandoned_claims<keys>);
 
 }  // namespace sked::redis
