@@ -57,6 +57,9 @@ public:
     result<bool, backend_error> record_slot(std::string_view job, std::chrono::sys_seconds slot) const {
         return model_->record_slot(job, slot);
     }
+    [[nodiscard]] bool reports_facts() const noexcept { return model_ && model_->reports_facts(); }
+    /// sked::reports_facts; only when reports_facts().
+    result<backend_facts, backend_error> facts() const { return model_->facts(); }
     /// sked::abandoned_claims, or "none abandoned" for a store that cannot tell.
     result<std::vector<bool>, backend_error> abandoned(std::span<const std::string> keys) const {
         return model_->abandoned(keys);
@@ -73,6 +76,8 @@ private:
         virtual result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view) = 0;
         virtual result<bool, backend_error> record_slot(std::string_view, std::chrono::sys_seconds) = 0;
         virtual result<std::vector<bool>, backend_error> abandoned(std::span<const std::string>) = 0;
+        virtual bool reports_facts() const noexcept = 0;
+        virtual result<backend_facts, backend_error> facts() = 0;
     };
 
     template <class Store>
@@ -108,6 +113,14 @@ private:
                 return store.abandoned(keys);
             } else {
                 return std::vector<bool>(keys.size(), false);
+            }
+        }
+        bool reports_facts() const noexcept override { return sked::reports_facts<Store>; }
+        result<backend_facts, backend_error> facts() override {
+            if constexpr (sked::reports_facts<Store>) {
+                return store.facts();
+            } else {
+                return backend_error{backend_errc::invalid_argument, "this backend reports no facts"};
             }
         }
         Store& store;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "backend_error.hpp"
+#include "clock.hpp"
 #include "lock.hpp"
 #include "result.hpp"
 #include "rfc3339.hpp"
@@ -76,6 +77,21 @@ concept key_store = requires(S& store, std::string_view key, std::chrono::millis
 template <class S>
 concept abandoned_claims = requires(S& store, std::span<const std::string> keys) {
     { store.abandoned(keys) } -> std::same_as<result<std::vector<bool>, backend_error>>;
+};
+
+/// What a backend says about itself: its clock, and an identity that changes when it
+/// restarts (Redis: TIME and INFO's run_id).
+struct backend_facts {
+    instant time;
+    std::string instance;
+};
+
+/// Optional for a key store: facts() answers backend_facts, so a scheduler can tell that
+/// its clock disagrees with the backend's, or that the backend restarted (and may have
+/// lost what it held).
+template <class S>
+concept reports_facts = requires(S& store) {
+    { store.facts() } -> std::same_as<result<backend_facts, backend_error>>;
 };
 
 template <class S>

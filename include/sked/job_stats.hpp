@@ -67,11 +67,19 @@ struct job_status {
     job_stats stats;
 };
 
+/// The backend as this replica sees it.
+struct backend_status {
+    bool reachable = true;  ///< false during an outage (from its first failed claim to the next answer)
+    std::optional<std::chrono::milliseconds> clock_offset{};  ///< this replica's clock minus the backend's
+    std::uint64_t restarts = 0;  ///< times the backend's identity changed (a restart or failover)
+};
+
 struct scheduler_status {
     bool running = false;  ///< a runner drives it, or the engine accepts run_due
     instant now{};
     std::string replica;
     std::vector<job_status> jobs;
+    backend_status backend{};
 };
 
 // =======================================================================================

@@ -64,6 +64,11 @@ struct scheduler_options {
     std::string replica{};  ///< this replica's name in events and status
     executor_function executor{};  ///< empty: runs happen inline, inside run_due
     std::vector<event_hook> hooks{};
+    /// How often run_due asks a backend that reports its facts (sked::reports_facts, e.g.
+    /// Redis) for its clock and identity, and how far the clocks may disagree before it
+    /// is reported (status().backend, a backend_error event).
+    std::chrono::milliseconds backend_check_every{60'000};
+    std::chrono::milliseconds max_clock_offset{5'000};
 };
 
 enum class registration : std::uint8_t { added, updated };
@@ -147,6 +152,7 @@ private:
     template <class Step>
     void record(Step&& step);
     [[nodiscard]] moment read_clocks() const { return {clock_(), steady_()}; }
+    void watch_backend(const moment& now);
     // Under the lock: whether an entry is due, and the first of them (timers first).
     [[nodiscard]] bool something_due(std::int64_t wall_ms, std::int64_t steady_ms) const;
     detail::due_entry pop_due(std::int64_t steady_ms);
@@ -157,6 +163,7 @@ private:
     std::string replica_;
     executor_function executor_;
     std::vector<event_hook> hooks_;
+    std::chrono::milliseconds backend_check_every_, max_clock_offset_;
 
     mutable std::mutex mutex_;
     std::condition_variable idle_;
@@ -165,6 +172,7 @@ private:
     detail::due_queue timers_;  // deferred attempts, renewals, timeouts, on the steady clock
     detail::run_table runs_;
     detail::backend_health health_;
+    steady_instant next_backend_check_{};
     detail::dispatcher dispatch_;
     bool dispatching_ = true;
     std::function<void()> wakeup_;
@@ -181,6 +189,8 @@ inline scheduler::scheduler(scheduler_options options)
       replica_(std::move(options.replica)),
       executor_(std::move(options.executor)),
       hooks_(std::move(options.hooks)),
+      backend_check_every_(options.backend_check_every),
+      max_clock_offset_(options.max_clock_offset),
       dispatch_(jobs_, fires_, timers_, runs_, claims_, health_, !executor_, !hooks_.empty()) {}
 
 inline scheduler::~scheduler() {
@@ -303,6 +313,7 @@ inline std::size_t scheduler::run_due(instant now) {
     const auto wall_ms = now.time_since_epoch().count();
     const auto steady_ms = std::chrono::duration_cast<milliseconds>(at.steady.time_since_epoch()).count();
     std::size_t started = 0;
+    watch_backend(at);
     after_unlock out;  // reused: its vectors keep their capacity across rounds
     while (true) {
         {
@@ -334,6 +345,32 @@ inline std::size_t scheduler::run_due(instant now) {
             if (!something_due(wall_ms, steady_ms)) return started;
         }
     }
+}
+
+// Now and then: does the backend's clock agree with ours, is it the same instance?
+inline void scheduler::watch_backend(const moment& now) {
+    if (!claims_.reports_facts()) return;
+    {
+        std::lock_guard hold{mutex_};
+        if (now.steady < next_backend_check_) return;
+        next_backend_check_ = now.steady + backend_check_every_;
+    }
+    const instant sent = clock_();
+    auto facts = claims_.facts();
+    const instant received = clock_();
+    if (!facts) return;  // an outage is reported by the claims that fail
+    after_unlock out;
+    {
+        std::lock_guard hold{mutex_};
+        const auto news = health_.observe(*facts, sent, received, max_clock_offset_);
+        if (news.clock)
+            out.events.add(
+                {.kind = news.clock_bad ? event_kind::backend_error : event_kind::backend_recovered, .at = received},
+                {}, std::string(*news.clock));
+        if (news.restarted)
+            out.events.add({.kind = event_kind::backend_error, .at = received}, {}, std::string(*news.restarted));
+    }
+    deliver(out);
 }
 
 inline void scheduler::deliver(after_unlock& out) {
@@ -461,6 +498,7 @@ inline scheduler_status scheduler::status() const {
     s.running = dispatching_;
     s.now = clock_();
     s.replica = replica_;
+    s.backend = health_.status();
     s.jobs.reserve(jobs_.size());
     jobs_.for_each_live([&](const job_record& job) { s.jobs.push_back(jobs_.status_of(job)); });
     return s;

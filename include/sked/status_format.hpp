@@ -68,6 +68,17 @@ inline std::string to_prometheus(const scheduler_status& status) {
     detail::prometheus_writer w;
     w.family("sked_up", "gauge", "1 while the scheduler dispatches jobs");
     w.text().append("sked_up ").append(status.running ? "1" : "0").append("\n");
+    w.family("sked_backend_up", "gauge", "0 during a backend outage (from a failed claim to the next answer)");
+    w.text().append("sked_backend_up ").append(status.backend.reachable ? "1" : "0").append("\n");
+    w.family("sked_backend_restarts_total", "counter", "Times the backend's identity changed (restart, failover)");
+    w.text().append("sked_backend_restarts_total ").append(std::to_string(status.backend.restarts)).append("\n");
+    if (status.backend.clock_offset) {
+        w.family("sked_backend_clock_offset_seconds", "gauge", "This replica's wall clock minus the backend's");
+        w.text()
+            .append("sked_backend_clock_offset_seconds ")
+            .append(detail::number_text(static_cast<double>(status.backend.clock_offset->count()) / 1000.0))
+            .append("\n");
+    }
     w.family("sked_job_runs_total", "counter", "Finished runs by outcome");
     for (const auto& j : status.jobs) {
         w.sample("sked_job_runs_total", j.name, "outcome", "succeeded", static_cast<double>(j.stats.counts.succeeded));
@@ -123,7 +134,12 @@ inline std::string to_json(const scheduler_status& status) {
     const auto when = [](instant t) { return json_quoted(rfc3339(std::chrono::floor<std::chrono::seconds>(t))); };
     std::string out = "{\"running\":";
     out.append(status.running ? "true" : "false").append(",\"now\":").append(when(status.now));
-    out.append(",\"replica\":").append(json_quoted(status.replica)).append(",\"jobs\":[");
+    out.append(",\"replica\":").append(json_quoted(status.replica));
+    out.append(",\"backend\":{\"reachable\":").append(status.backend.reachable ? "true" : "false");
+    out.append(",\"clock_offset_ms\":")
+        .append(status.backend.clock_offset ? std::to_string(status.backend.clock_offset->count()) : "null");
+    out.append(",\"restarts\":").append(std::to_string(status.backend.restarts)).append("}");
+    out.append(",\"jobs\":[");
     bool first = true;
     for (const auto& j : status.jobs) {
         if (!std::exchange(first, false)) out += ',';

@@ -5,13 +5,18 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "../lock/contract.hpp"
 #include "../support/redis_server.hpp"
+#include "sked/log_hook.hpp"
 #include "sked/redis/redlock.hpp"
 #include "sked/redis/store.hpp"
+#include "sked/scheduler.hpp"
+#include "sked/status_format.hpp"
 
 #ifndef SKED_LEASE_HOLDER
 #error "SKED_LEASE_HOLDER must name the lease holder program"
@@ -46,6 +51,63 @@ TEST_SUITE("redis faults") {
         CHECK(locks.script_loads() == 2);  // the restarted server answered NOSCRIPT once
         CHECK(status_of(keys.claim("during@1", 10s)) == grant_status::acquired);
         CHECK(keys.script_loads() == 1);  // the server's script cache is shared: loaded already
+    }
+
+    TEST_CASE("redis restarted without persistence: the scheduler says so once, with what may run again") {
+        redis_server server;
+        redis::keys keys{server.client()};
+        std::vector<std::string> lines;
+        std::mutex guard;
+        scheduler s{{.backend = keys,
+                     .hooks = {log_lines([&](std::string_view line) {
+                         std::lock_guard hold{guard};
+                         lines.emplace_back(line);
+                     })},
+                     .backend_check_every = 50ms}};
+        s.run_due();
+        const auto first = keys.facts();
+        REQUIRE(first);
+        CHECK(first->instance.size() == 40);  // INFO's run_id
+        server.stop();
+        server.start();  // same port, empty
+        for (int i = 0; i < 5; ++i) {
+            std::this_thread::sleep_for(60ms);
+            s.run_due();
+        }
+        std::lock_guard hold{guard};
+        REQUIRE(lines.size() == 1);
+        CHECK_MESSAGE(lines[0].starts_with("backend error error=\"the backend restarted or failed over (instance "),
+                      lines[0]);
+        CHECK(lines[0].find("completed slots within keep_done may run again") != std::string::npos);
+        CHECK(s.status().backend.restarts == 1);
+    }
+
+    TEST_CASE("a replica whose clock is an hour fast: reported, and the slot record never moves past the server") {
+        redis_server server;
+        redis::keys keys{server.client()};
+        std::vector<std::string> lines;
+        scheduler s{{.clock = [] { return system_now() + std::chrono::hours{1}; },
+                     .backend = keys,
+                     .hooks = {log_lines([&](std::string_view line) { lines.emplace_back(line); })}}};
+        s.run_due();
+        REQUIRE(lines.size() == 1);
+        CHECK_MESSAGE(lines[0].starts_with("backend error error=\"this replica's clock is 3"),
+                      lines[0]);  // 3599.9 or 3600.0
+        CHECK(lines[0].find(" s ahead of the backend's (more than 5 s): slots are due by this replica's clock") !=
+              std::string::npos);
+        const auto offset = s.status().backend.clock_offset;
+        REQUIRE(offset);
+        CHECK(*offset > std::chrono::minutes{59});
+        CHECK(to_prometheus(s.status()).find("sked_backend_clock_offset_seconds 3") != std::string::npos);
+
+        const auto ahead = std::chrono::floor<std::chrono::seconds>(system_now() + std::chrono::hours{1});
+        const auto refused = keys.record_slot("reward", ahead);
+        REQUIRE_FALSE(refused);
+        CHECK_MESSAGE(refused.error().message().find(" s ahead of the server clock; this replica's clock is fast") !=
+                          std::string::npos,
+                      refused.error().message());
+        CHECK(flag_of(keys.record_slot("reward", std::chrono::floor<std::chrono::seconds>(system_now()) + 3s)));
+        CHECK_FALSE(keys.last_slot("reward")->value() == ahead);
     }
 
     TEST_CASE("a process holding a lease is killed with SIGKILL: its lease expires, the next fence is higher") {

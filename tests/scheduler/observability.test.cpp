@@ -83,8 +83,9 @@ TEST_SUITE("scheduler") {
         CHECK(contains(metrics, "sked_job_next_run_timestamp_seconds{job=\"sweep\"} 1795392185\n"));
 
         const auto json = to_json(status);
-        CHECK(
-            json.starts_with(R"({"running":true,"now":"2026-11-23T00:02:10Z","replica":"r1","jobs":[{"name":"sweep")"));
+        CHECK(json.starts_with(
+            R"({"running":true,"now":"2026-11-23T00:02:10Z","replica":"r1",)"
+            R"("backend":{"reachable":true,"clock_offset_ms":null,"restarts":0},"jobs":[{"name":"sweep")"));
         CHECK(contains(json, R"("name":"fails \"quoted\"")"));
         CHECK(contains(json, R"("next_slot":"2026-11-23T00:03:00Z","next_run":"2026-11-23T00:03:05Z")"));
         CHECK(contains(json, R"("skipped":{"held_elsewhere":0,"already_done":0,"overlap":0,"paused":3,)"));

@@ -78,6 +78,10 @@ public:
         return backend_.last_slot(job);
     }
 
+    [[nodiscard]] bool reports_facts() const noexcept { return backend_ && backend_.reports_facts(); }
+    /// The backend's clock and identity; only when reports_facts().
+    [[nodiscard]] result<backend_facts, backend_error> facts() const { return backend_.facts(); }
+
     /// Which of `slots` of the job a holder claimed and abandoned (its lease ran out with
     /// no completion or release), so that a scheduler that starts recovers them. Only the
     /// modes with run keys, on a store that can tell (sked::abandoned_claims).

@@ -125,8 +125,10 @@ inline constexpr std::string_view raise_fence_source = SKED_REDIS_READ("KEYS[1]"
     "return 1\n";
 
 // Slot progress, "<prefix>:slot:{<job>}" = the latest slot in seconds since the epoch.
-// slot_read answers the number (nil when absent); slot_record (ARGV: slot, keep ms)
-// moves it forward only, answering 1 when it moved.
+// slot_read answers the number (nil when absent); slot_record (ARGV: slot, keep ms,
+// ahead ms) moves it forward only, answering 1 when it moved, and never past the
+// server's clock by more than `ahead`: a replica whose clock is fast would otherwise
+// move it into the future, and every replica would then wait for that future.
 #define SKED_REDIS_SLOT                                                                        \
     "local v = redis.call('GET', KEYS[1])\n"                                                   \
     "if v and not string.match(v, '^%-?%d+$') then\n"                                          \
@@ -137,7 +139,12 @@ inline constexpr std::string_view slot_read_source = SKED_REDIS_SLOT
     "if not v then return false end\n"
     "return tonumber(v)\n";
 
-inline constexpr std::string_view slot_record_source = SKED_REDIS_SLOT
+inline constexpr std::string_view slot_record_source = SKED_REDIS_NOW SKED_REDIS_SLOT
+    "local ahead = tonumber(ARGV[1]) * 1000 - now\n"
+    "if ahead > tonumber(ARGV[3]) then\n"
+    "  return redis.error_reply(string.format('sked: slot %s of %s is %d s ahead of the server clock; "
+    "this replica\\'s clock is fast', ARGV[1], KEYS[1], math.floor(ahead / 1000)))\n"
+    "end\n"
     "if v and tonumber(v) >= tonumber(ARGV[1]) then return 0 end\n"
     "redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))\n"
     "return 1\n";

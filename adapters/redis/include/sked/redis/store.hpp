@@ -8,6 +8,7 @@
 // throughput. What holds when Redis fails is in docs/locks.md.
 #pragma once
 
+#include <charconv>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -131,6 +132,35 @@ public:
         return out;
     }
 
+    /// The server's clock (TIME) and identity (INFO's run_id), in one round trip.
+    result<backend_facts, backend_error> facts() {
+        std::lock_guard hold{mutex_};
+        auto replies = client_.link().pipeline({{"TIME"}, {"INFO", "server"}});
+        if (!replies) return replies.error();
+        const auto& time = *(*replies)[0];
+        const auto& info = *(*replies)[1];
+        if (time.type != REDIS_REPLY_ARRAY || time.elements != 2 || info.type != REDIS_REPLY_STRING)
+            return backend_error{backend_errc::protocol, "TIME and INFO on " + client_.address() + " answered " +
+                                                             std::string(type_name(time.type)) + " and " +
+                                                             std::string(type_name(info.type))};
+        const auto number = [](const redisReply& part) {
+            long long value = -1;
+            const auto text = text_of(part);
+            const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+            return error == std::errc{} && end == text.data() + text.size() ? value : -1;
+        };
+        const auto seconds = number(*time.element[0]), micros = number(*time.element[1]);
+        if (seconds < 0 || micros < 0)
+            return backend_error{backend_errc::protocol, "TIME on " + client_.address() + " answered no number"};
+        backend_facts facts{instant{std::chrono::milliseconds{seconds * 1000 + micros / 1000}}, {}};
+        const auto text = text_of(info);
+        if (const auto at = text.find("run_id:"); at != std::string_view::npos) {
+            const auto end = text.find_first_of("\r\n", at);
+            facts.instance = std::string(text.substr(at + 7, end == std::string_view::npos ? end : end - at - 7));
+        }
+        return facts;
+    }
+
     /// Slot progress for the scheduler; records are kept for slot_memory.
     result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view job) {
         if (auto bad = sked::detail::check_name("job", job)) return *std::move(bad);
@@ -149,11 +179,16 @@ public:
     result<bool, backend_error> record_slot(std::string_view job, std::chrono::sys_seconds slot) {
         if (auto bad = sked::detail::check_name("job", job)) return *std::move(bad);
         const auto key = record_key(client_.settings().prefix, "slot", job);
-        auto reply =
-            run_one(script::slot_record, key, {std::to_string(slot.time_since_epoch().count()), ms_text(slot_memory)});
+        auto reply = run_one(
+            script::slot_record, key,
+            {std::to_string(slot.time_since_epoch().count()), ms_text(slot_memory), ms_text(slot_ahead_allowance)});
         if (!reply) return reply.error();
         return parse_flag(**reply, "recording " + key);
     }
+
+    /// How far past the server's clock a slot may be recorded (a replica's clock may
+    /// run this much ahead of the server's).
+    static constexpr std::chrono::milliseconds slot_ahead_allowance{5'000};
 
     /// How long a job's slot record outlives its last update (a job gone that long is
     /// treated as new).
@@ -232,6 +267,8 @@ public:
         return client_.complete(held, keep_for);
     }
     result<bool, backend_error> release(const lease& held) { return client_.release(held); }
+    /// sked::reports_facts: the server's TIME and run_id.
+    result<backend_facts, backend_error> facts() { return client_.facts(); }
     /// sked::abandoned_claims: one script per 64 keys, pipelined.
     result<std::vector<bool>, backend_error> abandoned(std::span<const std::string> batch) {
         return client_.abandoned(batch);
@@ -252,6 +289,6 @@ private:
 };
 
 static_assert(lock_backend<locks>);
-static_assert(key_store<keys> && slot_progress<keys> && abandoned_claims<keys>);
+static_assert(key_store<keys> && slot_progress<keys> && abandoned_claims<keys> && reports_facts<keys>);
 
 }  // namespace sked::redis
