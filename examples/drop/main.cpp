@@ -57,8 +57,8 @@ milliseconds spawn_time(std::chrono::sys_seconds window, milliseconds every) {
 int main(int argc, char** argv) {
     const auto o =
         example::parse_or_exit(argc, argv, about, {{"--threshold", "N", "messages per minute that earn a drop (30)"}});
-    const auto per_minute = std::stoul(o.extra_or("--threshold", "30"));
-    const auto job = example::with_command_line(o, activity_drop());  // --tick, --lease
+    const auto per_minute = example::or_exit(o.extra_number("--threshold", 30, 1, 1'000'000));
+    const auto job = example::with_command_line(o, activity_drop());  // --tick, --lease, --misfire, --overlap
     if (!o.check.empty()) return example::fleet::check(job, o.check);
 
     const seconds window = o.tick.value_or(period);

@@ -40,14 +40,13 @@ sked::job_spec trade_expiry() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const auto o =
-        example::parse_or_exit(argc, argv, about, {{"--work", "DUR", "how long a sweep's transaction takes (1s)"}});
-    const auto work = sked::parse_duration(o.extra_or("--work", "1s"));
-    if (!work) {
-        std::fprintf(stderr, "--work: expected a duration such as 1s\n");
-        return 2;
-    }
-    const auto job = example::with_command_line(o, trade_expiry());  // --tick, --lease
+    const auto o = example::parse_or_exit(
+        argc, argv, about, {{"--work", "DUR", "how long a sweep's transaction takes (1s, at most a fifth of --tick)"}});
+    // A sweep as long as its period would overlap the next one on every slot.
+    const auto fifth_of_tick = o.tick ? std::chrono::milliseconds{*o.tick} / 5 : std::chrono::milliseconds{1'000};
+    const auto default_work = sked::format_duration(std::min<std::chrono::milliseconds>(1'000ms, fifth_of_tick));
+    const auto work = example::or_exit(o.extra_duration("--work", default_work, std::chrono::hours{1}));
+    const auto job = example::with_command_line(o, trade_expiry());  // --tick, --lease, --misfire, --overlap
     if (!o.check.empty()) return example::fleet::check(job, o.check);
 
     const auto horizon = o.simulate.value_or(o.run_for.value_or(std::chrono::hours{24}));
@@ -56,7 +55,7 @@ int main(int argc, char** argv) {
     expiry::trade_store store{start, start + std::chrono::ceil<std::chrono::seconds>(horizon), minute};
     auto fleet = example::open_or_exit(o);
     const auto sweep = [&](const sked::job_context& c) {
-        if (!fleet->spend(c, *work)) throw std::runtime_error("stopped before the sweep committed");
+        if (!fleet->spend(c, work)) throw std::runtime_error("stopped before the sweep committed");
         // Judged by the slot, not the clock, and fenced: a second sweep of a slot changes
         // nothing, and a stalled one cannot overwrite a newer one.
         const auto swept = store.sweep(c.nominal, c.fence);

@@ -6,9 +6,13 @@
 //     --redis HOST:PORT   Redis instead of the in-memory backend
 //     --audit FILE        one JSON line per execution, appended
 //     --check FILE...     check merged audit files of earlier runs, print the summary, exit
+//
+// Every value is checked and bounded here, without exceptions: a bad one is an error that
+// names the option, what it expected and what it got.
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -22,6 +26,7 @@
 #include <vector>
 
 #include <sked/duration.hpp>
+#include <sked/job.hpp>
 #include <sked/result.hpp>
 #include <sked/rfc3339.hpp>
 
@@ -48,6 +53,9 @@ struct options {
     bool quiet = false;
     std::optional<std::chrono::seconds> tick{};  ///< run every `tick` instead of the real schedule
     std::optional<milliseconds> lease{};
+    std::optional<sked::misfire> on_misfire{};  ///< overrides the job's policy
+    std::optional<sked::overlap> on_overlap{};
+    std::string redis_user{}, redis_password{};
     std::vector<outage> outages{};
     std::vector<std::string> check{};
     std::map<std::string, std::string, std::less<>> extra{};  ///< the example's own options, by flag
@@ -56,7 +64,36 @@ struct options {
         const auto found = extra.find(flag);
         return found == extra.end() ? std::move(fallback) : found->second;
     }
+    /// The example's own whole-number option, from `low` to `high`; the error says so.
+    [[nodiscard]] sked::result<std::uint64_t, std::string> extra_number(std::string_view flag, std::uint64_t fallback,
+                                                                        std::uint64_t low, std::uint64_t high) const {
+        const auto found = extra.find(flag);
+        if (found == extra.end()) return fallback;
+        const auto& text = found->second;
+        std::uint64_t n = 0;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
+        if (error != std::errc{} || end != text.data() + text.size() || n < low || n > high)
+            return std::string(flag) + ": expected a whole number from " + std::to_string(low) + " to " +
+                   std::to_string(high) + ", got '" + text + "'";
+        return n;
+    }
+    /// The example's own duration option, above zero and at most `longest`.
+    [[nodiscard]] sked::result<milliseconds, std::string> extra_duration(std::string_view flag,
+                                                                         std::string_view fallback,
+                                                                         milliseconds longest) const {
+        const auto found = extra.find(flag);
+        const std::string_view text = found == extra.end() ? fallback : std::string_view(found->second);
+        const auto d = sked::parse_duration(text);
+        if (!d || *d < milliseconds{0} || *d > longest)
+            return std::string(flag) + ": expected a duration from 0s to " + sked::format_duration(longest) +
+                   " such as 1s, got '" + std::string(text) + "'";
+        return *d;
+    }
 };
+
+/// The longest --simulate (ten years of virtual time) and --run (a year of real time).
+inline constexpr milliseconds longest_simulation = std::chrono::days{3653};
+inline constexpr milliseconds longest_run = std::chrono::days{366};
 
 /// An option only one example takes, e.g. {"--tz", "ZONE", "the players' zone (Asia/Manila)"}.
 struct extra_option {
@@ -76,6 +113,10 @@ inline std::string usage(std::string_view program, const std::vector<extra_optio
         << "  --name NAME         replicas are NAME-1 .. NAME-N (replica)\n"
         << "  --tick DUR          run every DUR instead of the job's real schedule\n"
         << "  --lease DUR         lease time-to-live (30s)\n"
+        << "  --misfire POLICY    skip, run_once or run_each: overrides the job's misfire policy\n"
+        << "  --overlap POLICY    skip, queue_one, allow or cancel_running: overrides its overlap policy\n"
+        << "  --redis-user U      Redis ACL user (with --redis-password)\n"
+        << "  --redis-password P  Redis AUTH password\n"
         << "  --audit FILE        append one JSON line per execution\n"
         << "  --log FILE          job start/finish/skip lines (standard error)\n"
         << "  --quiet             no job lines, only the summary\n"
@@ -86,6 +127,32 @@ inline std::string usage(std::string_view program, const std::vector<extra_optio
         out << "  " << left << "  " << e.help << "\n";
     }
     return out.str();
+}
+
+/// --misfire or --overlap: what was wrong with `value`, or nothing.
+inline std::optional<std::string> set_policy(options& o, std::string_view flag, std::string_view value) {
+    if (flag == "--misfire") {
+        if (value == "skip")
+            o.on_misfire = sked::misfire::skip;
+        else if (value == "run_once")
+            o.on_misfire = sked::misfire::run_once;
+        else if (value == "run_each")
+            o.on_misfire = sked::misfire::run_each;
+        else
+            return "expected skip, run_once or run_each, got '" + std::string(value) + "'";
+        return std::nullopt;
+    }
+    if (value == "skip")
+        o.on_overlap = sked::overlap::skip;
+    else if (value == "queue_one")
+        o.on_overlap = sked::overlap::queue_one;
+    else if (value == "allow")
+        o.on_overlap = sked::overlap::allow;
+    else if (value == "cancel_running")
+        o.on_overlap = sked::overlap::cancel_running;
+    else
+        return "expected skip, queue_one, allow or cancel_running, got '" + std::string(value) + "'";
+    return std::nullopt;
 }
 
 /// Parses the command line. The error names the option and what was wrong with it.
@@ -122,6 +189,12 @@ inline sked::result<options, std::string> parse_command_line(int argc, char** ar
             const auto d = duration();
             if (!d)
                 return fail(flag, "expected a duration such as 30d, 90s or 1h30m, got '" + std::string(value) + "'");
+            const milliseconds longest = flag == "--simulate" ? longest_simulation
+                                         : flag == "--run"    ? longest_run
+                                         : flag == "--tick"   ? milliseconds{std::chrono::days{7}}
+                                                              : milliseconds{std::chrono::days{30}};
+            if (*d > longest)
+                return fail(flag, "at most " + sked::format_duration(longest) + ", got '" + std::string(value) + "'");
             if (flag == "--tick")
                 o.tick = std::chrono::ceil<std::chrono::seconds>(*d);  // schedules count whole seconds
             else
@@ -146,6 +219,12 @@ inline sked::result<options, std::string> parse_command_line(int argc, char** ar
                 return fail(flag, "expected HOST:PORT such as 127.0.0.1:6379, got '" + std::string(value) + "'");
             o.redis_host = std::string(value.substr(0, colon));
             o.redis_port = port;
+        } else if (flag == "--misfire" || flag == "--overlap") {
+            if (auto bad = set_policy(o, flag, value)) return fail(flag, *bad);
+        } else if (flag == "--redis-user") {
+            o.redis_user = value;
+        } else if (flag == "--redis-password") {
+            o.redis_password = value;
         } else if (flag == "--prefix") {
             o.prefix = value;
         } else if (flag == "--name") {
@@ -163,6 +242,8 @@ inline sked::result<options, std::string> parse_command_line(int argc, char** ar
     }
     if (o.simulate && o.run_for) return std::string("--simulate and --run: choose one (virtual or real time)");
     if (!o.simulate && !o.outages.empty()) return std::string("--outage: only with --simulate");
+    for (const auto& cut : o.outages)
+        if (cut.at + cut.length > *o.simulate) return std::string("--outage: it ends after the --simulate period");
     return o;
 }
 

@@ -220,8 +220,12 @@ private:
         if (prefix.empty())  // a simulation starts from a clean slate each time
             prefix = "sked-example-" + std::to_string(::getpid()) + "-" + std::to_string(std::time(nullptr));
         for (std::size_t i = 0; i < options_.replicas; ++i) {
-            redis_.push_back(std::make_unique<sked::redis::keys>(
-                sked::redis::options{.host = *options_.redis_host, .port = options_.redis_port, .prefix = prefix}));
+            redis_.push_back(
+                std::make_unique<sked::redis::keys>(sked::redis::options{.host = *options_.redis_host,
+                                                                         .port = options_.redis_port,
+                                                                         .user = options_.redis_user,
+                                                                         .password = options_.redis_password,
+                                                                         .prefix = prefix}));
             if (auto answer = redis_.back()->last_slot("probe"); !answer)
                 return "--redis " + *options_.redis_host + ":" + std::to_string(options_.redis_port) + ": " +
                        answer.error().message();

@@ -34,14 +34,26 @@ inline options parse_or_exit(int argc, char** argv, std::string_view about, cons
 }
 
 /// The job as the example defines it, with --tick (every tick, no stagger: the period is
-/// too short for it) and --lease applied.
+/// too short for it), --lease, --misfire and --overlap applied.
 inline sked::job_spec with_command_line(const options& o, sked::job_spec job) {
     if (o.tick) {
         job.schedule = sked::schedule::every(*o.tick);
         job.options.offset = job.options.hashed_offset_within = std::chrono::seconds{0};
     }
     if (o.lease) job.options.lease_ttl = *o.lease;
+    if (o.on_misfire) job.options.on_misfire = *o.on_misfire;
+    if (o.on_overlap) job.options.on_overlap = *o.on_overlap;
     return job;
+}
+
+/// An example's own option, or exit 2 with the error.
+template <class T>
+T or_exit(sked::result<T, std::string> parsed) {
+    if (!parsed) {
+        std::fprintf(stderr, "%s\n", parsed.error().c_str());
+        std::exit(2);
+    }
+    return *std::move(parsed);
 }
 
 /// Opens the fleet or exits 2 saying why (Redis unreachable, audit file not writable).

@@ -50,19 +50,15 @@ int main(int argc, char** argv) {
                      o.extra_or("--tz", "").c_str());
         return 2;
     }
-    const auto players = std::stoul(o.extra_or("--players", "100"));
-    const auto work = sked::parse_duration(o.extra_or("--work", "2s"));
-    if (players == 0 || !work) {
-        std::fprintf(stderr, "--players wants a positive number, --work a duration such as 2s\n");
-        return 2;
-    }
-    const auto job = example::with_command_line(o, daily_reward(*zone));  // --tick, --lease
+    const auto players = example::or_exit(o.extra_number("--players", 100, 1, 10'000'000));
+    const auto work = example::or_exit(o.extra_duration("--work", "2s", std::chrono::hours{1}));
+    const auto job = example::with_command_line(o, daily_reward(*zone));  // --tick, --lease, --misfire, --overlap
     if (!o.check.empty()) return example::fleet::check(job, o.check);
 
     reward::reward_store store{players};  // the service's database
     auto fleet = example::open_or_exit(o);
     const auto grant = [&](const sked::job_context& c) {
-        if (!fleet->spend(c, *work)) throw std::runtime_error("stopped before the grant transaction committed");
+        if (!fleet->spend(c, work)) throw std::runtime_error("stopped before the grant transaction committed");
         // The run key names the day: a second grant under it grants nothing. The fencing
         // token refuses a replica that stalled past its lease and writes after a newer one.
         const auto written = store.grant_all(c.run_key(), c.fence);

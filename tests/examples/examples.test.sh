@@ -65,6 +65,23 @@ expect "bad --simulate" 2 "--simulate: expected a duration such as 30d, 90s or 1
 expect "unknown zone" 2 "--tz: unknown time zone 'Mars/Olympus'" -- "$bin/reward" --tz Mars/Olympus
 expect "unknown option" 2 "--colour: unknown option" -- "$bin/expiry" --colour red
 expect "--outage needs --simulate" 2 "--outage: only with --simulate" -- "$bin/reward" --outage 1d+1h
+for players in abc -1 99999999999; do
+  expect "bad --players $players" 2 "--players: expected a whole number from 1 to 10000000, got '$players'" -- \
+    "$bin/reward" --players "$players"
+done
+expect "bad --threshold" 2 "--threshold: expected a whole number from 1 to 1000000, got 'x'" -- "$bin/drop" --threshold x
+expect "--run too long" 2 "--run: at most 366d, got '999999999d'" -- "$bin/reward" --run 999999999d
+expect "--simulate too long" 2 "--simulate: at most 3653d, got '999999999d'" -- "$bin/reward" --simulate 999999999d
+expect "bad --work" 2 "--work: expected a duration from 0s to 1h such as 1s, got '2x'" -- "$bin/expiry" --work 2x
+expect "bad --misfire" 2 "--misfire: expected skip, run_once or run_each, got 'bogus'" -- "$bin/drop" --misfire bogus
+expect "bad --overlap" 2 "--overlap: expected skip, queue_one, allow or cancel_running, got 'x'" -- "$bin/drop" --overlap x
+expect "--outage past the end" 2 "--outage: it ends after the --simulate period" -- \
+  "$bin/reward" --simulate 1d --outage 23h+2h
+expect "--overlap queue_one --misfire run_each: every slot once" 0 \
+  "trade_expiry: 2880 slots, 2880 executions, 0 duplicates, 0 misses" -- \
+  "$bin/expiry" --replicas 3 --simulate 2d --overlap queue_one --misfire run_each --quiet
+expect "expiry's defaults give a clean real-time run at a 1 s tick" 0 "0 duplicates, 0 misses" -- \
+  "$bin/expiry" --tick 1s --run 4s --quiet
 expect "unreachable Redis" 2 "--redis 127.0.0.1:1: unreachable" -- "$bin/reward" --redis 127.0.0.1:1 --simulate 1d
 expect "--help" 0 "usage: .*reward" "--tz ZONE" -- "$bin/reward" --help
 

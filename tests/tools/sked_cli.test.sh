@@ -27,8 +27,14 @@ check "H needs --name" 2 $'sked: column 1 (minute): \'H\' needs a job name to ha
 check "a bad expression names the column, exits 2" 2 $'sked: column 5 (day-of-month): 32 is out of range 1-31\n  0 0 32 * *\n      ^' -- \
   next "0 0 32 * *"
 check "an unknown zone exits 2" 2 "sked: unknown time zone 'Mars/Base'" -- next --tz Mars/Base "0 0 * * *"
-check "a bad --from exits 2" 2 "sked: --from 'yesterday' is not an RFC 3339 instant like 2026-11-23T12:00:00Z" -- \
+check "a bad --from exits 2, naming the column" 2 \
+  "sked: --from 'yesterday': expected a four-digit year at column 1 (an RFC 3339 instant like 2026-11-23T12:00:00Z)" -- \
   next --from yesterday "0 0 * * *"
+check "--from past the year 9999 is refused, saying why" 2 \
+  "sked: --from '10000-01-01T00:00:00Z': expected '-' after the year at column 5 (an RFC 3339 instant like 2026-11-23T12:00:00Z)" -- \
+  next --from 10000-01-01T00:00:00Z "* * * * *"
+check "next stops before the year 10000, which RFC 3339 cannot write" 1 \
+  "sked: no occurrence after 9999-12-31T23:59:59Z before the year 10000" -- next --from 9999-12-31T23:59:59Z "* * * * *"
 check "no occurrence left exits 1" 1 "sked: no occurrence after 2030-01-01T00:00:00Z" -- \
   next --from 2030-01-01T00:00:00Z "0 0 0 1 1 * 2027"
 check "explain" 0 "At 09:30 on the last Friday of every month" -- explain "30 9 * * 5L"
@@ -64,6 +70,10 @@ fi
 printf 'a @every 1m duration=10s\nb @every 1m offset=5s\nc @every 2m offset=5s\n' > "$scratch/overlap.jobs"
 check "check: overlapping runs, and where the peak is" 1 $'collision: a and b run at the same time\ncollision: a and c run at the same time\ncollision: b and c start in the same second\npeak concurrency: 3 at 5s into the 2m cycle\n3 jobs, 3 colliding pairs' -- \
   check "$scratch/overlap.jobs"
+printf '\xef\xbb\xbfsweep @every 1m\n' > "$scratch/bom.jobs"
+check "check: a UTF-8 byte order mark is not part of the first name" 0 $'peak concurrency: 1 over the 1m cycle\n1 jobs, 0 colliding pairs' -- \
+  check "$scratch/bom.jobs"
+check "check: a directory is not a job file" 2 "sked: $scratch is a directory; expected a job file" -- check "$scratch"
 check "check: options of plan are refused" 2 "$(printf '%s\n' "$("$sked" --help)")"$'\nsked: unknown option --json for check' -- \
   check --json "$jobs/sports.jobs"
 cat > "$scratch/to_jobs.py" <<'PY'

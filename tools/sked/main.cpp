@@ -101,15 +101,26 @@ int run_next(const arguments& args, const sked::cron& expr) {
     auto from = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     if (args.from) {
         const auto parsed = sked::parse_rfc3339(*args.from);
-        if (!parsed || *parsed != std::chrono::floor<std::chrono::seconds>(*parsed))
-            return fail("--from '" + *args.from + "' is not an RFC 3339 instant like 2026-11-23T12:00:00Z");
+        if (!parsed)
+            return fail("--from '" + *args.from + "': " + std::string(parsed.error().reason) + " at column " +
+                        std::to_string(parsed.error().offset + 1) + " (an RFC 3339 instant like 2026-11-23T12:00:00Z)");
+        if (*parsed != std::chrono::floor<std::chrono::seconds>(*parsed))
+            return fail("--from '" + *args.from + "': whole seconds only");
         from = std::chrono::floor<std::chrono::seconds>(*parsed);
     }
     return std::visit(
         [&](const auto& z) {
             const bool utc = std::is_same_v<std::decay_t<decltype(z)>, sked::utc_zone>;
             long printed = 0;
+            // RFC 3339 (and sked's instants) end with the year 9999.
+            const auto last = std::chrono::sys_days{std::chrono::year{10000} / 1 / 1};
             for (const auto t : sked::occurrences(expr, from, z)) {
+                if (t >= last) {
+                    if (printed == 0)
+                        std::fprintf(stderr, "sked: no occurrence after %s before the year 10000\n",
+                                     sked::rfc3339(from).c_str());
+                    return printed == 0 ? 1 : 0;
+                }
                 const auto text = utc ? sked::rfc3339(t) : sked::rfc3339(t, z.segment(t).offset);
                 std::printf("%s\n", text.c_str());
                 if (++printed == args.count) break;

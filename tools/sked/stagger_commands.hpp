@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -34,6 +35,11 @@ inline int stagger_fail(const std::string& message) {
 
 /// Reads FILE; on a malformed line prints FILE:LINE:COLUMN: reason and returns nothing.
 inline std::optional<std::vector<file_job>> read_job_file(const std::string& path) {
+    std::error_code why;
+    if (std::filesystem::is_directory(path, why)) {
+        std::fprintf(stderr, "sked: %s is a directory; expected a job file\n", path.c_str());
+        return std::nullopt;
+    }
     std::ifstream in(path);
     if (!in) {
         std::fprintf(stderr, "sked: cannot read %s\n", path.c_str());
@@ -42,6 +48,8 @@ inline std::optional<std::vector<file_job>> read_job_file(const std::string& pat
     job_file_parser parser;
     std::string line;
     for (std::size_t number = 1; std::getline(in, line); ++number) {
+        // A UTF-8 byte order mark, as some editors write, is not part of the first name.
+        if (number == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
         if (auto bad = parser.parse_line(line, number)) {
             std::fprintf(stderr, "%s:%zu:%zu: %s\n", path.c_str(), bad->line, bad->column, bad->reason.c_str());
             return std::nullopt;
