@@ -469,11 +469,12 @@ inline void dispatcher::run_ended(const launch& l, const moment& ended, const ru
     const auto& run = *runs_.find(l.run);
     const auto j = run.job;
     const bool current = jobs_[j].has(job_record::live) && jobs_[j].generation == run.generation;
+    const bool loss_reported = run.lease_lost;  // a renewal may have found it since the job returned
     runs_.end(l.run);
     auto& job = jobs_[j];
     --job.running;
     const event base{.nominal = l.slot, .at = ended.wall, .attempt = l.attempt};
-    if (outcome.lost && !end.lease_lost) {
+    if (outcome.lost && !loss_reported) {
         auto lost = base;
         lost.kind = event_kind::lease_lost;
         raise(job, lost, out, std::string(*outcome.lost));
