@@ -46,7 +46,7 @@ replica p3 "$seconds"
 # Kill p2 while its job is running: its log's last line says the job started.
 sleep $((seconds / 3))
 victim=${replica_pids[1]}
-for _ in $(seq 400); do
+for _ in $(seq 1500); do  # up to 15 s: p2 runs about a third of the slots, 300 ms each
   last=$(tail -n 1 "$work/p2.log" 2> /dev/null || true)
   [[ "$last" == *"job started"* ]] && break
   sleep 0.01

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -80,6 +81,76 @@ TEST_SUITE("redis faults") {
                       lines[0]);
         CHECK(lines[0].find("completed slots within keep_done may run again") != std::string::npos);
         CHECK(s.status().backend.restarts == 1);
+    }
+
+    // A scheduler with a per-second job on `server`, its log lines kept.
+    struct logged_scheduler {
+        redis::keys keys;
+        std::mutex guard;
+        std::vector<std::string> lines;
+        scheduler engine;
+
+        explicit logged_scheduler(const redis_server& server)
+            : keys{server.client()}, engine{{.backend = keys, .hooks = {log_lines([this](std::string_view line) {
+                                                                  std::lock_guard hold{guard};
+                                                                  lines.emplace_back(line);
+                                                              })}}} {
+            REQUIRE(engine.add({"tick", schedule::every(1s), [](const job_context&) {}}));
+        }
+        // Drives it in real time for `how_long`.
+        void run_for(std::chrono::milliseconds how_long) {
+            const auto until = std::chrono::steady_clock::now() + how_long;
+            while (std::chrono::steady_clock::now() < until) {
+                engine.run_due();
+                std::this_thread::sleep_for(20ms);
+            }
+        }
+        std::size_t count(std::string_view start) {
+            std::lock_guard hold{guard};
+            return static_cast<std::size_t>(
+                std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.starts_with(start); }));
+        }
+        std::string first(std::string_view start) {
+            std::lock_guard hold{guard};
+            for (const auto& l : lines)
+                if (l.starts_with(start)) return l;
+            return {};
+        }
+    };
+
+    TEST_CASE("redis SIGSTOPped for 3 s: one line when the outage begins, one when it ends; every failure counted") {
+        redis_server server;
+        logged_scheduler s{server};
+        s.run_for(1500ms);
+        server.pause();
+        s.run_for(3s);
+        server.resume();
+        s.run_for(2500ms);
+        CHECK(s.count("backend error") == 1);
+        CHECK_MESSAGE(s.first("backend error").find("backend unavailable: timeout") != std::string::npos,
+                      s.first("backend error"));
+        CHECK(s.count("backend recovered after ") == 1);
+        CHECK(s.count("skipped_backend") == 0);  // counted, not logged
+        const auto counts = s.engine.status().jobs[0].stats.counts;
+        CHECK(counts.skipped(skip_reason::backend_unavailable) >= 1);
+        CHECK(counts.skipped(skip_reason::misfire) >= 1);  // the slots of the outage, given up and said so
+        CHECK(s.engine.status().backend.reachable);
+    }
+
+    TEST_CASE("redis at maxmemory (noeviction): claims fail with the server's OOM error, told once, counted") {
+        redis_server server;
+        logged_scheduler s{server};
+        s.run_for(1500ms);
+        redis::detail::connection admin{server.client()};
+        REQUIRE(
+            admin.pipeline({{"CONFIG", "SET", "maxmemory-policy", "noeviction"}, {"CONFIG", "SET", "maxmemory", "1"}}));
+        s.run_for(2500ms);
+        CHECK(s.count("backend error") == 1);
+        CHECK_MESSAGE(s.first("backend error").find("OOM") != std::string::npos, s.first("backend error"));
+        REQUIRE(admin.pipeline({{"CONFIG", "SET", "maxmemory", "0"}}));
+        s.run_for(2s);
+        CHECK(s.count("backend recovered after ") == 1);
+        CHECK(s.engine.status().jobs[0].stats.counts.skipped(skip_reason::backend_unavailable) >= 1);
     }
 
     TEST_CASE("a replica whose clock is an hour fast: reported, and the slot record never moves past the server") {

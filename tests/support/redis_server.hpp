@@ -92,6 +92,9 @@ public:
     void stop() { end(SIGTERM); }
     /// SIGKILL and wait: a crash.
     void kill() { end(SIGKILL); }
+    /// SIGSTOP / SIGCONT: a server that hangs (it accepts nothing, answers nothing).
+    void pause() const { ::kill(pid_, SIGSTOP); }
+    void resume() const { ::kill(pid_, SIGCONT); }
 
 private:
     void end(int signal) {
