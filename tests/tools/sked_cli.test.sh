@@ -73,6 +73,12 @@ check "check: overlapping runs, and where the peak is" 1 $'collision: a and b ru
 printf '\xef\xbb\xbfsweep @every 1m\n' > "$scratch/bom.jobs"
 check "check: a UTF-8 byte order mark is not part of the first name" 0 $'peak concurrency: 1 over the 1m cycle\n1 jobs, 0 colliding pairs' -- \
   check "$scratch/bom.jobs"
+for i in $(seq 1 30); do echo "job_$i @every 1m"; done > "$scratch/crowded.jobs"
+want=$(for i in $(seq 2 21); do echo "collision: job_1 and job_$i start in the same second"; done)
+check "check: lists 20 pairs, then counts the rest" 1 "$want"$'\n... and 415 more colliding pairs (--all lists every one)\nwarning: 30 jobs start at second 0 of every 60 s; run `sked plan`\npeak concurrency: 30 at 0s into the 1m cycle\n30 jobs, 435 colliding pairs' -- check "$scratch/crowded.jobs"
+listed=$("$sked" check --all "$scratch/crowded.jobs" | grep -c '^collision:')
+if [[ $listed == 435 ]]; then echo "ok   check --all lists all 435 pairs"
+else echo "FAIL check --all listed $listed pairs, not 435"; failures=$((failures + 1)); fi
 check "check: a directory is not a job file" 2 "sked: $scratch is a directory; expected a job file" -- check "$scratch"
 check "check: options of plan are refused" 2 "$(printf '%s\n' "$("$sked" --help)")"$'\nsked: unknown option --json for check' -- \
   check --json "$jobs/sports.jobs"

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <sked/cron.hpp>
@@ -62,12 +63,9 @@ public:
         const std::size_t name_column = at_;
         job.name = std::string(word());
         if (!valid_name(job.name)) return error(name_column, "a job name is letters, digits, '_', '-' and '.'");
-        for (const auto& earlier : jobs_) {
-            if (earlier.name == job.name) {
-                return error(name_column,
-                             "job '" + job.name + "' is already defined on line " + std::to_string(earlier.line));
-            }
-        }
+        if (const auto earlier = lines_by_name_.find(job.name); earlier != lines_by_name_.end())
+            return error(name_column,
+                         "job '" + job.name + "' is already defined on line " + std::to_string(earlier->second));
         skip_space();
         if (auto bad = schedule(job)) return bad;
         while (true) {
@@ -79,6 +77,7 @@ public:
             return error(0, "duration " + std::to_string(job.duration) + " s is longer than the period (" +
                                 std::to_string(job.period) + " s)");
         }
+        lines_by_name_.emplace(job.name, number);
         jobs_.push_back(std::move(job));
         return std::nullopt;
     }
@@ -180,6 +179,7 @@ private:
     std::size_t at_ = 0;
     std::size_t number_ = 0;
     std::vector<file_job> jobs_;
+    std::unordered_map<std::string, std::size_t> lines_by_name_;  // duplicates found in O(1), not O(jobs)
 };
 
 /// The stagger table of a file's jobs: one row per @every job, one per cron instant.

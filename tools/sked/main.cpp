@@ -1,7 +1,7 @@
 // sked — the command-line face of the library.
 //     sked next [--tz ZONE] [--from INSTANT] [-n COUNT] [--name JOB] EXPR
 //     sked explain [--name JOB] EXPR
-//     sked check FILE
+//     sked check FILE [--all]
 //     sked plan [--json] [--within DUR] [--svg OUT [--window DUR]] FILE
 // Exit status: 0 success, 1 no occurrence left (next) or a collision (check), 2 bad
 // usage, a bad expression or a malformed job file.
@@ -30,7 +30,7 @@ using any_zone = std::variant<sked::utc_zone, sked::fixed_zone, sked::date_zone>
 constexpr const char* usage =
     "usage: sked next [--tz ZONE] [--from INSTANT] [-n COUNT] [--name JOB] EXPR\n"
     "       sked explain [--name JOB] EXPR\n"
-    "       sked check FILE\n"
+    "       sked check FILE [--all]\n"
     "       sked plan [--json] [--within DUR] [--svg OUT [--window DUR]] FILE\n"
     "ZONE is an IANA name (Asia/Manila), UTC, or an offset like +05:30; it overrides a\n"
     "CRON_TZ= prefix. INSTANT is RFC 3339 (2026-11-23T12:00:00Z); the default is now.\n"

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -14,6 +15,7 @@
 #include <sked/stagger_lint.hpp>
 #include <sked/stagger_plan.hpp>
 
+#include "collision_index.hpp"
 #include "concurrency_svg.hpp"
 #include "job_file.hpp"
 
@@ -26,6 +28,8 @@ struct stagger_arguments {
     std::uint32_t within = 0;  ///< plan offsets within the first `within` seconds
     std::string svg;
     std::uint32_t window = 0;  ///< seconds drawn; 0 = one hyperperiod
+    std::size_t limit = 20;  ///< check: colliding pairs listed (all are counted)
+    bool all = false;  ///< check: list every colliding pair
 };
 
 inline int stagger_fail(const std::string& message) {
@@ -70,34 +74,74 @@ inline std::string seconds_text(std::uint64_t s) {
     return text;
 }
 
+// The colliding pairs of file jobs (a cron job's own instants are not a collision): the
+// first `limit` in file order are printed; all are counted. Pairs of one-row jobs are
+// counted by sked::check; a pair with a cron job (a row per instant) is counted from the
+// cron job's side, finding each of its rows' partners and counting each partner job once.
+inline std::size_t report_collisions(const std::vector<file_job>& jobs, const expanded_table& table,
+                                     std::uint64_t single_row_pairs, std::size_t limit) {
+    collision_index index{table.rows};
+    const auto multi_row = [&](std::size_t j) { return jobs[j].starts.size() > 1; };
+    std::vector<std::size_t> seen_by(jobs.size(), jobs.size());  // the job whose partners marked it
+    std::vector<std::size_t> partner_at(jobs.size(), 0);  // where in `partners`, once marked
+    std::vector<std::pair<std::size_t, bool>> partners;  // (job, starts in the same second)
+    std::size_t printed = 0;
+    std::uint64_t pairs = single_row_pairs;
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        if (!multi_row(j) && printed >= limit) continue;  // nothing left to print, nothing to count
+        partners.clear();
+        const std::size_t end = j + 1 < jobs.size() ? table.first_row[j + 1] : table.rows.size();
+        for (std::size_t row = table.first_row[j]; row < end; ++row) {
+            index.for_each_partner(row, [&](std::size_t other) {
+                const auto k = table.job_of_row[other];
+                if (k == j) return;
+                const bool starts = overlap_of(table.rows[row], table.rows[other]).starts;
+                if (seen_by[k] != j) {
+                    seen_by[k] = j;
+                    partner_at[k] = partners.size();
+                    partners.emplace_back(k, starts);
+                } else if (starts) {
+                    partners[partner_at[k]].second = true;
+                }
+            });
+        }
+        std::sort(partners.begin(), partners.end());
+        for (const auto& [k, starts] : partners) {
+            if (multi_row(j) && (!multi_row(k) || k > j)) ++pairs;
+            if (k < j || printed++ >= limit) continue;
+            std::printf("collision: %s and %s %s\n", jobs[j].name.c_str(), jobs[k].name.c_str(),
+                        starts ? "start in the same second" : "run at the same time");
+        }
+    }
+    if (pairs > limit)
+        std::printf("... and %llu more colliding pairs (--all lists every one)\n",
+                    static_cast<unsigned long long>(pairs - limit));
+    return static_cast<std::size_t>(pairs);
+}
+
 inline int run_check(const stagger_arguments& args) {
     const auto jobs = read_job_file(args.file);
     if (!jobs) return 2;
     const auto table = expand_table(*jobs);
     const auto report = check(table.rows);
-    // Each colliding pair of file jobs once (a cron job's own instants are not a collision).
-    std::vector<std::vector<bool>> told(jobs->size(), std::vector<bool>(jobs->size(), false));
-    std::size_t pairs = 0;
-    for (std::size_t a = 0; a < table.rows.size(); ++a) {
-        for (std::size_t b = a + 1; b < table.rows.size(); ++b) {
-            const auto ja = table.job_of_row[a], jb = table.job_of_row[b];
-            if (ja == jb || told[ja][jb]) continue;
-            const auto overlap = overlap_of(table.rows[a], table.rows[b]);
-            if (!overlap.runs) continue;
-            told[ja][jb] = told[jb][ja] = true;
-            ++pairs;
-            std::printf("collision: %s and %s %s\n", (*jobs)[ja].name.c_str(), (*jobs)[jb].name.c_str(),
-                        overlap.starts ? "start in the same second" : "run at the same time");
-        }
-    }
+    std::vector<stagger_job> single_rows;
+    for (std::size_t j = 0; j < jobs->size(); ++j)
+        if ((*jobs)[j].starts.size() == 1) single_rows.push_back(table.rows[table.first_row[j]]);
+    const auto pairs = report_collisions(*jobs, table, check(single_rows).collisions,
+                                         args.all ? std::numeric_limits<std::size_t>::max() : args.limit);
     std::vector<stagger_job> periodic;  // lint speaks of periods; cron rows would only add noise
     for (std::size_t row = 0; row < table.rows.size(); ++row) {
         if ((*jobs)[table.job_of_row[row]].cron.empty()) periodic.push_back(table.rows[row]);
     }
+    const std::size_t warnings_shown = args.all ? std::numeric_limits<std::size_t>::max() : args.limit;
+    std::size_t warnings = 0;
     for (const auto& warning : lint(periodic)) {
-        if (warning.what == stagger_warning::kind::start_together)
-            std::printf("warning: %s\n", warning.message.c_str());
+        if (warning.what != stagger_warning::kind::start_together) continue;
+        if (warnings++ < warnings_shown) std::printf("warning: %s\n", warning.message.c_str());
     }
+    if (warnings > warnings_shown)
+        std::printf("... and %zu more groups of jobs starting together (--all lists every one)\n",
+                    warnings - warnings_shown);
     constexpr std::size_t shown = 5;
     const auto instants = peak_instants(table.rows, shown + 1);
     std::string when;
@@ -125,6 +169,8 @@ inline std::optional<stagger_arguments> read_stagger_arguments(int argc, char** 
         if (takes_value && i + 1 >= argc) return problem = std::string(arg) + " needs a value", std::nullopt;
         if (arg == "--json" && args.command == "plan") {
             args.json = true;
+        } else if (arg == "--all" && args.command == "check") {
+            args.all = true;
         } else if (takes_value && args.command == "plan") {
             const std::string value = argv[++i];
             if (arg == "--svg") {
