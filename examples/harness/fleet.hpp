@@ -391,7 +391,9 @@ private:
     void run_in_real_time() {
         std::signal(SIGINT, detail::on_signal);
         std::signal(SIGTERM, detail::on_signal);
-        from_ = std::chrono::floor<std::chrono::seconds>(sked::system_now());
+        // From the first whole second on: the current second's slot starts late, or not at
+        // all when that would overlap the next one (the scheduler's startup rule).
+        from_ = std::chrono::ceil<std::chrono::seconds>(sked::system_now());
         start_replicas();
         const auto deadline =
             std::chrono::steady_clock::now() + options_.run_for.value_or(std::chrono::hours{24 * 365});
