@@ -48,14 +48,23 @@ std::size_t count_of(const std::vector<seen>& events, event_kind kind, std::stri
     return n;
 }
 
+// Replicas a and b sharing a memory backend, each with its own wall clock and executor.
+struct two_replicas {
+    simulation sim;
+    memory_keys keys{sim.clock.steady_source()};
+    manual_executor pool_a, pool_b;
+    stepped_wall wall_a{sim.clock}, wall_b{sim.clock};
+    scheduler a{replica_options(sim, "a", keys, pool_a, wall_a)};
+    scheduler b{replica_options(sim, "b", keys, pool_b, wall_b)};
+};
+
 TEST_SUITE("faults") {
     TEST_CASE("a backward wall-clock step on the holder: it keeps renewing on the steady clock; the slot runs once") {
-        simulation sim;
-        memory_keys keys{sim.clock.steady_source()};
-        manual_executor pool_a, pool_b;
-        stepped_wall wall_a{sim.clock}, wall_b{sim.clock};
-        scheduler a{replica_options(sim, "a", keys, pool_a, wall_a)};
-        scheduler b{replica_options(sim, "b", keys, pool_b, wall_b)};
+        two_replicas r;  // references, not a structured binding: clang 14 cannot capture those in lambdas
+        auto& sim = r.sim;
+        auto &pool_a = r.pool_a, &pool_b = r.pool_b;
+        auto &wall_a = r.wall_a, &wall_b = r.wall_b;
+        auto &a = r.a, &b = r.b;
         const job_options o{.lease_ttl = 3s};
         const auto body = [&](const job_context& c) {
             if (c.nominal != at("2026-11-23T00:00:00Z")) return;
@@ -127,12 +136,11 @@ TEST_SUITE("faults") {
     }
 
     TEST_CASE("a run that returns after losing its lease (a pause past it) is reported lease_lost, never ok") {
-        simulation sim;
-        memory_keys keys{sim.clock.steady_source()};
-        manual_executor pool_a, pool_b;
-        stepped_wall wall_a{sim.clock}, wall_b{sim.clock};
-        scheduler a{replica_options(sim, "a", keys, pool_a, wall_a)};
-        scheduler b{replica_options(sim, "b", keys, pool_b, wall_b)};
+        two_replicas r;  // references, not a structured binding: clang 14 cannot capture those in lambdas
+        auto& sim = r.sim;
+        auto &pool_a = r.pool_a, &pool_b = r.pool_b;
+        auto &wall_a = r.wall_a, &wall_b = r.wall_b;
+        auto &a = r.a, &b = r.b;
         const job_options o{.lease_ttl = 2s};
         fence_token paused_fence = 0;
         const auto body = [&](const job_context& c) {
