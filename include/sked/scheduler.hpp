@@ -23,11 +23,13 @@
 // lock). The policies are described in sked/job.hpp and docs/scheduling.md.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -172,7 +174,9 @@ private:
     detail::due_queue timers_;  // deferred attempts, renewals, timeouts, on the steady clock
     detail::run_table runs_;
     detail::backend_health health_;
-    steady_instant next_backend_check_{};
+    // Steady ms of the next look at the backend's facts: read on every run_due, so an
+    // atomic rather than one more turn of the mutex.
+    std::atomic<std::int64_t> next_backend_check_ms_{std::numeric_limits<std::int64_t>::min()};
     detail::dispatcher dispatch_;
     bool dispatching_ = true;
     std::function<void()> wakeup_;
@@ -212,14 +216,16 @@ inline result<registration, job_error> scheduler::add(job_spec spec) {
     else if (*last)
         recorded = detail::slot_value(**last);
     // So are the recent slots a dead holder abandoned, which no live replica may have seen.
-    const auto look_back =
-        detail::recovery_candidates(spec.schedule, spec.options, detail::slot_or_none(recorded), clock_());
     std::vector<std::chrono::sys_seconds> abandoned;
-    if (auto found = claims_.abandoned_slots(spec.name, look_back, spec.options); !found)
-        out.events.add({.kind = event_kind::backend_error, .at = clock_()}, spec.name,
-                       "looking for abandoned slots: " + found.error().message());
-    else
-        abandoned = *std::move(found);
+    if (claims_.claims_run_keys(spec.options.mode)) {
+        const auto look_back =
+            detail::recovery_candidates(spec.schedule, spec.options, detail::slot_or_none(recorded), clock_());
+        if (auto found = claims_.abandoned_slots(spec.name, look_back); !found)
+            out.events.add({.kind = event_kind::backend_error, .at = clock_()}, spec.name,
+                           "looking for abandoned slots: " + found.error().message());
+        else
+            abandoned = *std::move(found);
+    }
     registration outcome = registration::added;
     {
         std::lock_guard hold{mutex_};
@@ -350,11 +356,11 @@ inline std::size_t scheduler::run_due(instant now) {
 // Now and then: does the backend's clock agree with ours, is it the same instance?
 inline void scheduler::watch_backend(const moment& now) {
     if (!claims_.reports_facts()) return;
-    {
-        std::lock_guard hold{mutex_};
-        if (now.steady < next_backend_check_) return;
-        next_backend_check_ = now.steady + backend_check_every_;
-    }
+    const auto now_ms = std::chrono::duration_cast<milliseconds>(now.steady.time_since_epoch()).count();
+    auto due = next_backend_check_ms_.load(std::memory_order_relaxed);
+    // One caller at a time wins the look; the others go on.
+    if (now_ms < due || !next_backend_check_ms_.compare_exchange_strong(due, now_ms + backend_check_every_.count()))
+        return;
     const instant sent = clock_();
     auto facts = claims_.facts();
     const instant received = clock_();

@@ -82,14 +82,18 @@ public:
     /// The backend's clock and identity; only when reports_facts().
     [[nodiscard]] result<backend_facts, backend_error> facts() const { return backend_.facts(); }
 
+    /// Whether runs of a job in `mode` claim a run key per slot (the exactly_once modes).
+    [[nodiscard]] bool claims_run_keys(distribution mode) const noexcept {
+        return claims(mode) && (mode == distribution::exactly_once || mode == distribution::exactly_once_serial);
+    }
+
     /// Which of `slots` of the job a holder claimed and abandoned (its lease ran out with
-    /// no completion or release), so that a scheduler that starts recovers them. Only the
-    /// modes with run keys, on a store that can tell (sked::abandoned_claims).
+    /// no completion or release), so that a scheduler that starts recovers them; none on
+    /// a store that cannot tell (sked::abandoned_claims). Only for claims_run_keys().
     [[nodiscard]] result<std::vector<std::chrono::sys_seconds>, backend_error> abandoned_slots(
-        std::string_view job, const std::vector<std::chrono::sys_seconds>& slots, const job_options& o) const {
+        std::string_view job, const std::vector<std::chrono::sys_seconds>& slots) const {
         std::vector<std::chrono::sys_seconds> out;
-        const bool keyed = o.mode == distribution::exactly_once || o.mode == distribution::exactly_once_serial;
-        if (!claims(o.mode) || !keyed || slots.empty()) return out;
+        if (slots.empty()) return out;
         std::vector<std::string> keys;
         keys.reserve(slots.size());
         for (auto slot : slots)
@@ -101,8 +105,8 @@ public:
         return out;
     }
 
-    /// Claims what the job's mode needs for `slot`: the job's lease, then the run key.
-    /// A lease taken before a refused key is given back.
+    /// Claims what the job's mode needs for `slot`: the run key, then the job's lease.
+    /// A key taken before a refused lease is given back.
     [[nodiscard]] claim_answer claim(std::string_view job, std::chrono::sys_seconds slot, const job_options& o) const {
         claim_answer answer;
         if (!claims(o.mode)) return answer;
