@@ -74,15 +74,21 @@ long long last_start(const std::string& path) {
     return -1;
 }
 
-// Waits (at most 15 s) until the replica's last start has not finished: it is mid-run.
+// Whether the replica's last start has not finished: it is mid-run.
+bool mid_run(const std::string& path) {
+    const auto lines = read_audit(path);
+    for (auto line = lines.rbegin(); line != lines.rend(); ++line) {
+        if (line->what == "done") return false;
+        if (line->what == "start") return true;
+    }
+    return false;
+}
+
+// Waits (at most 15 s) until the replica is mid-run.
 bool wait_mid_run(const std::string& path) {
     const auto until = std::chrono::steady_clock::now() + 15s;
     while (std::chrono::steady_clock::now() < until) {
-        const auto lines = read_audit(path);
-        for (auto line = lines.rbegin(); line != lines.rend(); ++line) {
-            if (line->what == "done") break;
-            if (line->what == "start") return true;
-        }
+        if (mid_run(path)) return true;
         std::this_thread::sleep_for(2ms);
     }
     return false;
@@ -130,22 +136,57 @@ void wait_clean_exit(const std::vector<pid_t>& pids) {
     }
 }
 
-// Three replicas with a per-second job; two are SIGKILLed mid-run at different moments and
-// restarted. Returns the audits' lines by slot.
+struct replica {
+    pid_t pid;
+    std::string name;
+};
+
+// Waits (at most 15 s) until one of `fleet` is mid-run (in the serial modes only the
+// job's holder ever is), SIGKILLs it and takes it out of `fleet`.
+replica kill_one_mid_run(std::vector<replica>& fleet, audits& a) {
+    const auto until = std::chrono::steady_clock::now() + 15s;
+    while (std::chrono::steady_clock::now() < until) {
+        for (auto one = fleet.begin(); one != fleet.end(); ++one) {
+            if (!mid_run(a.path(one->name))) continue;
+            const auto victim = *one;
+            fleet.erase(one);
+            ::kill(victim.pid, SIGKILL);
+            int status = 0;
+            ::waitpid(victim.pid, &status, 0);
+            CHECK(WIFSIGNALED(status));
+            return victim;
+        }
+        std::this_thread::sleep_for(2ms);
+    }
+    FAIL("no replica was mid-run within 15 s");
+    return {};
+}
+
+void wait_clean_exit(const std::vector<replica>& fleet) {
+    std::vector<pid_t> pids;
+    for (const auto& one : fleet)
+        pids.push_back(one.pid);
+    wait_clean_exit(pids);
+}
+
+// Three replicas with a per-second job; two are SIGKILLed mid-run at different moments
+// (whichever runs the job then) and restarted. Returns the audits' lines by slot.
 std::map<std::string, std::map<long long, std::vector<audit_line>>> two_kills_of_three(
     redis_server& server, audits& a, const std::vector<std::string>& settings) {
-    std::vector<pid_t> running{spawn_replica(server.port(), "a", a.path("a"), 22, settings)};
-    const pid_t b = spawn_replica(server.port(), "b", a.path("b"), 22, settings);
-    const pid_t c = spawn_replica(server.port(), "c", a.path("c"), 22, settings);
+    std::vector<replica> fleet;
+    for (const char* name : {"a", "b", "c"})
+        fleet.push_back({spawn_replica(server.port(), name, a.path(name), 22, settings), name});
     std::this_thread::sleep_for(4s);
-    kill_mid_run(c, a.path("c"));
+    const auto first = kill_one_mid_run(fleet, a);
     std::this_thread::sleep_for(1500ms);
-    running.push_back(spawn_replica(server.port(), "c2", a.path("c2"), 15, settings));
+    const auto first_again = first.name + "2";
+    fleet.push_back({spawn_replica(server.port(), first_again, a.path(first_again), 15, settings), first_again});
     std::this_thread::sleep_for(2s);
-    kill_mid_run(b, a.path("b"));
+    const auto second = kill_one_mid_run(fleet, a);
     std::this_thread::sleep_for(700ms);
-    running.push_back(spawn_replica(server.port(), "b2", a.path("b2"), 12, settings));
-    wait_clean_exit(running);
+    const auto second_again = second.name + "2";
+    fleet.push_back({spawn_replica(server.port(), second_again, a.path(second_again), 12, settings), second_again});
+    wait_clean_exit(fleet);
     return a.by_slot();
 }
 
@@ -154,6 +195,55 @@ std::map<std::string, std::map<long long, std::vector<audit_line>>> two_kills_of
 std::pair<long long, long long> span_of(const std::map<long long, std::vector<audit_line>>& done) {
     REQUIRE(done.size() >= 10);
     return {done.begin()->first, done.rbegin()->first - 3};
+}
+
+// The serial modes: never two runs of the job at once, fleet-wide; each ok run's start
+// follows the previous one's end.
+void check_one_run_at_a_time(std::map<std::string, std::map<long long, std::vector<audit_line>>>& lines) {
+    std::vector<std::pair<long long, long long>> runs;  // (start, end), steady ms
+    for (const auto& [slot, ends] : lines["done"])
+        for (const auto& end : ends)
+            for (const auto& start : lines["start"][slot])
+                if (start.detail == end.detail) runs.emplace_back(start.steady_ms, end.steady_ms);
+    std::sort(runs.begin(), runs.end());
+    for (std::size_t i = 1; i < runs.size(); ++i)
+        CHECK(runs[i].first >= runs[i - 1].second);
+}
+
+// Two replicas with the replica's policies (queue_one, run_each) and `lease` ms; one is
+// SIGKILLed mid-run and restarted: every slot ran once, the killed one on the survivor,
+// once the dead lease ran out.
+void one_killed_of_two(const std::string& mode, int lease_ms) {
+    redis_server server;
+    audits a;
+    const std::vector<std::string> settings{"mode=" + mode, "lease=" + std::to_string(lease_ms)};
+    const int seconds = 12 + lease_ms / 1000;
+    std::vector<replica> fleet;
+    for (const char* name : {"a", "b"})
+        fleet.push_back({spawn_replica(server.port(), name, a.path(name), seconds, settings), name});
+    std::this_thread::sleep_for(4s);
+    const auto victim = kill_one_mid_run(fleet, a);
+    const auto killed_slot = last_start(a.path(victim.name));
+    std::this_thread::sleep_for(2s);
+    const auto again = victim.name + "2";
+    fleet.push_back({spawn_replica(server.port(), again, a.path(again), seconds - 6, settings), again});
+    wait_clean_exit(fleet);
+    auto lines = a.by_slot();
+    auto& done = lines["done"];
+    const auto [first, last] = span_of(done);
+    REQUIRE(done[killed_slot].size() == 1);  // recovered once the dead lease ran out
+    REQUIRE(lines["start"][killed_slot].size() == 2);
+    const auto& killed = lines["start"][killed_slot];
+    const auto& dead = killed[0].replica == victim.name ? killed[0] : killed[1];
+    CHECK(done[killed_slot][0].replica != victim.name);
+    CHECK(done[killed_slot][0].steady_ms - dead.steady_ms >= lease_ms - lease_ms / 30);
+    for (long long slot = first; slot <= last; ++slot) {
+        INFO("slot " << slot);
+        CHECK(done[slot].size() == 1);
+    }
+    if (mode != "exactly_once") check_one_run_at_a_time(lines);
+    MESSAGE(mode << ", " << lease_ms << " ms lease: " << (last - first + 1) << " slots, each ran once; slot "
+                 << killed_slot << " re-run " << (done[killed_slot][0].steady_ms - dead.steady_ms) << " ms after");
 }
 
 TEST_SUITE("redis scheduler") {
@@ -193,7 +283,7 @@ TEST_SUITE("redis scheduler") {
     }
 
     TEST_CASE("queue_one and run_each, 3 processes, two SIGKILLed mid-run and restarted: every slot ran exactly once") {
-        for (const std::string mode : {"exactly_once", "exactly_once_serial"}) {
+        for (const std::string mode : {"exactly_once", "exactly_once_serial", "single_runner"}) {
             CAPTURE(mode);
             redis_server server;
             audits a;
@@ -204,66 +294,50 @@ TEST_SUITE("redis scheduler") {
                 INFO("slot " << slot);
                 CHECK(done[slot].size() == 1);
             }
-            if (mode == "exactly_once_serial") {
-                // Never two runs of the job at once, fleet-wide: each ok run's start follows the previous end.
-                std::vector<std::pair<long long, long long>> runs;  // (start, end), steady ms
-                for (const auto& [slot, ends] : done)
-                    for (const auto& end : ends)
-                        for (const auto& start : lines["start"][slot])
-                            if (start.detail == end.detail) runs.emplace_back(start.steady_ms, end.steady_ms);
-                std::sort(runs.begin(), runs.end());
-                for (std::size_t i = 1; i < runs.size(); ++i)
-                    CHECK(runs[i].first >= runs[i - 1].second);
-            }
+            if (mode != "exactly_once") check_one_run_at_a_time(lines);
             MESSAGE(mode << ": " << (last - first + 1) << " slots, each ran once");
         }
     }
 
     TEST_CASE(
         "the defaults (overlap skip, misfire run_once), serial, two SIGKILLs: each slot ran once or was reported") {
-        redis_server server;
-        audits a;
-        auto lines = two_kills_of_three(server, a, {"mode=exactly_once_serial", "overlap=skip", "misfire=run_once"});
-        auto& done = lines["done"];
-        const auto [first, last] = span_of(done);
-        std::size_t skipped = 0;
-        for (long long slot = first; slot <= last; ++slot) {
-            INFO("slot " << slot);
-            CHECK(done[slot].size() <= 1);
-            if (done[slot].size() == 1) continue;
-            ++skipped;
-            bool reported = false;
-            for (const auto& skip : lines["skip"][slot])
-                reported = reported || skip.detail == "misfire" || skip.detail == "held_elsewhere";
-            CHECK(reported);
+        for (const std::string mode : {"exactly_once_serial", "single_runner"}) {
+            CAPTURE(mode);
+            redis_server server;
+            audits a;
+            auto lines = two_kills_of_three(server, a, {"mode=" + mode, "overlap=skip", "misfire=run_once"});
+            auto& done = lines["done"];
+            const auto [first, last] = span_of(done);
+            std::size_t skipped = 0;
+            for (long long slot = first; slot <= last; ++slot) {
+                INFO("slot " << slot);
+                CHECK(done[slot].size() <= 1);
+                if (done[slot].size() == 1) continue;
+                ++skipped;
+                bool reported = false;
+                for (const auto& skip : lines["skip"][slot])
+                    reported = reported || skip.detail == "misfire" || skip.detail == "held_elsewhere";
+                CHECK(reported);
+            }
+            check_one_run_at_a_time(lines);
+            MESSAGE(mode << ": " << (last - first + 1) << " slots, " << skipped << " skipped with a reason");
         }
-        MESSAGE((last - first + 1) << " slots, " << skipped << " skipped with a reason");
     }
 
-    TEST_CASE("2 processes with the default 30 s lease, one SIGKILLed mid-run and restarted: the slot is recovered") {
-        redis_server server;
-        audits a;
-        const std::vector<std::string> settings{"lease=30000"};
-        std::vector<pid_t> running{spawn_replica(server.port(), "a", a.path("a"), 42, settings)};
-        const pid_t b = spawn_replica(server.port(), "b", a.path("b"), 42, settings);
-        std::this_thread::sleep_for(4s);
-        kill_mid_run(b, a.path("b"));
-        const auto killed_slot = last_start(a.path("b"));
-        std::this_thread::sleep_for(2s);
-        running.push_back(spawn_replica(server.port(), "b2", a.path("b2"), 36, settings));
-        wait_clean_exit(running);
-        auto lines = a.by_slot();
-        auto& done = lines["done"];
-        const auto [first, last] = span_of(done);
-        REQUIRE(done[killed_slot].size() == 1);  // recovered once its 30 s lease ran out
-        REQUIRE(lines["start"][killed_slot].size() == 2);
-        const auto& killed = lines["start"][killed_slot];
-        const auto& dead = killed[0].replica == "b" ? killed[0] : killed[1];
-        CHECK(done[killed_slot][0].replica != "b");
-        CHECK(done[killed_slot][0].steady_ms - dead.steady_ms >= 29'000);
-        for (long long slot = first; slot <= last; ++slot) {
-            INFO("slot " << slot);
-            CHECK(done[slot].size() == 1);
+    // One case each, so that CTest runs them side by side.
+    TEST_CASE("2 processes, the default 30 s lease, exactly_once, one SIGKILLed and restarted: each slot ran once") {
+        one_killed_of_two("exactly_once", 30'000);
+    }
+    TEST_CASE("2 processes, the default 30 s lease, exactly_once_serial, one SIGKILLed: each slot ran once") {
+        one_killed_of_two("exactly_once_serial", 30'000);
+    }
+    TEST_CASE("2 processes, the default 30 s lease, single_runner, one SIGKILLed: each slot ran once") {
+        one_killed_of_two("single_runner", 30'000);
+    }
+    TEST_CASE("2 processes, a 2 s lease, each mode, one SIGKILLed and restarted: each slot ran once") {
+        for (const std::string mode : {"exactly_once", "exactly_once_serial", "single_runner"}) {
+            CAPTURE(mode);
+            one_killed_of_two(mode, 2'000);
         }
     }
 

@@ -531,7 +531,7 @@ TEST_SUITE("scheduler") {
         CHECK(replicas_that_ran.size() == 1);  // inline and in order, the first replica wins each slot
     }
 
-    TEST_CASE("single runner: while one replica runs the job, the others skip it as held elsewhere") {
+    TEST_CASE("single runner: one replica at a time runs the job, and each slot once") {
         simulation sim;
         memory_keys keys{lease_time(sim.clock)};
         scheduler a{sim.options("a", keys)};
@@ -542,25 +542,28 @@ TEST_SUITE("scheduler") {
         REQUIRE(b.add(every("expiry_sweep", 60s, nothing, {.mode = distribution::single_runner})));
         sim.run_until("2026-11-23T00:00:00Z", {&a});
         // b cannot tell a live holder from one that died a moment ago: it looks again once
-        // a live holder must have renewed (a third of the 30 s lease, and a margin), and
-        // finds the run ended: the slot overlapped it.
+        // a live holder must have renewed (a third of the 30 s lease, and a margin), takes
+        // the lease, and reads in the job's record that the slot ran.
         sim.run_until("2026-11-23T00:00:30Z", {&a, &b});
         const auto skipped = sim.events.of(event_kind::skipped);
         REQUIRE(skipped.size() == 1);
-        CHECK(skipped[0].reason == skip_reason::held_elsewhere);
+        CHECK(skipped[0].reason == skip_reason::already_done);
         CHECK(skipped[0].replica == "b");
         CHECK(skipped[0].at == moment("2026-11-23T00:00:11Z"));
-        CHECK(skipped[0].message == "a run of the job was going on at another replica when the slot came due");
-        // Not at the same time, each may run a slot: single_runner excludes, it does not
-        // deduplicate (that is exactly_once). b goes first at 00:01, then a, in turn.
+        CHECK(skipped[0].message == "the slot ran at another replica");
+        // One after the other, each slot still runs once: b goes first at 00:01, and a,
+        // which takes the lease after it, finds the slot recorded.
         sim.run_until("2026-11-23T00:01:00Z", {&b, &a});
         const auto started = sim.events.of(event_kind::started);
-        REQUIRE(started.size() == 3);
+        REQUIRE(started.size() == 2);
         CHECK(started[0].replica == "a");
         CHECK(started[1].replica == "b");
-        CHECK(started[2].replica == "a");
         CHECK(started[1].fence > started[0].fence);
-        CHECK(started[2].fence > started[1].fence);
+        const auto later = sim.events.of(event_kind::skipped);
+        REQUIRE(later.size() == 2);
+        CHECK(later[1].replica == "a");
+        CHECK(later[1].slot == "2026-11-23T00:01:00Z");
+        CHECK(later[1].reason == skip_reason::already_done);
     }
 
     TEST_CASE("a lease that cannot be renewed stops the run; the next holder's token is higher") {

@@ -5,6 +5,7 @@
 //     mode                 claims                          after success       after failure
 //     local                nothing
 //     single_runner        the job's lease (name)          release it          release it
+//                          (and reads the job's record: a slot it has reached is done)
 //     exactly_once         the slot's run key              complete the key    release the key
 //     exactly_once_serial  the job's lease, then the key   both of the above   both released
 //
@@ -28,6 +29,7 @@
 #include "../job.hpp"
 #include "../lease_guard.hpp"
 #include "../lock.hpp"
+#include "../rfc3339.hpp"
 
 namespace sked::detail {
 
@@ -115,12 +117,15 @@ public:
         // The key first: a slot another replica holds (alive or dead) is told apart from
         // a job lease held for another slot, and a done slot costs no lease.
         if ((!needs_key || take(run_key(job, slot), o.lease_ttl, answer.leases.key, answer)) &&
-            (!needs_lock || take(job, o.lease_ttl, answer.leases.lock, answer)))
+            (!needs_lock || take(job, o.lease_ttl, answer.leases.lock, answer)) &&
+            (needs_key || !records_progress(o.mode) || not_handled_yet(job, slot, answer)))
             return answer;
         const bool lock_refused = needs_lock && (!needs_key || answer.leases.key.has_value());
         answer.key_held = !lock_refused && answer.why == skip_reason::held_elsewhere;
         answer.lock_held = lock_refused && answer.why == skip_reason::held_elsewhere;
-        if (answer.leases.key) (void)backend_.release(*answer.leases.key);  // the slot is free again
+        // What was taken is given back: the slot, or the job, is free again.
+        if (answer.leases.key) (void)backend_.release(*answer.leases.key);
+        if (answer.leases.lock) (void)backend_.release(*answer.leases.lock);
         answer.leases = {};
         answer.go = false;
         return answer;
@@ -168,15 +173,16 @@ public:
                                  const job_options& o, bool succeeded, bool final_attempt, steady_instant now) const {
         settled out;
         if (held.key) settle_key(*held.key, succeeded, o.keep_done, now, out);
+        // The record moves before the job's lease is let go: the next holder reads it.
+        if (final_attempt && records_progress(o.mode)) {
+            if (auto recorded = backend_.record_slot(job, slot); !recorded)
+                out.failures.push_back("recording slot of " + std::string(job) + ": " + recorded.error().message());
+        }
         if (held.lock) {
             if (auto freed = backend_.release(*held.lock); !freed)
                 out.failures.push_back("releasing " + held.lock->name + ": " + freed.error().message());
             else if (!*freed && succeeded && !out.lost)
                 out.lost = "lease on " + held.lock->name + " expired before the run returned";
-        }
-        if (final_attempt && records_progress(o.mode)) {
-            if (auto recorded = backend_.record_slot(job, slot); !recorded)
-                out.failures.push_back("recording slot of " + std::string(job) + ": " + recorded.error().message());
         }
         return out;
     }
@@ -213,6 +219,23 @@ public:
 private:
     [[nodiscard]] bool records_progress(distribution mode) const noexcept {
         return claims(mode) && backend_.records_progress();
+    }
+
+    // single_runner: the job's lease excludes, and the record of handled slots, read under
+    // it, deduplicates. The holder moves the record before it lets the lease go, so a
+    // replica that waited for the lease finds the slot run. False, with the reason in
+    // `answer`, when the record has reached `slot`.
+    bool not_handled_yet(std::string_view job, std::chrono::sys_seconds slot, claim_answer& answer) const {
+        const auto recorded = backend_.last_slot(job);
+        if (!recorded) {
+            answer.why = skip_reason::backend_unavailable;
+            answer.detail = recorded.error().message();
+        } else if (*recorded && **recorded >= slot) {
+            answer.why = skip_reason::already_done;
+            answer.detail = **recorded == slot ? "the slot ran at another replica"
+                                               : "a later slot, " + rfc3339(**recorded) + ", ran at another replica";
+        }
+        return answer.why == skip_reason::none;
     }
 
     // One claim into `into`; false, with the reason in `answer`, when it was not acquired.

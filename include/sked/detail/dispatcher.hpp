@@ -131,6 +131,8 @@ private:
     /// The serial modes: another replica holds the job's lease. A live holder's run is the
     /// overlap (skipped, or waited for under queue_one); a dead one's is looked at again.
     void job_lease_held(job_id j, const launch& l, const claim_answer& answer, const moment& now, after_unlock& out);
+    /// The job neither runs nor waits for its lease here: a slot queued behind it goes.
+    void resume_queued(job_id j, instant now, after_unlock& out);
     /// The backend answered a run's call: an outage, if one was going on, has ended.
     void backend_answered(job_record& job, sys_seconds slot, const moment& now, after_unlock& out);
 
@@ -243,9 +245,13 @@ inline void dispatcher::handle_fire(job_id j, instant due, const moment& at, aft
 
 inline bool dispatcher::may_start(job_id j, sys_seconds slot, bool catching_up, instant now, after_unlock& out) {
     const auto& job = jobs_[j];
-    if (job.running == 0) return true;  // the common case, decided without the policy
+    if (job.running == 0 && job.lease_waits == 0) return true;  // the common case, decided without the policy
     const auto policy = jobs_.options_of(job).on_overlap;
-    switch (decide_overlap(job.running, policy, catching_up, job.has(job_record::waiting))) {
+    // For queue_one and a catch-up, a slot here waiting for the job's lease is the job's
+    // run, wherever it is: later slots wait behind it, in order, as behind a run here.
+    const bool behind_lease_waits = policy == overlap::queue_one || catching_up;
+    const auto busy = job.running + (behind_lease_waits ? job.lease_waits : 0U);
+    switch (decide_overlap(busy, policy, catching_up, job.has(job_record::waiting))) {
         case overlap_action::start:
             return true;
         case overlap_action::cancel_then_start:
@@ -294,9 +300,10 @@ inline void dispatcher::start_run(job_id j, sys_seconds slot, std::uint32_t atte
 inline void dispatcher::handle_deferred(std::uint32_t id, const moment& now, after_unlock& out) {
     const auto attempt = runs_.take_deferred(id);
     if (!attempt) return;
-    const auto& job = jobs_[attempt->job];
+    auto& job = jobs_[attempt->job];
     if (!job.has(job_record::live) || job.generation != attempt->generation) return;
     using kind = deferred_attempt::kind;
+    if (attempt->why == kind::lock_recheck) --job.lease_waits;
     const auto slot = as_slot(attempt->slot);
     // A recheck or a claim retry claims the same slot again: it is not a new run that
     // competes with the job's next slot, and the overlap policy decided this slot when
@@ -313,7 +320,8 @@ inline void dispatcher::handle_deferred(std::uint32_t id, const moment& now, aft
             if (auto why = claim_given_up(*s, rule, jobs_.options_of(job), slot, now.wall)) {
                 const char* cause = attempt->why == kind::claim_retry ? "the backend was unavailable, and "
                                                                       : "the job's lease was held, and ";
-                return skip(attempt->job, slot, skip_reason::misfire, now.wall, out, cause + *std::move(why));
+                skip(attempt->job, slot, skip_reason::misfire, now.wall, out, cause + *std::move(why));
+                return resume_queued(attempt->job, now.wall, out);
             }
         }
         planned = rule.planned_start(*s, slot);
@@ -323,6 +331,7 @@ inline void dispatcher::handle_deferred(std::uint32_t id, const moment& now, aft
     start_run(attempt->job, slot, attempt->attempt, planned, now, out);
     out.launches.back().recheck = same_claim_again && attempt->why != kind::claim_retry;
     out.launches.back().confirm = attempt->why == kind::lock_confirm;
+    out.launches.back().lock_wait = attempt->why == kind::lock_recheck;
     out.launches.back().claim_tries = attempt->claim_tries;
 }
 
@@ -381,8 +390,10 @@ inline void dispatcher::claim_refused(const launch& l, claim_answer&& answer, co
         return job_lease_held(j, l, answer, now, out);
     } else {
         backend_answered(job, l.slot, now, out);
-        // A recheck's answer is no news, but a confirmation's is the decision.
-        if (!l.recheck || l.confirm) skip(j, l.slot, answer.why, now.wall, out, std::move(answer.detail));
+        // A recheck's answer is no news, but a confirmation's is the decision, and the
+        // end of a wait for the job's lease is the first word on the slot.
+        if (!l.recheck || l.confirm || l.lock_wait)
+            skip(j, l.slot, answer.why, now.wall, out, std::move(answer.detail));
     }
     using kind = deferred_attempt::kind;
     const auto ttl = l.options->lease_ttl;
@@ -394,6 +405,7 @@ inline void dispatcher::claim_refused(const launch& l, claim_answer&& answer, co
         defer({j, job.generation, kind::claim_retry, slot_value(l.slot), l.attempt, tries},
               now.steady + claims_.claim_retry_delay(ttl, l.claim_tries), out);
     }
+    resume_queued(j, now.wall, out);
     jobs_.release(j);  // removed meanwhile, and this was its last run
 }
 
@@ -402,6 +414,7 @@ inline void dispatcher::job_lease_held(job_id j, const launch& l, const claim_an
     auto& job = jobs_[j];
     const auto ttl = l.options->lease_ttl;
     const auto look_again = [&](std::chrono::milliseconds after) {
+        ++job.lease_waits;
         defer({j, job.generation, deferred_attempt::kind::lock_recheck, slot_value(l.slot), l.attempt, 0},
               now.steady + after, out);
     };
@@ -418,7 +431,15 @@ inline void dispatcher::job_lease_held(job_id j, const launch& l, const claim_an
     } else {
         skip(j, l.slot, skip_reason::held_elsewhere, now.wall, out, "a run of the job is going on at another replica");
     }
+    resume_queued(j, now.wall, out);
     jobs_.release(j);  // removed meanwhile, and this was its last run
+}
+
+inline void dispatcher::resume_queued(job_id j, instant now, after_unlock& out) {
+    const auto& job = jobs_[j];
+    if (job.running != 0 || job.lease_waits != 0) return;
+    // A slot waited for the job's run (overlap::queue_one, or a catch-up): it goes now.
+    if (const auto waited = jobs_.take_queued_slot(j)) push_fire(j, *waited, now, out);
 }
 
 inline void dispatcher::backend_answered(job_record& job, sys_seconds slot, const moment& now, after_unlock& out) {
@@ -499,10 +520,7 @@ inline void dispatcher::run_ended(const launch& l, const moment& ended, const ru
         defer({j, job.generation, deferred_attempt::kind::retry, slot_value(l.slot), l.attempt + 1, 0},
               ended.steady + retrying.duration, out);
     }
-    if (current && job.running == 0) {
-        // A slot waited for this run (overlap::queue_one, or a catch-up): it goes now.
-        if (const auto waited = jobs_.take_queued_slot(j)) push_fire(j, *waited, ended.wall, out);
-    }
+    if (current) resume_queued(j, ended.wall, out);
     jobs_.release(j);  // removed while running, and this was its last run
 }
 

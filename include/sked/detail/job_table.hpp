@@ -90,6 +90,7 @@ struct job_record {
     std::int64_t slots = 0;  // see job_table::slots_of()
     std::uint16_t generation = 0;  // moves when a fire entry of the job goes stale
     std::uint16_t running = 0;  // runs in flight here
+    std::uint16_t lease_waits = 0;  // slots here waiting for the job's lease (the serial modes)
     std::uint8_t flags = 0;
 
     [[nodiscard]] bool has(flag f) const noexcept { return (flags & f) != 0; }
@@ -146,6 +147,7 @@ public:
         job.offset_s = offset;
         if (!same_timing) {
             ++job.generation;
+            job.lease_waits = 0;  // their deferred attempts went stale with the generation
             (void)take_queued_slot(j);
         }
         return {j, added, !same_timing};
@@ -156,6 +158,7 @@ public:
         auto& job = jobs_[j];
         index_.erase(job.name, name_of());
         ++job.generation;
+        job.lease_waits = 0;
         job.flags = 0;
         job.next_slot = no_slot;
         queued_.erase(j);

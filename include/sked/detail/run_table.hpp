@@ -49,6 +49,7 @@ struct launch {
     std::stop_token stop;
     bool recheck = false;  // a recheck's run: "held elsewhere" and "already done" are not news
     bool confirm = false;  // only looks: a job lease that looked alive still is, or has ended; never runs
+    bool lock_wait = false;  // waited for the job's lease: nothing about the slot was reported yet
     std::uint16_t claim_tries = 0;  // claims of this slot that failed at the backend before this one
     std::optional<instant> started{};  // set when the start was already reported
 };
