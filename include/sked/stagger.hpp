@@ -149,7 +149,7 @@ public:
         for (auto b : group) {
             const std::uint32_t r = jobs[b].offset % g;
             ++starts_at_[r];
-            add_cover(cover_delta, r + 1, r + jobs[b].duration);
+            add_cover(cover_delta, r + 1, r + std::min(jobs[b].duration, g));  // a longer window covers every residue
         }
         for (std::uint32_t x = 0; x < g; ++x)
             starts_before_[x + 1] = starts_before_[x] + starts_at_[x];
@@ -210,34 +210,47 @@ inline void find_first_pair(std::span<const stagger_job> jobs, const std::vector
 /// periods and r = (o_b - o_a) mod g, the windows overlap when r < d_a (b starts while
 /// a runs: a range count over the starts of b's group modulo g) or r > g - d_b (a
 /// starts while b runs: how many of the group's windows cover o_a modulo g). When
-/// d_a + d_b <= g the two cannot both hold, so the counts add up; groups with longer
-/// jobs are counted pair by pair. O(groups^2 * g + n) for the usual tables.
+/// d_a + d_b <= g the two cannot both hold, so the counts add up; when d_a + d_b > g
+/// every r is one of them, so every pair collides. A pair of groups with jobs that long
+/// is counted by b's durations: each duration's residue counts, or all of its jobs.
+/// O(groups^2 * g + n * durations) for the usual tables.
 inline void count_pairs_by_period(std::span<const stagger_job> jobs, stagger_report& report) {
-    std::map<std::uint32_t, std::vector<std::size_t>> groups;
-    for (std::size_t i = 0; i < jobs.size(); ++i)
-        groups[jobs[i].period].push_back(i);
-    const auto longest = [&](const std::vector<std::size_t>& group) {
-        std::uint32_t most = 0;
-        for (auto i : group)
-            most = std::max(most, jobs[i].duration);
-        return most;
+    struct period_group {
+        std::vector<std::size_t> members;
+        std::map<std::uint32_t, std::vector<std::size_t>> by_duration;
+        std::uint32_t longest = 0;
     };
+    std::map<std::uint32_t, period_group> groups;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        auto& group = groups[jobs[i].period];
+        group.members.push_back(i);
+        group.by_duration[jobs[i].duration].push_back(i);
+        group.longest = std::max(group.longest, jobs[i].duration);
+    }
     std::vector<std::uint64_t> partners(jobs.size(), 0), same_start(jobs.size(), 0);
+    // Adds what b_members (of one period, and of one duration `only` unless 0) count for
+    // each job of group_a.
+    const auto count = [&](const std::vector<std::size_t>& group_a, const std::vector<std::size_t>& b_members,
+                           std::uint32_t g, bool same_period, std::uint32_t only) {
+        const residue_counts b{jobs, b_members, g};
+        for (auto a : group_a) {
+            const std::uint32_t r = jobs[a].offset % g;
+            const std::uint64_t self = same_period && (only == 0 || jobs[a].duration == only) ? 1 : 0;
+            const bool all = only != 0 && std::uint64_t{jobs[a].duration} + only > g;
+            partners[a] += (all ? b_members.size() : b.starts_in(r, jobs[a].duration) + b.cover(r)) - self;
+            same_start[a] += b.starts_at(r) - self;
+        }
+    };
     for (const auto& [period_b, group_b] : groups) {
-        const std::uint32_t longest_b = longest(group_b);
         for (const auto& [period_a, group_a] : groups) {
             const std::uint32_t g = std::gcd(period_a, period_b);
-            if (std::uint64_t{longest(group_a)} + longest_b > g) {
-                count_group_directly(jobs, group_a, group_b, partners, same_start);
+            const bool same_period = period_a == period_b;
+            if (std::uint64_t{group_a.longest} + group_b.longest <= g) {
+                count(group_a.members, group_b.members, g, same_period, 0);
                 continue;
             }
-            const residue_counts b{jobs, group_b, g};
-            const std::uint64_t self = period_a == period_b ? 1 : 0;
-            for (auto a : group_a) {
-                const std::uint32_t r = jobs[a].offset % g;
-                partners[a] += b.starts_in(r, jobs[a].duration) - self + b.cover(r);
-                same_start[a] += b.starts_at(r) - self;
-            }
+            for (const auto& [duration, members] : group_b.by_duration)
+                count(group_a.members, members, g, same_period, duration);
         }
     }
     for (std::size_t a = 0; a < jobs.size(); ++a) {
