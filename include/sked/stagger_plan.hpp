@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <span>
@@ -56,32 +57,44 @@ inline constexpr std::uint64_t max_planned_hyperperiod = max_hyperperiod;
 
 namespace detail {
 
+/// How many jobs run in each second of the hyperperiod. A job of period p runs in the
+/// same seconds of every period, so it is counted in one array per period (O(duration)
+/// per job); the arrays are spread over the hyperperiod only when a fold needs them.
 class load_timeline {
 public:
     explicit load_timeline(std::uint64_t hyperperiod) : load_(hyperperiod, 0) {}
 
     void add(const stagger_job& job) {
-        for_each_running_second(job, job.offset, [&](std::uint64_t second) { ++load_[second]; });
+        auto& counts = pending_[job.period];
+        if (counts.empty()) counts.assign(job.period, 0);
+        for (std::uint32_t s = 0; s < job.duration; ++s)
+            ++counts[(job.offset % job.period + s) % job.period];
     }
 
-    /// The most jobs already running in any second `job` would run at `offset`.
-    std::uint32_t busiest_during(const stagger_job& job, std::uint32_t offset) const {
-        std::uint32_t most = 0;
-        for_each_running_second(job, offset, [&](std::uint64_t second) { most = std::max(most, load_[second]); });
-        return most;
+    /// The load folded onto one period: for each second y of it, the most jobs running
+    /// in any second y + k·period. A job of that period at offset o meets the maximum of
+    /// this over [o, o + duration). Adding jobs of that period only (and nothing else)
+    /// raises it by one in each of their seconds, which the caller does.
+    [[nodiscard]] std::vector<std::uint32_t> folded(std::uint32_t period) {
+        spread_pending();
+        std::vector<std::uint32_t> out(period, 0);
+        for (std::uint64_t second = 0; second < load_.size(); ++second) {
+            auto& most = out[second % period];
+            most = std::max(most, load_[second]);
+        }
+        return out;
     }
 
 private:
-    template <class Visit>
-    void for_each_running_second(const stagger_job& job, std::uint32_t offset, Visit visit) const {
-        const std::uint64_t size = load_.size();
-        for (std::uint64_t start = offset % job.period; start < size; start += job.period) {
-            for (std::uint64_t s = 0; s < job.duration; ++s)
-                visit((start + s) % size);
-        }
+    void spread_pending() {
+        for (const auto& [period, counts] : pending_)
+            for (std::uint64_t second = 0; second < load_.size(); ++second)
+                load_[second] += counts[second % period];
+        pending_.clear();
     }
 
     std::vector<std::uint32_t> load_;
+    std::map<std::uint32_t, std::vector<std::uint32_t>> pending_;  // by period, not yet in load_
 };
 
 /// Every offset in [0, limit) once, spread out: the bit-reversal order of [0, 2^m),
@@ -113,15 +126,17 @@ inline std::uint32_t peak_of(std::span<const stagger_job> jobs, std::uint64_t hy
 
 inline std::uint32_t lower_bound_of(std::span<const stagger_job> jobs, std::uint64_t hyperperiod) {
     std::vector<stagger_job> pinned;
+    std::map<std::uint64_t, std::uint64_t> busy_per_period;  // busy seconds in one period, by period
     for (const auto& job : jobs) {
         if (job.pinned) pinned.push_back(job);
+        busy_per_period[job.period] += job.duration;
     }
     std::uint32_t bound = std::max<std::uint32_t>(peak_of(pinned, hyperperiod), jobs.empty() ? 0 : 1);
-    for (const auto& outer : jobs) {
-        const std::uint64_t q = outer.period;
+    for (const auto& outer : busy_per_period) {
+        const std::uint64_t q = outer.first;
         std::uint64_t busy = 0;
-        for (const auto& job : jobs) {
-            if (q % job.period == 0) busy += std::uint64_t{job.duration} * (q / job.period);
+        for (const auto& [period, busy_seconds] : busy_per_period) {
+            if (q % period == 0) busy += busy_seconds * (q / period);
         }
         bound = std::max(bound, static_cast<std::uint32_t>((busy + q - 1) / q));
     }
@@ -134,7 +149,90 @@ inline bool placed_before(const stagger_job& a, const stagger_job& b) {
     return a.name < b.name;
 }
 
-/// Places the jobs marked in `free` (the others stay where they are).
+/// The offset the planner picks for each job of one period and duration, kept up to date
+/// as jobs are added: the fewest running jobs met (the folded load's maximum over the
+/// run's seconds), then the earliest in the spreading order. A tournament tree over the
+/// offsets [0, limit) answers in O(1); adding a job changes the folded load in its own
+/// `duration` seconds, so only the 2·duration - 1 offsets whose runs overlap them are
+/// looked at again. Same choice as trying every offset in spreading order, without the
+/// O(limit · hyperperiod / period · duration) scan per job.
+class offset_chooser {
+public:
+    offset_chooser(const std::vector<std::uint32_t>& folded, std::uint32_t duration, std::uint32_t limit)
+        : folded_(folded),
+          period_(static_cast<std::uint32_t>(folded.size())),
+          duration_(duration),
+          order_(spreading_order(limit)),
+          rank_(limit),
+          leaves_(std::bit_ceil(std::uint64_t{limit})),
+          tree_(2 * leaves_, UINT64_MAX) {
+        for (std::uint32_t r = 0; r < limit; ++r)
+            rank_[order_[r]] = r;
+        for_each_busiest(0, period_, [&](std::uint32_t offset, std::uint32_t busiest) {
+            if (offset < rank_.size()) tree_[leaves_ + offset] = key(offset, busiest);
+        });
+        for (auto node = leaves_ - 1; node >= 1; --node)
+            tree_[node] = std::min(tree_[2 * node], tree_[2 * node + 1]);
+    }
+
+    [[nodiscard]] std::uint32_t best() const { return order_[static_cast<std::uint32_t>(tree_[1])]; }
+
+    /// A job of this period was added at `offset`: the folded load changed in its seconds.
+    void added_at(std::uint32_t offset) {
+        const std::uint64_t touched = 2 * std::uint64_t{duration_} - 1;
+        if (touched >= period_) return for_each_busiest(0, period_, [&](auto o, auto b) { set(o, b); });
+        for_each_busiest(offset + period_ - (duration_ - 1), static_cast<std::uint32_t>(touched),
+                         [&](auto o, auto b) { set(o, b); });
+    }
+
+private:
+    // (busiest, rank): the smaller key is the better offset.
+    [[nodiscard]] std::uint64_t key(std::uint32_t offset, std::uint32_t busiest) const {
+        return std::uint64_t{busiest} << 32 | rank_[offset];
+    }
+
+    void set(std::uint32_t offset, std::uint32_t busiest) {
+        if (offset >= rank_.size()) return;
+        auto node = leaves_ + offset;
+        tree_[node] = key(offset, busiest);
+        for (node /= 2; node >= 1; node /= 2)
+            tree_[node] = std::min(tree_[2 * node], tree_[2 * node + 1]);
+    }
+
+    // For the `count` offsets from `first` (modulo the period), the folded load's maximum
+    // over [offset, offset + duration): a sliding-window maximum, O(count + duration).
+    template <class Visit>
+    void for_each_busiest(std::uint64_t first, std::uint32_t count, Visit visit) const {
+        window_.clear();
+        std::size_t front = 0;
+        const std::uint64_t end = first + count + duration_ - 1;
+        for (std::uint64_t t = first; t < end; ++t) {
+            const std::uint32_t load = folded_[t % period_];
+            while (window_.size() > front && window_.back().second <= load)
+                window_.pop_back();
+            window_.emplace_back(t, load);
+            if (t + 1 < first + duration_) continue;
+            const std::uint64_t offset = t + 1 - duration_;
+            while (window_[front].first < offset)
+                ++front;
+            visit(static_cast<std::uint32_t>(offset % period_), window_[front].second);
+        }
+    }
+
+    const std::vector<std::uint32_t>& folded_;
+    std::uint32_t period_;
+    std::uint32_t duration_;
+    std::vector<std::uint32_t> order_;  // the spreading order of [0, limit)
+    std::vector<std::uint32_t> rank_;  // each offset's place in it
+    std::uint64_t leaves_;
+    std::vector<std::uint64_t> tree_;  // tree_[1] is the best key; leaves from tree_[leaves_]
+    mutable std::vector<std::pair<std::uint64_t, std::uint32_t>> window_;  // (second, load), loads falling
+};
+
+/// Places the jobs marked in `free` (the others stay where they are). The jobs are
+/// placed in placed_before() order, so those of one period, and of one duration within
+/// it, come one after the other: the load is folded once per period and an
+/// offset_chooser is built once per (period, duration).
 inline void place(std::vector<stagger_job>& jobs, const std::vector<bool>& free, std::uint64_t hyperperiod,
                   const plan_options& options) {
     load_timeline timeline{hyperperiod};
@@ -148,21 +246,21 @@ inline void place(std::vector<stagger_job>& jobs, const std::vector<bool>& free,
     }
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return placed_before(jobs[a], jobs[b]); });
-    for (const std::size_t i : order) {
-        auto& job = jobs[i];
-        const std::uint32_t limit = options.window == 0 ? job.period : std::min(options.window, job.period);
-        std::uint32_t best_offset = 0;
-        std::uint32_t best = UINT32_MAX;
-        for (const std::uint32_t offset : spreading_order(limit)) {
-            const std::uint32_t busiest = timeline.busiest_during(job, offset);
-            if (busiest < best) {
-                best = busiest;
-                best_offset = offset;
-                if (best == 0) break;  // nobody else runs then: cannot do better
-            }
+    std::vector<std::uint32_t> folded;
+    std::optional<offset_chooser> chooser;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        auto& job = jobs[order[k]];
+        const auto* previous = k == 0 ? nullptr : &jobs[order[k - 1]];
+        if (previous == nullptr || previous->period != job.period) folded = timeline.folded(job.period);
+        if (previous == nullptr || previous->period != job.period || previous->duration != job.duration) {
+            const std::uint32_t limit = options.window == 0 ? job.period : std::min(options.window, job.period);
+            chooser.emplace(folded, job.duration, limit);
         }
-        job.offset = best_offset;
+        job.offset = chooser->best();
         timeline.add(job);
+        for (std::uint32_t s = 0; s < job.duration; ++s)
+            ++folded[(job.offset + s) % job.period];
+        chooser->added_at(job.offset);
     }
 }
 

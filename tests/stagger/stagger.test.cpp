@@ -62,6 +62,43 @@ std::vector<stagger_job> random_table(std::mt19937_64& random, std::span<const s
     return jobs;
 }
 
+// The planner's rule done the slow, obvious way: each free job (in placed_before order)
+// tries every offset in spreading order, walks every second its runs would cover, and
+// takes the first offset that meets the fewest running jobs.
+std::vector<stagger_job> reference_plan(std::vector<stagger_job> jobs, std::uint32_t window) {
+    const auto hyperperiod = hyperperiod_of(jobs);
+    std::vector<std::uint32_t> load(hyperperiod, 0);
+    const auto visit = [&](const stagger_job& job, std::uint32_t offset, auto&& each) {
+        for (std::uint64_t start = offset; start < hyperperiod; start += job.period)
+            for (std::uint64_t s = 0; s < job.duration; ++s)
+                each(load[(start + s) % hyperperiod]);
+    };
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        if (jobs[i].pinned) {
+            visit(jobs[i], jobs[i].offset, [](std::uint32_t& l) { ++l; });
+        } else {
+            order.push_back(i);
+        }
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return detail::placed_before(jobs[a], jobs[b]); });
+    for (const auto i : order) {
+        auto& job = jobs[i];
+        std::uint32_t best = UINT32_MAX;
+        for (const auto offset : detail::spreading_order(window == 0 ? job.period : std::min(window, job.period))) {
+            std::uint32_t busiest = 0;
+            visit(job, offset, [&](std::uint32_t& l) { busiest = std::max(busiest, l); });
+            if (busiest < best) {
+                best = busiest;
+                job.offset = offset;
+            }
+        }
+        visit(job, job.offset, [](std::uint32_t& l) { ++l; });
+    }
+    return jobs;
+}
+
 constexpr stagger_job planned_table[] = {
     {.name = "referral_tier2", .period = 60, .offset = 0, .duration = 3},
     {.name = "badge_unlock", .period = 300, .offset = 5, .duration = 10},
@@ -161,6 +198,27 @@ TEST_SUITE("stagger") {
             const auto again = plan(jobs);
             for (std::size_t i = 0; i < jobs.size(); ++i)
                 REQUIRE(again->jobs[i].offset == first->jobs[i].offset);
+        }
+    }
+
+    TEST_CASE("plan: the same offsets as trying every offset of every job, on random tables and windows") {
+        std::mt19937_64 random{13};
+        const std::uint32_t periods[] = {6, 10, 15, 30, 60, 90, 120};
+        for (int round = 0; round < 200; ++round) {
+            // Up to 120 jobs of up to the whole period: many share a period and a duration.
+            const auto jobs =
+                random_table(random, periods, 1 + random() % 120, 1 + static_cast<std::uint32_t>(random() % 120));
+            const std::uint32_t window = round % 3 == 0 ? 0 : 1 + static_cast<std::uint32_t>(random() % 70);
+            CAPTURE(round);
+            CAPTURE(window);
+            const auto planned = plan(jobs, {.window = window});
+            REQUIRE(planned);
+            const auto expected = reference_plan(jobs, window);
+            for (std::size_t i = 0; i < jobs.size(); ++i) {
+                CAPTURE(i);
+                REQUIRE(planned->jobs[i].offset == expected[i].offset);
+            }
+            CHECK(planned->lower_bound <= planned->peak);
         }
     }
 
