@@ -125,21 +125,6 @@ constexpr void count_pairs_directly(std::span<const stagger_job> jobs, stagger_r
     }
 }
 
-/// Counts, for each job of group_a, its partners in group_b pair by pair (for groups
-/// whose windows are too long for the residue counts below).
-inline void count_group_directly(std::span<const stagger_job> jobs, const std::vector<std::size_t>& group_a,
-                                 const std::vector<std::size_t>& group_b, std::vector<std::uint64_t>& partners,
-                                 std::vector<std::uint64_t>& same_start) {
-    for (auto a : group_a) {
-        for (auto b : group_b) {
-            if (a == b) continue;
-            const auto overlap = overlap_of(jobs[a], jobs[b]);
-            partners[a] += overlap.runs ? 1 : 0;
-            same_start[a] += overlap.starts ? 1 : 0;
-        }
-    }
-}
-
 /// One period group's starts and windows by residue modulo g.
 class residue_counts {
 public:
@@ -289,9 +274,10 @@ inline std::vector<std::uint32_t> load_over(std::span<const stagger_job> jobs, s
     return load;
 }
 
-/// Collisions and peak concurrency of a table. Pairs are checked analytically in
-/// O(n^2); the peak over one hyperperiod in O(hyperperiod + starts) at run time, and
-/// by counting at every start in constant expressions.
+/// Collisions and peak concurrency of a table. At run time pairs are counted per
+/// period group (count_pairs_by_period) and the peak over one hyperperiod in
+/// O(hyperperiod + starts); in constant expressions pair by pair, and the peak by
+/// counting at every start.
 constexpr stagger_report check(std::span<const stagger_job> jobs) {
     stagger_report report;
     report.hyperperiod = hyperperiod_of(jobs);
