@@ -1,7 +1,9 @@
-// check() and plan() on tables of 10, 1,000 and 10,000 jobs: periods of 1, 5, 10 and
-// 60 minutes, durations of 1-5 s, random offsets (fixed seed).
+// check() and plan() on tables of 10 to 100,000 jobs: periods of 1, 5, 10 and 60
+// minutes, random offsets (fixed seed), durations of 1-5 s, and in the _long cases of
+// 1 s to 2 min (a minute job may run its whole period).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,7 +18,7 @@ struct table {
     std::vector<sked::stagger_job> jobs;
 };
 
-table make_table(std::size_t count) {
+table make_table(std::size_t count, std::uint32_t longest = 5) {
     std::mt19937_64 random{42};
     const std::uint32_t periods[] = {60, 300, 600, 3600};
     table t;
@@ -27,26 +29,32 @@ table make_table(std::size_t count) {
         t.jobs.push_back({.name = t.names.back(),
                           .period = period,
                           .offset = static_cast<std::uint32_t>(random() % period),
-                          .duration = 1 + static_cast<std::uint32_t>(random() % 5)});
+                          .duration = 1 + static_cast<std::uint32_t>(random() % std::min(longest, period))});
     }
     return t;
 }
 
 void stagger_check(benchmark::State& state) {
-    const auto t = make_table(static_cast<std::size_t>(state.range(0)));
+    const auto t = make_table(static_cast<std::size_t>(state.range(0)), static_cast<std::uint32_t>(state.range(1)));
     for (auto _ : state)
         benchmark::DoNotOptimize(sked::check(t.jobs));
     state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(stagger_check)->Arg(10)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(stagger_check)
+    ->ArgNames({"jobs", "longest"})
+    ->ArgsProduct({{10, 1000, 10000, 100000}, {5, 120}})
+    ->Unit(benchmark::kMillisecond);
 
 void stagger_plan(benchmark::State& state) {
-    const auto t = make_table(static_cast<std::size_t>(state.range(0)));
+    const auto t = make_table(static_cast<std::size_t>(state.range(0)), static_cast<std::uint32_t>(state.range(1)));
     for (auto _ : state)
         benchmark::DoNotOptimize(sked::plan(t.jobs));
     state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(stagger_plan)->Arg(10)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(stagger_plan)
+    ->ArgNames({"jobs", "longest"})
+    ->ArgsProduct({{10, 1000, 10000, 100000}, {5, 120}})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -202,14 +202,13 @@ inline void find_first_pair(std::span<const stagger_job> jobs, const std::vector
 inline void count_pairs_by_period(std::span<const stagger_job> jobs, stagger_report& report) {
     struct period_group {
         std::vector<std::size_t> members;
-        std::map<std::uint32_t, std::vector<std::size_t>> by_duration;
         std::uint32_t longest = 0;
+        std::map<std::uint32_t, std::vector<std::size_t>> by_duration{};  // made when first needed
     };
     std::map<std::uint32_t, period_group> groups;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
         auto& group = groups[jobs[i].period];
         group.members.push_back(i);
-        group.by_duration[jobs[i].duration].push_back(i);
         group.longest = std::max(group.longest, jobs[i].duration);
     }
     std::vector<std::uint64_t> partners(jobs.size(), 0), same_start(jobs.size(), 0);
@@ -226,7 +225,7 @@ inline void count_pairs_by_period(std::span<const stagger_job> jobs, stagger_rep
             same_start[a] += b.starts_at(r) - self;
         }
     };
-    for (const auto& [period_b, group_b] : groups) {
+    for (auto& [period_b, group_b] : groups) {
         for (const auto& [period_a, group_a] : groups) {
             const std::uint32_t g = std::gcd(period_a, period_b);
             const bool same_period = period_a == period_b;
@@ -234,6 +233,9 @@ inline void count_pairs_by_period(std::span<const stagger_job> jobs, stagger_rep
                 count(group_a.members, group_b.members, g, same_period, 0);
                 continue;
             }
+            if (group_b.by_duration.empty())
+                for (auto b : group_b.members)
+                    group_b.by_duration[jobs[b].duration].push_back(b);
             for (const auto& [duration, members] : group_b.by_duration)
                 count(group_a.members, members, g, same_period, duration);
         }
