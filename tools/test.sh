@@ -5,7 +5,7 @@
 #   3. Clang 14, warnings as errors: the same, plus the parser fuzzer for a bounded time
 #   4. GCC 12 with AddressSanitizer + UndefinedBehaviorSanitizer: every test again
 #   5. GCC 12 with ThreadSanitizer: the concurrent code (memory backend, lease renewal,
-#      the runner, the Redis backend's contention tests, the examples' virtual time)
+#      the runner, the Redis backend's contention and clock tests, the examples' virtual time)
 # Build trees go to build/<name>. Set SKED_SKIP_INSTALL=1 to skip step 1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,5 +38,5 @@ cmake -S "$root" -B "$root/build/tsan" -DSKED_WERROR=ON -DCMAKE_CXX_COMPILER=g++
 cmake --build "$root/build/tsan" -j "$jobs" --target sked_tests sked_redis_tests drop
 "$root/build/tsan/tests/sked_tests" "--test-case=*contract*,memory:*,lease*,runner:*,examples:*"
 "$root/build/tsan/examples/drop" --replicas 3 --simulate 2d --quiet  # jobs sleeping in virtual time
-"$root/build/tsan/tests/sked_redis_tests" "--test-suite=redis contention"
+"$root/build/tsan/tests/sked_redis_tests" "--test-suite=redis contention,redis clocks"
 echo "==== all suites passed"
