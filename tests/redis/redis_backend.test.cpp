@@ -13,22 +13,11 @@
 namespace sked::test {
 namespace {
 
-// One server for the tests that do not stop it; each fixture uses a prefix of its own.
-redis_server& shared_server() {
-    static redis_server server;
-    return server;
-}
-
-std::string fresh_prefix() {
-    static std::atomic<std::size_t> counter{0};
-    return numbered("t", ++counter);
-}
-
 // Real time on a real server: pass() sleeps, so the ttl is short.
 struct redis_fixture {
     std::string prefix = fresh_prefix();
-    redis::locks locks{shared_server().client(prefix)};
-    redis::keys keys{shared_server().client(prefix)};
+    redis::locks locks{shared_redis_server().client(prefix)};
+    redis::keys keys{shared_redis_server().client(prefix)};
     std::chrono::milliseconds ttl{150};
     void pass(std::chrono::milliseconds duration) { std::this_thread::sleep_for(duration); }
 };
@@ -52,7 +41,7 @@ TEST_SUITE("redis") {
         redis_fixture f;
         const auto held = acquired_lease(f.locks.try_lock("sweep", 10s));
         const auto claimed = acquired_lease(f.keys.claim("daily@2026-11-23T00:00:00Z", 10s));
-        redis::detail::connection link{shared_server().client()};
+        redis::detail::connection link{shared_redis_server().client()};
         const auto value_of = [&](const std::string& key) {
             auto reply = raw(link, {"GET", key});
             REQUIRE(reply->type == REDIS_REPLY_STRING);
@@ -78,7 +67,7 @@ TEST_SUITE("redis") {
         REQUIRE(f.keys.claim("a", 10s));
         REQUIRE(f.keys.claim("b", 10s));
         CHECK(f.keys.script_loads() == 1);
-        redis::detail::connection link{shared_server().client()};
+        redis::detail::connection link{shared_redis_server().client()};
         raw(link, {"SCRIPT", "FLUSH"});
         CHECK(status_of(f.keys.claim("c", 10s)) == grant_status::acquired);  // NOSCRIPT, reload, retry
         CHECK(status_of(f.keys.claim("a", 10s)) == grant_status::held_elsewhere);
@@ -138,7 +127,7 @@ TEST_SUITE("redis") {
 
     TEST_CASE("redis: a server that is not Redis is a protocol error, a silent one a timeout") {
         auto http = fake_server::sending("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-        auto settings = shared_server().client();
+        auto settings = shared_redis_server().client();
         settings.port = http.port();
         auto answer = redis::keys{settings}.claim("k", 10s);
         REQUIRE_FALSE(answer);
@@ -171,7 +160,7 @@ TEST_SUITE("redis") {
             if (command[0] == "SCRIPT") return "$40\r\n" + std::string(40, 'a') + "\r\n";
             return ++evals == 1 ? ":7\r\n" : "*2\r\n:0\r\n:1\r\n";
         });
-        auto settings = shared_server().client();
+        auto settings = shared_redis_server().client();
         settings.port = odd.port();
         redis::keys keys{settings};
         auto first = keys.claim("k", 10s);
@@ -186,7 +175,7 @@ TEST_SUITE("redis") {
 
     TEST_CASE("redis: a name used by something else is a clear server error, never overwritten") {
         redis_fixture f;
-        redis::detail::connection link{shared_server().client()};
+        redis::detail::connection link{shared_redis_server().client()};
         raw(link, {"SET", f.prefix + ":key:{taken}", "a string"});
         auto answer = f.keys.claim("taken", 10s);
         REQUIRE_FALSE(answer);

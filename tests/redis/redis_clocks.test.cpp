@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "../scheduler/sim.hpp"
-#include "../support/numbered.hpp"
 #include "../support/redis_server.hpp"
 #include "sked/redis/store.hpp"
 #include "sked/scheduler.hpp"
@@ -25,17 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
-// One server for the file; each test keeps its keys under a prefix of its own.
-redis_server& shared_server() {
-    static redis_server server;
-    return server;
-}
-
-std::string fresh_prefix() {
-    static std::atomic<std::size_t> counter{0};
-    return numbered("clocks", ++counter);
-}
-
 // A replica: the real wall clock plus `offset`, the real steady clock, a pool of its own.
 struct replica_here {
     std::atomic<milliseconds::rep> offset_ms{0};
@@ -44,7 +32,7 @@ struct replica_here {
     scheduler engine;
 
     replica_here(const std::string& prefix, const std::string& name, recorder& events)
-        : keys{shared_server().client(prefix)},
+        : keys{shared_redis_server().client(prefix)},
           engine{{.clock = [this] { return system_now() + milliseconds{offset_ms.load()}; },
                   .backend = keys,
                   .replica = name,
@@ -71,6 +59,16 @@ std::size_t count_for_slot(recorder& events, event_kind kind, const std::string&
     for (const auto& e : events.of(kind))
         n += e.slot == slot;
     return n;
+}
+
+// Drives `r` until the dead holder's slot ran there, once, fenced above the dead lease.
+void recovers(replica_here& r, recorder& events, std::chrono::sys_seconds dead_slot, fence_token dead_fence) {
+    const auto slot = utc(dead_slot);
+    CAPTURE(slot);
+    drive({&r}, 5s, [&] { return count_for_slot(events, event_kind::succeeded, slot) > 0; });
+    CHECK(count_for_slot(events, event_kind::succeeded, slot) == 1);
+    for (const auto& e : events.of(event_kind::succeeded))
+        if (e.slot == slot) CHECK(e.fence > dead_fence);
 }
 
 TEST_SUITE("redis clocks") {
@@ -188,16 +186,12 @@ TEST_SUITE("redis clocks") {
         // A replica claimed the next second's slot, with a lease that outlasts its start
         // here, and was SIGKILLed.
         const auto dead_slot = std::chrono::ceil<std::chrono::seconds>(system_now());
-        redis::keys dead{shared_server().client(prefix)};
+        redis::keys dead{shared_redis_server().client(prefix)};
         const auto held = dead.claim(run_key("tick", dead_slot), 2s);
         REQUIRE(held);
         REQUIRE(held->acquired());
         REQUIRE(b.engine.add({"tick", schedule::every(1s), [](const job_context&) {}, {.lease_ttl = 1s}}));
-        const auto slot = utc(dead_slot);
-        drive({&b}, 5s, [&] { return count_for_slot(events, event_kind::succeeded, slot) > 0; });
-        CHECK(count_for_slot(events, event_kind::succeeded, slot) == 1);
-        for (const auto& e : events.of(event_kind::succeeded))
-            if (e.slot == slot) CHECK(e.fence > held->lease.fence);
+        recovers(b, events, dead_slot, held->lease.fence);
         CHECK(events.count(event_kind::skipped, skip_reason::overlap) == 0);
         CHECK(events.count(event_kind::succeeded) >= 2);  // its own slots ran meanwhile
     }
@@ -205,7 +199,7 @@ TEST_SUITE("redis clocks") {
     TEST_CASE("redis: a replica that starts after a holder died recovers the slot it abandoned, which it never saw") {
         const auto prefix = fresh_prefix();
         const auto dead_slot = std::chrono::floor<std::chrono::seconds>(system_now()) - 1s;
-        redis::keys dead{shared_server().client(prefix)};
+        redis::keys dead{shared_redis_server().client(prefix)};
         const auto held = dead.claim(run_key("reward", dead_slot), 500ms);
         REQUIRE(held);
         REQUIRE(held->acquired());
@@ -213,11 +207,7 @@ TEST_SUITE("redis clocks") {
         recorder events;
         replica_here b{prefix, "b", events};
         REQUIRE(b.engine.add({"reward", schedule::every(1s), [](const job_context&) {}, {.lease_ttl = 1s}}));
-        const auto slot = utc(dead_slot);
-        drive({&b}, 3s, [&] { return count_for_slot(events, event_kind::succeeded, slot) > 0; });
-        CHECK(count_for_slot(events, event_kind::succeeded, slot) == 1);
-        for (const auto& e : events.of(event_kind::succeeded))
-            if (e.slot == slot) CHECK(e.fence > held->lease.fence);
+        recovers(b, events, dead_slot, held->lease.fence);
     }
 }
 

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "numbered.hpp"
 #include "sked/redis/connection.hpp"
 
 extern char** environ;
@@ -128,5 +130,18 @@ private:
     std::string directory_;
     pid_t pid_ = 0;
 };
+
+/// One server for the tests of a binary that do not stop it, started at first use and
+/// stopped at exit; each test keeps its keys under a prefix of its own (fresh_prefix).
+inline redis_server& shared_redis_server() {
+    static redis_server server;
+    return server;
+}
+
+/// A key prefix no other test of this process uses: "t1", "t2", ...
+inline std::string fresh_prefix() {
+    static std::atomic<std::size_t> counter{0};
+    return numbered("t", ++counter);
+}
 
 }  // namespace sked::test
