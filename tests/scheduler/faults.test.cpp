@@ -233,6 +233,36 @@ TEST_SUITE("faults") {
               std::vector<std::string>{"2026-11-23T00:00:00Z", "2026-11-23T00:00:40Z"});
     }
 
+    TEST_CASE(
+        "a job removed while its claim was out is not looked at again; the job that reuses its record is not "
+        "held back") {
+        simulation sim;
+        memory_keys keys{sim.clock.steady_source()};
+        manual_executor pool;
+        auto options = sim.options("b", keys);
+        options.executor = pool.function();
+        scheduler b{options};
+        REQUIRE(keys.claim("sweep", 30s));  // another replica runs the job, alive
+        const job_options waits{.mode = distribution::exactly_once_serial, .on_overlap = overlap::queue_one};
+        REQUIRE(b.add({"sweep", schedule::every(1s), nothing, waits}));
+        b.run_due(sim.clock.now());  // the 00:00:00 claim is handed to the pool
+        REQUIRE(b.remove("sweep"));
+        pool.run_all();  // it finds the job's lease held, after the removal
+        // A new job gets a new generation, so the removed one's lock recheck, deferred
+        // after the removal, is stale on the record it reuses.
+        REQUIRE(b.add({"other", schedule::every(1s), nothing, waits}));
+        for (int second = 0; second < 5; ++second) {
+            b.run_due(sim.clock.now());
+            pool.run_all();
+            sim.clock.advance(1s);
+        }
+        for (const auto& e : sim.events.all())
+            CHECK(e.job == "other");
+        CHECK(sim.events.slots(event_kind::succeeded) ==
+              std::vector<std::string>{"2026-11-23T00:00:00Z", "2026-11-23T00:00:01Z", "2026-11-23T00:00:02Z",
+                                       "2026-11-23T00:00:03Z", "2026-11-23T00:00:04Z"});
+    }
+
     // A replica claimed the 00:00:00 slot of a per-second serial job (its run key, then the
     // job's lease, as claim_protocol does) and was SIGKILLed; two replicas go on.
     struct serial_fleet {
