@@ -520,7 +520,7 @@ inline void dispatcher::run_ended(const launch& l, const moment& ended, const ru
         defer({j, job.generation, deferred_attempt::kind::retry, slot_value(l.slot), l.attempt + 1, 0},
               ended.steady + retrying.duration, out);
     }
-    if (current) resume_queued(j, ended.wall, out);
+    if (current && job.has(job_record::waiting)) resume_queued(j, ended.wall, out);
     jobs_.release(j);  // removed while running, and this was its last run
 }
 
