@@ -43,7 +43,7 @@ using job_function = std::function<void(const job_context&)>;
 /// every mode runs the job in this process, once per slot).
 enum class distribution : std::uint8_t {
     local,  ///< every replica runs every slot (per-process housekeeping)
-    single_runner,  ///< a lease on the job: one replica at a time runs it
+    single_runner,  ///< a lease on the job: one replica at a time runs it, each slot once (its slot record)
     exactly_once,  ///< a run key per slot: one replica runs each slot, once
     exactly_once_serial,  ///< exactly_once and, across replicas, never two slots at once
 };
