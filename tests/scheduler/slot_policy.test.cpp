@@ -5,9 +5,11 @@
 
 #include <sked/detail/claim_protocol.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "../support/time.hpp"
 
@@ -197,6 +199,22 @@ TEST_SUITE("slot policy") {
         CHECK(detail::claim_protocol::claim_retry_delay(2s, 2) == 2'664ms);
         CHECK(detail::claim_protocol::recheck_delay(30s) == 31s);
         CHECK(detail::claim_protocol::recheck_delay(2s) == 2'200ms);
+    }
+
+    TEST_CASE("lease timing: a queue_one wait looks at the lease in a different phase each time, within 0.5-1 s") {
+        // A fixed period beside a per-second job met its runs every time (never free).
+        // Over 20 looks the phases modulo a second spread over most of it.
+        milliseconds at{0};
+        std::vector<bool> tenth_seen(10, false);
+        for (std::uint16_t looks = 1; looks <= 20; ++looks) {
+            const auto wait = detail::claim_protocol::lock_wait_delay(30s, looks);
+            CHECK(wait >= 500ms);
+            CHECK(wait < 1s);
+            at += wait;
+            tenth_seen[static_cast<std::size_t>(at.count() % 1000 / 100)] = true;
+        }
+        CHECK(std::count(tenth_seen.begin(), tenth_seen.end(), true) >= 8);
+        CHECK(detail::claim_protocol::lock_wait_delay(2s, 1) >= 333ms);
     }
 }
 

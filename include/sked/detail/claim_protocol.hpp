@@ -199,6 +199,16 @@ public:
         return std::min<std::chrono::milliseconds>(first * (1LL << std::min(failed_before, 4U)),
                                                    std::chrono::seconds{8});
     }
+    /// How soon a slot waiting for a live holder's job lease (overlap::queue_one) looks
+    /// again, after `looks` looks: between half and all of claim_retry_delay, varied
+    /// from look to look (a golden-ratio sequence). A fixed 1 s beside a per-second job
+    /// looked at the lease in the same phase of every second, always while the other
+    /// replica ran that second's slot, and never found it free.
+    static std::chrono::milliseconds lock_wait_delay(std::chrono::milliseconds ttl, std::uint16_t looks) {
+        const auto base = claim_retry_delay(ttl);
+        const auto share = 512 + (std::uint32_t{looks} * 317) % 512;  // of 1024
+        return base * share / 1024;
+    }
     /// When a job lease that looked alive is looked at again: just after a live holder
     /// must have renewed it, so that a holder that died since is found out.
     static std::chrono::milliseconds confirm_delay(std::chrono::milliseconds ttl,

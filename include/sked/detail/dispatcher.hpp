@@ -401,7 +401,7 @@ inline void dispatcher::claim_refused(const launch& l, claim_answer&& answer, co
         defer({j, job.generation, kind::recheck, slot_value(l.slot), l.attempt, 0},
               now.steady + claims_.recheck_delay(ttl, answer.holder_left), out);
     if (unavailable) {
-        const auto tries = static_cast<std::uint16_t>(l.claim_tries + 1);
+        const auto tries = static_cast<std::uint16_t>(l.lock_wait ? 1 : l.claim_tries + 1);
         defer({j, job.generation, kind::claim_retry, slot_value(l.slot), l.attempt, tries},
               now.steady + claims_.claim_retry_delay(ttl, l.claim_tries), out);
     }
@@ -413,9 +413,11 @@ inline void dispatcher::job_lease_held(job_id j, const launch& l, const claim_an
                                        after_unlock& out) {
     auto& job = jobs_[j];
     const auto ttl = l.options->lease_ttl;
+    // A lock recheck's claim_tries counts the looks at the lease so far.
+    const auto looks = static_cast<std::uint16_t>(l.lock_wait ? l.claim_tries + 1 : 1);
     const auto look_again = [&](std::chrono::milliseconds after) {
         ++job.lease_waits;
-        defer({j, job.generation, deferred_attempt::kind::lock_recheck, slot_value(l.slot), l.attempt, 0},
+        defer({j, job.generation, deferred_attempt::kind::lock_recheck, slot_value(l.slot), l.attempt, looks},
               now.steady + after, out);
     };
     if (!holder_alive(answer.holder_left, ttl)) {
@@ -423,7 +425,7 @@ inline void dispatcher::job_lease_held(job_id j, const launch& l, const claim_an
         // its misfire policy.
         look_again(claims_.recheck_delay(ttl, answer.holder_left));
     } else if (l.options->on_overlap == overlap::queue_one) {
-        look_again(claims_.claim_retry_delay(ttl));  // waits for the run, wherever it is
+        look_again(claims_.lock_wait_delay(ttl, looks));  // waits for the run, wherever it is
     } else if (!l.recheck) {
         // Alive, or it died a moment ago: look once more after it must have renewed.
         defer({j, job.generation, deferred_attempt::kind::lock_confirm, slot_value(l.slot), l.attempt, 0},
