@@ -113,12 +113,13 @@ public:
         claim_answer answer;
         if (!claims(o.mode)) return answer;
         const bool needs_lock = o.mode == distribution::single_runner || o.mode == distribution::exactly_once_serial;
-        const bool needs_key = o.mode == distribution::exactly_once || o.mode == distribution::exactly_once_serial;
+        const bool needs_key = claims_run_keys(o.mode);
+        const bool reads_record = !needs_key && records_progress(o.mode);  // single_runner
         // The key first: a slot another replica holds (alive or dead) is told apart from
         // a job lease held for another slot, and a done slot costs no lease.
         if ((!needs_key || take(run_key(job, slot), o.lease_ttl, answer.leases.key, answer)) &&
             (!needs_lock || take(job, o.lease_ttl, answer.leases.lock, answer)) &&
-            (needs_key || !records_progress(o.mode) || not_handled_yet(job, slot, answer)))
+            (!reads_record || not_handled_yet(job, slot, answer)))
             return answer;
         const bool lock_refused = needs_lock && (!needs_key || answer.leases.key.has_value());
         answer.key_held = !lock_refused && answer.why == skip_reason::held_elsewhere;
