@@ -18,6 +18,7 @@
 #include "backend_error.hpp"
 #include "idempotency.hpp"
 #include "lock.hpp"
+#include "one_off.hpp"
 #include "result.hpp"
 
 namespace sked {
@@ -65,6 +66,28 @@ public:
         return model_->abandoned(keys);
     }
 
+    /// Whether the store keeps durable one-off jobs (sked::durable_jobs).
+    [[nodiscard]] bool keeps_jobs() const noexcept { return model_ && model_->keeps_jobs(); }
+    /// sked::durable_jobs; a store without it answers every call with an error.
+    result<create_status, backend_error> create_job(const one_off_record& r) const { return model_->create_job(r); }
+    result<bool, backend_error> cancel_job(std::string_view kind, std::string_view key) const {
+        return model_->cancel_job(kind, key);
+    }
+    result<taken_batch, backend_error> take_jobs(std::string_view kind, instant now, std::size_t n,
+                                                 std::chrono::milliseconds ttl) const {
+        return model_->take_jobs(kind, now, n, ttl);
+    }
+    result<bool, backend_error> renew_job(taken_job& held, std::chrono::milliseconds ttl) const {
+        return model_->renew_job(held, ttl);
+    }
+    result<bool, backend_error> finish_job(const taken_job& held, std::chrono::milliseconds keep) const {
+        return model_->finish_job(held, keep);
+    }
+    result<bool, backend_error> retry_job(const taken_job& held, instant at, std::uint32_t attempt) const {
+        return model_->retry_job(held, at, attempt);
+    }
+    result<bool, backend_error> release_job(const taken_job& held) const { return model_->release_job(held); }
+
 private:
     struct concept_t {
         virtual ~concept_t() = default;
@@ -78,7 +101,20 @@ private:
         virtual result<std::vector<bool>, backend_error> abandoned(std::span<const std::string>) = 0;
         virtual bool reports_facts() const noexcept = 0;
         virtual result<backend_facts, backend_error> facts() = 0;
+        virtual bool keeps_jobs() const noexcept = 0;
+        virtual result<create_status, backend_error> create_job(const one_off_record&) = 0;
+        virtual result<bool, backend_error> cancel_job(std::string_view, std::string_view) = 0;
+        virtual result<taken_batch, backend_error> take_jobs(std::string_view, instant, std::size_t,
+                                                             std::chrono::milliseconds) = 0;
+        virtual result<bool, backend_error> renew_job(taken_job&, std::chrono::milliseconds) = 0;
+        virtual result<bool, backend_error> finish_job(const taken_job&, std::chrono::milliseconds) = 0;
+        virtual result<bool, backend_error> retry_job(const taken_job&, instant, std::uint32_t) = 0;
+        virtual result<bool, backend_error> release_job(const taken_job&) = 0;
     };
+
+    static backend_error keeps_no_jobs() {
+        return {backend_errc::invalid_argument, "this backend keeps no one-off jobs (it is no sked::durable_jobs)"};
+    }
 
     template <class Store>
     struct model final : concept_t {
@@ -122,6 +158,50 @@ private:
             } else {
                 return backend_error{backend_errc::invalid_argument, "this backend reports no facts"};
             }
+        }
+        bool keeps_jobs() const noexcept override { return durable_jobs<Store>; }
+        result<create_status, backend_error> create_job(const one_off_record& r) override {
+            if constexpr (durable_jobs<Store>)
+                return store.create_job(r);
+            else
+                return keeps_no_jobs();
+        }
+        result<bool, backend_error> cancel_job(std::string_view kind, std::string_view key) override {
+            if constexpr (durable_jobs<Store>)
+                return store.cancel_job(kind, key);
+            else
+                return keeps_no_jobs();
+        }
+        result<taken_batch, backend_error> take_jobs(std::string_view kind, instant now, std::size_t n,
+                                                     std::chrono::milliseconds ttl) override {
+            if constexpr (durable_jobs<Store>)
+                return store.take_jobs(kind, now, n, ttl);
+            else
+                return keeps_no_jobs();
+        }
+        result<bool, backend_error> renew_job(taken_job& held, std::chrono::milliseconds ttl) override {
+            if constexpr (durable_jobs<Store>)
+                return store.renew_job(held, ttl);
+            else
+                return keeps_no_jobs();
+        }
+        result<bool, backend_error> finish_job(const taken_job& held, std::chrono::milliseconds keep) override {
+            if constexpr (durable_jobs<Store>)
+                return store.finish_job(held, keep);
+            else
+                return keeps_no_jobs();
+        }
+        result<bool, backend_error> retry_job(const taken_job& held, instant at, std::uint32_t attempt) override {
+            if constexpr (durable_jobs<Store>)
+                return store.retry_job(held, at, attempt);
+            else
+                return keeps_no_jobs();
+        }
+        result<bool, backend_error> release_job(const taken_job& held) override {
+            if constexpr (durable_jobs<Store>)
+                return store.release_job(held);
+            else
+                return keeps_no_jobs();
         }
         Store& store;
     };

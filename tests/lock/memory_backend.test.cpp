@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "contract.hpp"
+#include "jobs_contract.hpp"
 
 namespace sked::test {
 namespace {
@@ -32,6 +33,12 @@ TEST_CASE_TEMPLATE_INVOKE(key_failure_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(abandoned_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(input_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(fence_contract, memory_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_once_contract, memory_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_lease_contract, memory_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_retry_contract, memory_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_cancel_contract, memory_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_batch_contract, memory_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_input_contract, memory_fixture);
 
 TEST_SUITE("locks") {
     TEST_CASE("memory: expired leases and done keys past retention are forgotten") {

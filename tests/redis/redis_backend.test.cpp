@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "../lock/contract.hpp"
+#include "../lock/jobs_contract.hpp"
 #include "../support/fake_server.hpp"
 #include "../support/redis_server.hpp"
 
@@ -29,6 +30,12 @@ TEST_CASE_TEMPLATE_INVOKE(key_failure_contract, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(abandoned_contract, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(input_contract, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(fence_contract, redis_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_once_contract, redis_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_lease_contract, redis_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_retry_contract, redis_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_cancel_contract, redis_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_batch_contract, redis_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_input_contract, redis_fixture);
 
 redis::detail::reply_ptr raw(redis::detail::connection& link, redis::detail::command args) {
     auto reply = link.run(std::move(args));

@@ -31,6 +31,8 @@
 #include "sked/backend_error.hpp"
 #include "sked/idempotency.hpp"
 #include "sked/lock.hpp"
+#include "sked/memory_jobs.hpp"
+#include "sked/one_off.hpp"
 #include "sked/result.hpp"
 
 namespace sked {
@@ -191,11 +193,13 @@ private:
         return records_.insert(std::move(node)).position;
     }
 
+public:
     static std::uint64_t wall_clock_us() {
         using namespace std::chrono;
         return static_cast<std::uint64_t>(duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
     }
 
+private:
     // Tokens are unique per object, so the token doubles as the owner; 15 hex digits
     // (60 bits) fit std::string's small-string buffer.
     static std::string owner_token(fence_token fence) {
@@ -246,7 +250,10 @@ public:
     /// than a job's lease_ttl + grace, the window a starting scheduler looks back over.
     static constexpr std::chrono::minutes abandoned_memory{10};
 
-    explicit memory_keys(lease_clock_function clock = {}) : table_(std::move(clock), abandoned_memory) {}
+    explicit memory_keys(lease_clock_function clock = {})
+        : table_(clock, abandoned_memory),
+          jobs_(clock ? clock : lease_clock_function{[] { return lease_clock::now(); }},
+                detail::memory_table::wall_clock_us()) {}
 
     result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) {
         return table_.claim("key", key, ttl);
@@ -284,13 +291,38 @@ public:
         return true;
     }
 
+    /// sked::durable_jobs: one-off jobs, shared by every scheduler using this object.
+    result<create_status, backend_error> create_job(const one_off_record& r) { return jobs_.create(r); }
+    result<bool, backend_error> cancel_job(std::string_view kind, std::string_view key) {
+        return jobs_.cancel(kind, key);
+    }
+    result<taken_batch, backend_error> take_jobs(std::string_view kind, instant now, std::size_t n,
+                                                 std::chrono::milliseconds ttl) {
+        return jobs_.take(kind, now, n, ttl);
+    }
+    result<bool, backend_error> renew_job(taken_job& held, std::chrono::milliseconds ttl) {
+        return jobs_.renew(held, ttl);
+    }
+    result<bool, backend_error> finish_job(const taken_job& held, std::chrono::milliseconds keep) {
+        return jobs_.finish(held, keep);
+    }
+    result<bool, backend_error> retry_job(const taken_job& held, instant at, std::uint32_t attempt) {
+        return jobs_.reschedule(held, at, attempt);
+    }
+    result<bool, backend_error> release_job(const taken_job& held) {
+        return jobs_.reschedule(held, held.run_at, held.attempt);
+    }
+    /// One-off jobs stored: pending, running, or remembered as done.
+    std::size_t stored_jobs() { return jobs_.size(); }
+
 private:
     detail::memory_table table_;
+    detail::memory_job_queue jobs_;
     std::mutex slots_mutex_;
     std::unordered_map<std::string, std::chrono::sys_seconds, detail::transparent_string_hash, std::equal_to<>> slots_;
 };
 
 static_assert(lock_backend<memory_locks>);
-static_assert(key_store<memory_keys> && slot_progress<memory_keys>);
+static_assert(key_store<memory_keys> && slot_progress<memory_keys> && durable_jobs<memory_keys>);
 
 }  // namespace sked

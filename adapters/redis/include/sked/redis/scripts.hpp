@@ -54,8 +54,23 @@ namespace sked::redis::detail {
     "local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])\n" \
     "local now = math.floor(now_us / 1000)\n"
 
-enum class script : std::uint8_t { claim, renew, release, complete, raise_fence, slot_read, slot_record, abandoned };
-inline constexpr std::size_t script_count = 8;
+enum class script : std::uint8_t {
+    claim,
+    renew,
+    release,
+    complete,
+    raise_fence,
+    slot_read,
+    slot_record,
+    abandoned,
+    job_create,
+    job_cancel,
+    job_take,
+    job_renew,
+    job_finish,
+    job_reschedule,
+};
+inline constexpr std::size_t script_count = 14;
 
 // Claims every key in KEYS. ARGV: ttl ms, fence memory ms, then one owner per key.
 // Answers 3 integers per key, {status, fence, ms}: 0 acquired (ms = ttl), 1 held
@@ -160,12 +175,131 @@ inline constexpr std::string_view abandoned_source = SKED_REDIS_NOW
     "end\n"
     "return out\n";
 
+// ---- durable one-off jobs ---------------------------------------------------------------
+// A kind's jobs live under one hash tag, "<prefix>:<part>:{<kind>}", so a kind is one
+// Redis Cluster slot:
+//     jobs    hash  key -> "<attempt>|<slot s>|<payload>", or "d" once finished
+//     due     zset  key -> when it may be taken (ms, the callers' wall clock)
+//     flight  zset  key -> when its taker's lease ends (ms, the server's clock)
+//     held    hash  key -> "<owner>|<fence>" while taken
+//     done    zset  key -> until when a finished key refuses to be created again
+//     fence   string: the last fencing token issued for the kind
+// A pending job costs one hash field and one zset member; what a taken job needs more
+// (owner, fence, lease) lives in `flight` and `held`, which stay small.
+// KEYS order, for every script: jobs, due, flight, held, done, fence.
+
+// The caller's owner token must be the one the job was taken with (ARGV[1] key, ARGV[2] owner).
+#define SKED_REDIS_HELD                                \
+    "local h = redis.call('HGET', KEYS[4], ARGV[1])\n" \
+    "if not h or string.sub(h, 1, #ARGV[2] + 1) ~= ARGV[2] .. '|' then return 0 end\n"
+
+// ARGV: key, run_at ms, record. 0 created, 1 exists, 2 done (kept).
+inline constexpr std::string_view job_create_source =
+    "if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[3]) == 1 then\n"
+    "  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
+    "  return 0\n"
+    "end\n"
+    "if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'd' then return 1 end\n" SKED_REDIS_NOW
+    "local kept = redis.call('ZSCORE', KEYS[5], ARGV[1])\n"
+    "if kept and tonumber(kept) > now then return 2 end\n"
+    "redis.call('ZREM', KEYS[5], ARGV[1])\n"
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])\n"
+    "redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
+    "return 0\n";
+
+// ARGV: key. 1 when a pending or running job was removed.
+inline constexpr std::string_view job_cancel_source =
+    "local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
+    "if not v or v == 'd' then return 0 end\n"
+    "redis.call('HDEL', KEYS[1], ARGV[1])\n"
+    "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+    "redis.call('ZREM', KEYS[3], ARGV[1])\n"
+    "redis.call('HDEL', KEYS[4], ARGV[1])\n"
+    "return 1\n";
+
+// ARGV: now ms (the caller's wall clock), n, ttl ms, owner. Takes up to n jobs: first
+// those whose taker's lease ran out, then the due ones, earliest first. Answers
+// {pending, in flight, next due or -1, then per job: key, record, fence, run_at}.
+inline constexpr std::string_view job_take_source = SKED_REDIS_NOW
+    "local gone = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, 64)\n"
+    "for _, k in ipairs(gone) do\n"
+    "  if redis.call('HGET', KEYS[1], k) == 'd' then redis.call('HDEL', KEYS[1], k) end\n"
+    "  redis.call('ZREM', KEYS[5], k)\n"
+    "end\n"
+    "local n = tonumber(ARGV[2])\n"
+    "local picked, at = {}, {}\n"
+    "for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, n)) do\n"
+    "  picked[#picked + 1] = k\n"
+    "  at[#at + 1] = ARGV[1]\n"
+    "end\n"
+    "if #picked < n then\n"
+    "  local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, n - #picked)\n"
+    "  for i = 1, #due, 2 do\n"
+    "    picked[#picked + 1] = due[i]\n"
+    "    at[#at + 1] = due[i + 1]\n"
+    "  end\n"
+    "end\n"
+    "local fence = math.max(tonumber(redis.call('GET', KEYS[6]) or '0'), now_us)\n"
+    "local deadline = now + tonumber(ARGV[3])\n"
+    "local out = {0, 0, -1}\n"
+    "for i, k in ipairs(picked) do\n"
+    "  local v = redis.call('HGET', KEYS[1], k)\n"
+    "  redis.call('ZREM', KEYS[2], k)\n"
+    "  if v and v ~= 'd' then\n"
+    "    fence = fence + 1\n"
+    "    local token = string.format('%d', fence)\n"
+    "    redis.call('HSET', KEYS[4], k, ARGV[4] .. '|' .. token)\n"
+    "    redis.call('ZADD', KEYS[3], deadline, k)\n"
+    "    out[#out + 1] = k\n"
+    "    out[#out + 1] = v\n"
+    "    out[#out + 1] = token\n"
+    "    out[#out + 1] = at[i]\n"
+    "  else\n"  // cancelled, or finished: nothing to hand out
+    "    redis.call('ZREM', KEYS[3], k)\n"
+    "    redis.call('HDEL', KEYS[4], k)\n"
+    "  end\n"
+    "end\n"
+    "redis.call('SET', KEYS[6], string.format('%d', fence))\n"
+    "out[1] = redis.call('ZCARD', KEYS[2])\n"
+    "out[2] = redis.call('ZCARD', KEYS[3])\n"
+    "local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')\n"
+    "if first[2] then out[3] = tonumber(first[2]) end\n"
+    "return out\n";
+
+// ARGV: key, owner, ttl ms. 1 renewed; 0 not the caller's, or its lease ran out.
+inline constexpr std::string_view job_renew_source = SKED_REDIS_HELD SKED_REDIS_NOW
+    "local d = redis.call('ZSCORE', KEYS[3], ARGV[1])\n"
+    "if not d or tonumber(d) <= now then return 0 end\n"
+    "redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[1])\n"
+    "return 1\n";
+
+// ARGV: key, owner, keep ms. The job is done: kept as "d" for `keep`.
+inline constexpr std::string_view job_finish_source = SKED_REDIS_HELD SKED_REDIS_NOW
+    "redis.call('HDEL', KEYS[4], ARGV[1])\n"
+    "redis.call('ZREM', KEYS[3], ARGV[1])\n"
+    "redis.call('HSET', KEYS[1], ARGV[1], 'd')\n"
+    "redis.call('ZADD', KEYS[5], now + tonumber(ARGV[3]), ARGV[1])\n"
+    "return 1\n";
+
+// ARGV: key, owner, run_at ms, attempt. Back to pending (a retry, or a release).
+inline constexpr std::string_view job_reschedule_source = SKED_REDIS_HELD
+    "local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
+    "local rest = v and string.match(v, '^%d+(|.*)$')\n"
+    "if not rest then return 0 end\n"
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[4] .. rest)\n"
+    "redis.call('HDEL', KEYS[4], ARGV[1])\n"
+    "redis.call('ZREM', KEYS[3], ARGV[1])\n"
+    "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])\n"
+    "return 1\n";
+
+#undef SKED_REDIS_HELD
 #undef SKED_REDIS_NOW
 #undef SKED_REDIS_READ
 
 inline constexpr std::array<std::string_view, script_count> script_sources = {
-    claim_source,       renew_source,     release_source,     complete_source,
-    raise_fence_source, slot_read_source, slot_record_source, abandoned_source};
+    claim_source,     renew_source,       release_source,    complete_source,      raise_fence_source,
+    slot_read_source, slot_record_source, abandoned_source,  job_create_source,    job_cancel_source,
+    job_take_source,  job_renew_source,   job_finish_source, job_reschedule_source};
 
 /// One script run: which script, on which keys, with which ARGV.
 struct script_call {

@@ -21,7 +21,9 @@
 #include "sked/backend_error.hpp"
 #include "sked/idempotency.hpp"
 #include "sked/lock.hpp"
+#include "sked/one_off.hpp"
 #include "sked/redis/connection.hpp"
+#include "sked/redis/jobs.hpp"
 #include "sked/redis/scripts.hpp"
 #include "sked/result.hpp"
 
@@ -194,6 +196,86 @@ public:
     /// treated as new).
     static constexpr std::chrono::milliseconds slot_memory{std::chrono::hours{24 * 400}};
 
+    // ---- durable one-off jobs (keys in sked/redis/scripts.hpp) --------------------------
+
+    result<create_status, backend_error> create_job(const one_off_record& r) {
+        if (auto bad = sked::detail::problem_with(r)) return *std::move(bad);
+        auto reply =
+            run_job(script::job_create, r.kind,
+                    {std::string(r.key), std::to_string(r.run_at.time_since_epoch().count()), job_record_text(r)});
+        if (!reply) return reply.error();
+        const auto& answer = **reply;
+        if (answer.type == REDIS_REPLY_INTEGER && answer.integer >= 0 && answer.integer <= 2)
+            return static_cast<create_status>(answer.integer);
+        return unexpected(answer, "creating one-off " + std::string(r.kind) + "/" + std::string(r.key));
+    }
+
+    result<bool, backend_error> cancel_job(std::string_view kind, std::string_view key) {
+        auto reply = run_job(script::job_cancel, kind, {std::string(key)});
+        if (!reply) return reply.error();
+        return parse_flag(**reply, "cancelling one-off " + std::string(kind) + "/" + std::string(key));
+    }
+
+    result<taken_batch, backend_error> take_jobs(std::string_view kind, instant now, std::size_t n,
+                                                 std::chrono::milliseconds ttl) {
+        if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
+        const auto sent_at = lease_clock::now();
+        std::string owner;
+        {
+            std::lock_guard hold{mutex_};
+            owner = owners_.next();
+        }
+        auto reply = run_job(script::job_take, kind,
+                             {std::to_string(now.time_since_epoch().count()), std::to_string(n), ms_text(ttl), owner});
+        if (!reply) return reply.error();
+        const auto& answer = **reply;
+        const std::string where = record_key(client_.settings().prefix, "due", kind);
+        if (answer.type == REDIS_REPLY_ERROR) return error_from_reply(answer, "take on " + where);
+        if (answer.type != REDIS_REPLY_ARRAY || answer.elements < 3 || (answer.elements - 3) % 4 != 0 ||
+            answer.element[0]->type != REDIS_REPLY_INTEGER || answer.element[1]->type != REDIS_REPLY_INTEGER ||
+            answer.element[2]->type != REDIS_REPLY_INTEGER)
+            return unexpected(answer, "take on " + where);
+        taken_batch batch;
+        batch.left.pending = static_cast<std::uint64_t>(answer.element[0]->integer);
+        batch.left.in_flight = static_cast<std::uint64_t>(answer.element[1]->integer);
+        if (answer.element[2]->integer >= 0)
+            batch.left.next_due = instant{std::chrono::milliseconds{answer.element[2]->integer}};
+        const auto valid_until = sent_at + ttl - drift_allowance(ttl);
+        for (std::size_t i = 3; i < answer.elements; i += 4) {
+            auto job = parse_taken(kind, answer.element + i, where);
+            if (!job) return job.error();
+            job->lease.owner = owner;
+            job->lease.valid_until = valid_until;
+            batch.jobs.push_back(*std::move(job));
+        }
+        return batch;
+    }
+
+    result<bool, backend_error> renew_job(taken_job& held, std::chrono::milliseconds ttl) {
+        if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
+        const auto sent_at = lease_clock::now();
+        auto reply = run_job(script::job_renew, held.kind, {held.key, held.lease.owner, ms_text(ttl)});
+        if (!reply) return reply.error();
+        auto renewed = parse_flag(**reply, "renewing one-off " + held.kind + "/" + held.key);
+        if (renewed && *renewed) held.lease.valid_until = sent_at + ttl - drift_allowance(ttl);
+        return renewed;
+    }
+
+    result<bool, backend_error> finish_job(const taken_job& held, std::chrono::milliseconds keep) {
+        if (auto bad = sked::detail::check_ttl("keep", keep)) return *std::move(bad);
+        auto reply = run_job(script::job_finish, held.kind, {held.key, held.lease.owner, ms_text(keep)});
+        if (!reply) return reply.error();
+        return parse_flag(**reply, "finishing one-off " + held.kind + "/" + held.key);
+    }
+
+    result<bool, backend_error> reschedule_job(const taken_job& held, instant at, std::uint32_t attempt) {
+        auto reply = run_job(
+            script::job_reschedule, held.kind,
+            {held.key, held.lease.owner, std::to_string(at.time_since_epoch().count()), std::to_string(attempt)});
+        if (!reply) return reply.error();
+        return parse_flag(**reply, "rescheduling one-off " + held.kind + "/" + held.key);
+    }
+
     /// How many times the scripts were loaded on the server (1 + NOSCRIPT recoveries).
     std::size_t script_loads() {
         std::lock_guard hold{mutex_};
@@ -217,6 +299,21 @@ private:
         auto replies = client_.run(calls);
         if (!replies) return replies.error();
         return std::move(replies->front());
+    }
+
+    // One job script on a kind's six keys.
+    result<reply_ptr, backend_error> run_job(script which, std::string_view kind, std::vector<std::string> args) {
+        if (auto bad = sked::detail::check_name("one-off kind", kind)) return *std::move(bad);
+        std::lock_guard hold{mutex_};
+        std::vector<script_call> calls{{which, job_keys(client_.settings().prefix, kind), std::move(args)}};
+        auto replies = client_.run(calls);
+        if (!replies) return replies.error();
+        return std::move(replies->front());
+    }
+
+    static backend_error unexpected(const redisReply& reply, const std::string& doing) {
+        if (reply.type == REDIS_REPLY_ERROR) return error_from_reply(reply, doing);
+        return backend_error{backend_errc::protocol, doing + " answered " + std::string(type_name(reply.type))};
     }
 
     std::string key_of(std::string_view name) const { return record_key(client_.settings().prefix, kind_, name); }
@@ -274,6 +371,28 @@ public:
         return client_.abandoned(batch);
     }
 
+    /// sked::durable_jobs: one-off jobs under "<prefix>:<part>:{<kind>}" (sked/redis/scripts.hpp).
+    result<create_status, backend_error> create_job(const one_off_record& r) { return client_.create_job(r); }
+    result<bool, backend_error> cancel_job(std::string_view kind, std::string_view key) {
+        return client_.cancel_job(kind, key);
+    }
+    result<taken_batch, backend_error> take_jobs(std::string_view kind, instant now, std::size_t n,
+                                                 std::chrono::milliseconds ttl) {
+        return client_.take_jobs(kind, now, n, ttl);
+    }
+    result<bool, backend_error> renew_job(taken_job& held, std::chrono::milliseconds ttl) {
+        return client_.renew_job(held, ttl);
+    }
+    result<bool, backend_error> finish_job(const taken_job& held, std::chrono::milliseconds keep) {
+        return client_.finish_job(held, keep);
+    }
+    result<bool, backend_error> retry_job(const taken_job& held, instant at, std::uint32_t attempt) {
+        return client_.reschedule_job(held, at, attempt);
+    }
+    result<bool, backend_error> release_job(const taken_job& held) {
+        return client_.reschedule_job(held, held.run_at, held.attempt);
+    }
+
     /// sked::slot_progress: "<prefix>:slot:{<job>}", kept 400 days after the last record.
     result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view job) {
         return client_.last_slot(job);
@@ -289,6 +408,7 @@ private:
 };
 
 static_assert(lock_backend<locks>);
-static_assert(key_store<keys> && slot_progress<keys> && abandoned_claims<keys> && reports_facts<keys>);
+static_assert(key_store<keys> && slot_progress<keys> && abandoned_claims<keys> && reports_facts<keys> &&
+              durable_jobs<keys>);
 
 }  // namespace sked::redis
