@@ -76,6 +76,7 @@ struct event {
     std::chrono::milliseconds lateness{0};  ///< started: start minus planned start
     std::string_view message{};  ///< failure text, or what was skipped
     std::string_view replica{};  ///< scheduler_options::replica
+    std::string_view key{};  ///< a one-off job's key (`job` is then its kind)
 };
 
 using event_hook = std::function<void(const event&)>;

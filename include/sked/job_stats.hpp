@@ -14,6 +14,7 @@
 
 #include "clock.hpp"
 #include "event.hpp"
+#include "one_off.hpp"
 
 namespace sked {
 
@@ -80,6 +81,7 @@ struct scheduler_status {
     std::string replica;
     std::vector<job_status> jobs;
     backend_status backend{};
+    std::vector<one_off_kind_status> one_offs;  ///< the one-off kinds this replica handles
 };
 
 // =======================================================================================

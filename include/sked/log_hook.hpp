@@ -67,6 +67,7 @@ inline std::string log_line(const event& e) {
     if (head.duration_follows) line.append(detail::seconds_text(e.duration));
     // An event of the whole scheduler (the backend's clock or identity) has no job or slot.
     if (!e.job.empty()) line.append(" job=").append(e.job).append(" slot=").append(rfc3339(e.nominal));
+    if (!e.key.empty()) line.append(" key=").append(detail::quoted(e.key));
     if (e.attempt > 0) line.append(" attempt=").append(std::to_string(e.attempt));
     if (e.fence != 0) line.append(" fence=").append(std::to_string(e.fence));
     if (e.kind == event_kind::started) line.append(" late=").append(detail::seconds_text(e.lateness));

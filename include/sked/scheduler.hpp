@@ -45,12 +45,14 @@
 #include "detail/due_queue.hpp"
 #include "detail/job_table.hpp"
 #include "detail/job_validation.hpp"
+#include "detail/one_off_table.hpp"
 #include "detail/run_table.hpp"
 #include "detail/slot_policy.hpp"
 #include "event.hpp"
 #include "executor.hpp"
 #include "job.hpp"
 #include "job_stats.hpp"
+#include "one_off.hpp"
 #include "result.hpp"
 #include "schedule.hpp"
 
@@ -71,6 +73,9 @@ struct scheduler_options {
     /// is reported (status().backend, a backend_error event).
     std::chrono::milliseconds backend_check_every{60'000};
     std::chrono::milliseconds max_clock_offset{5'000};
+    /// How often a one-off kind this replica handles is looked at in the backend when
+    /// nothing is known to be due sooner (a take also says when the next job is due).
+    std::chrono::milliseconds one_off_poll_every{1'000};
 };
 
 enum class registration : std::uint8_t { added, updated };
@@ -104,6 +109,17 @@ public:
     bool remove(std::string_view name);
     bool pause(std::string_view name);
     bool resume(std::string_view name);
+    // ---- durable one-off jobs (sked/one_off.hpp, docs/one-offs.md) ---------------------
+    /// Handles one-off jobs of `kind` on this replica (every replica registers its kinds
+    /// at boot; registering a kind again replaces its handler). Needs a backend that keeps
+    /// jobs (sked::durable_jobs).
+    result<registration, job_error> on(std::string kind, one_off_function handler, one_off_options options = {});
+    /// Stores a one-off job in the backend; any replica that handles its kind runs it
+    /// once when due. Nothing is stored when the answer is an error or not `created`.
+    result<create_status, backend_error> create(const one_off_request& request);
+    /// Removes a pending job (or a running one, which is not stopped); false when none.
+    result<bool, backend_error> cancel(std::string_view kind, std::string_view key);
+
     /// Runs the job now, as slot floor(now) (its own run key), outside its schedule.
     bool run_now(std::string_view name);
     [[nodiscard]] bool contains(std::string_view name) const;
@@ -155,6 +171,12 @@ private:
     void record(Step&& step);
     [[nodiscard]] moment read_clocks() const { return {clock_(), steady_()}; }
     void watch_backend(const moment& now);
+    // One-off jobs: their leases renewed, their takes, and a run of one.
+    std::size_t serve_one_offs(const moment& now);
+    std::size_t take_one_offs(std::uint32_t kind, const moment& now);
+    void renew_one_off(std::uint32_t run);
+    void execute_one_off(std::uint32_t run);
+    void settle_one_off(std::uint32_t run, std::string failure);
     // Under the lock: whether an entry is due, and the first of them (timers first).
     [[nodiscard]] bool something_due(std::int64_t wall_ms, std::int64_t steady_ms) const;
     detail::due_entry pop_due(std::int64_t steady_ms);
@@ -165,7 +187,7 @@ private:
     std::string replica_;
     executor_function executor_;
     std::vector<event_hook> hooks_;
-    std::chrono::milliseconds backend_check_every_, max_clock_offset_;
+    std::chrono::milliseconds backend_check_every_, max_clock_offset_, one_off_poll_every_;
 
     mutable std::mutex mutex_;
     std::condition_variable idle_;
@@ -174,6 +196,7 @@ private:
     detail::due_queue timers_;  // deferred attempts, renewals, timeouts, on the steady clock
     detail::run_table runs_;
     detail::backend_health health_;
+    detail::one_off_table one_offs_;
     // Steady ms of the next look at the backend's facts: read on every run_due, so an
     // atomic rather than one more turn of the mutex.
     std::atomic<std::int64_t> next_backend_check_ms_{std::numeric_limits<std::int64_t>::min()};
@@ -195,6 +218,7 @@ inline scheduler::scheduler(scheduler_options options)
       hooks_(std::move(options.hooks)),
       backend_check_every_(options.backend_check_every),
       max_clock_offset_(options.max_clock_offset),
+      one_off_poll_every_(options.one_off_poll_every),
       dispatch_(jobs_, fires_, timers_, runs_, claims_, health_, !executor_, !hooks_.empty()) {}
 
 inline scheduler::~scheduler() {
@@ -288,10 +312,17 @@ inline std::optional<instant> scheduler::next_wakeup() const {
     if (!dispatching_) return std::nullopt;
     std::optional<instant> next;
     if (!fires_.empty()) next = instant{milliseconds{fires_.top().due_ms}};
-    if (!timers_.empty()) {
+    const auto take = one_offs_.next_take_ms();
+    if (take != detail::never_ms) {
+        const instant at{milliseconds{take}};
+        if (!next || at < *next) next = at;
+    }
+    const auto steady_due =
+        std::min(timers_.empty() ? detail::never_ms : timers_.top().due_ms, one_offs_.next_renewal_ms());
+    if (steady_due != detail::never_ms) {
         const auto now = read_clocks();
-        const auto in = milliseconds{timers_.top().due_ms} -
-                        std::chrono::duration_cast<milliseconds>(now.steady.time_since_epoch());
+        const auto in =
+            milliseconds{steady_due} - std::chrono::duration_cast<milliseconds>(now.steady.time_since_epoch());
         const instant at = now.wall + std::max(in, milliseconds{0});
         if (!next || at < *next) next = at;
     }
@@ -318,8 +349,8 @@ inline std::size_t scheduler::run_due(instant now) {
     const moment at{now, steady_()};
     const auto wall_ms = now.time_since_epoch().count();
     const auto steady_ms = std::chrono::duration_cast<milliseconds>(at.steady.time_since_epoch()).count();
-    std::size_t started = 0;
     watch_backend(at);
+    std::size_t started = serve_one_offs(at);
     after_unlock out;  // reused: its vectors keep their capacity across rounds
     while (true) {
         {
@@ -507,6 +538,8 @@ inline scheduler_status scheduler::status() const {
     s.backend = health_.status();
     s.jobs.reserve(jobs_.size());
     jobs_.for_each_live([&](const job_record& job) { s.jobs.push_back(jobs_.status_of(job)); });
+    for (const auto& k : one_offs_.kinds())
+        s.one_offs.push_back(k.status);
     return s;
 }
 
@@ -517,7 +550,7 @@ inline void scheduler::stop_dispatching() {
 
 inline std::size_t scheduler::request_stop_all() {
     std::lock_guard hold{mutex_};
-    return runs_.stop_all();
+    return runs_.stop_all() + one_offs_.stop_all();
 }
 
 inline std::vector<unfinished_run> scheduler::wait_idle(std::chrono::steady_clock::time_point deadline) {
@@ -527,7 +560,273 @@ inline std::vector<unfinished_run> scheduler::wait_idle(std::chrono::steady_cloc
     runs_.for_each([&](const detail::run_state& run) {
         left.push_back({jobs_[run.job].name, run.slot, run.attempt, run.started});
     });
+    one_offs_.for_each_run([&](const detail::one_off_run& run) {
+        left.push_back({run.job.kind + "/" + run.job.key, run.job.slot, run.job.attempt, run.started});
+    });
     return left;
+}
+
+// ---- durable one-off jobs ----------------------------------------------------------------
+
+inline result<registration, job_error> scheduler::on(std::string kind, one_off_function handler,
+                                                     one_off_options options) {
+    const auto refuse = [&](std::string why) { return job_error{kind, "one-off kind '" + kind + "': " + why}; };
+    if (!claims_.keeps_jobs()) return refuse("the backend keeps no one-off jobs (it needs a sked::durable_jobs)");
+    if (auto bad = detail::problem_with(one_off_record{kind, "k", {}, {}, {}})) return refuse(bad->message());
+    if (!handler) return refuse("the handler is empty");
+    if (auto bad = detail::check_ttl("lease_ttl", options.lease_ttl)) return refuse(bad->message());
+    if (options.batch == 0 || options.max_running == 0) return refuse("batch and max_running must be at least 1");
+    if (options.retry.max_attempts == 0) return refuse("retry.max_attempts is 0");
+    if (options.keep_done < std::chrono::hours{0} || options.keep_done > std::chrono::hours{24 * 30})
+        return refuse("keep_done is outside 0 to 30 days");
+    after_unlock out;
+    registration outcome = registration::added;
+    {
+        std::lock_guard hold{mutex_};
+        if (one_offs_.find(kind)) outcome = registration::updated;
+        one_offs_.upsert(std::move(kind), std::move(handler), options);
+        out.wake = true;
+    }
+    deliver(out);
+    return outcome;
+}
+
+inline result<create_status, backend_error> scheduler::create(const one_off_request& request) {
+    instant run_at{request.due};
+    if (request.calendar) {
+        const auto& c = *request.calendar;
+        if (auto problem = c.problem(); !problem.empty())
+            return backend_error{backend_errc::invalid_argument,
+                                 "one-off " + request.kind + "/" + request.key + ": " + problem};
+        const auto allowed = c.next_allowed(request.due);
+        if (!allowed)
+            return backend_error{backend_errc::invalid_argument, "one-off " + request.kind + "/" + request.key +
+                                                                     ": the calendar allows no instant after " +
+                                                                     rfc3339(request.due)};
+        run_at = instant{*allowed};
+    }
+    if (!claims_.keeps_jobs())
+        return backend_error{backend_errc::invalid_argument,
+                             "one-off " + request.kind + "/" + request.key +
+                                 ": the backend keeps no one-off jobs (it needs a sked::durable_jobs)"};
+    auto stored = claims_.create_job({request.kind, request.key, request.due, run_at, request.payload});
+    if (stored && *stored == create_status::created) {
+        after_unlock out;
+        {
+            std::lock_guard hold{mutex_};
+            out.wake = one_offs_.created(request.kind, run_at);
+        }
+        deliver(out);
+    }
+    return stored;
+}
+
+inline result<bool, backend_error> scheduler::cancel(std::string_view kind, std::string_view key) {
+    if (!claims_.keeps_jobs()) return false;
+    return claims_.cancel_job(kind, key);
+}
+
+// Renews the leases that are due, then takes what is due of each kind with room.
+inline std::size_t scheduler::serve_one_offs(const moment& now) {
+    std::vector<std::uint32_t> renewals, takes;
+    {
+        std::lock_guard hold{mutex_};
+        if (!dispatching_ || one_offs_.kinds().empty()) return 0;
+        renewals = one_offs_.start_renewals(detail::one_off_table::steady_ms(now.steady));
+        takes = one_offs_.start_takes(now.wall.time_since_epoch().count());
+    }
+    for (auto run : renewals)
+        renew_one_off(run);
+    std::size_t started = 0;
+    // A take that came back full is followed by the next at once, while there is room.
+    for (int round = 0; round < 64 && !takes.empty(); ++round) {
+        for (auto kind : takes)
+            started += take_one_offs(kind, now);
+        std::lock_guard hold{mutex_};
+        if (!dispatching_) break;
+        takes = one_offs_.start_takes(now.wall.time_since_epoch().count());
+    }
+    return started;
+}
+
+// One take: a batch of the kind's due jobs, each run here on the executor.
+inline std::size_t scheduler::take_one_offs(std::uint32_t kind, const moment& now) {
+    std::string name;
+    std::uint32_t room = 0;
+    milliseconds ttl{0};
+    {
+        std::lock_guard hold{mutex_};
+        auto& k = one_offs_[kind];
+        name = k.name;
+        room = detail::one_off_table::room(k);
+        ttl = k.options.lease_ttl;
+    }
+    auto batch = claims_.take_jobs(name, now.wall, room, ttl);
+    std::vector<std::uint32_t> launches;
+    after_unlock out;
+    {
+        std::lock_guard hold{mutex_};
+        const auto wall_ms = now.wall.time_since_epoch().count();
+        if (!batch) {
+            one_offs_.take_failed(kind, wall_ms, one_off_poll_every_);
+            if (health_.failed(now.steady))
+                out.events.add({.kind = event_kind::backend_error, .at = now.wall}, name,
+                               "backend unavailable: taking one-off jobs: " + batch.error().message() +
+                                   "; further failures are counted, not logged, until it answers");
+        } else {
+            if (const auto outage = health_.answered(now.steady))
+                out.events.add({.kind = event_kind::backend_recovered, .at = now.wall, .duration = outage->lasted},
+                               name, detail::backend_health::describe(*outage));
+            one_offs_.took(kind, room, *batch, wall_ms, one_off_poll_every_);
+            for (auto& job : batch->jobs) {
+                launches.push_back(one_offs_.begin(kind, std::move(job), now.wall, now.steady));
+                runs_.count_launch();
+            }
+            if (!dispatching_) one_offs_.stop_all();  // taken as the scheduler stopped: released at once
+        }
+    }
+    deliver(out);
+    for (auto run : launches) {
+        if (executor_) {
+            executor_([this, run] { execute_one_off(run); });
+        } else {
+            execute_one_off(run);
+        }
+    }
+    return launches.size();
+}
+
+inline void scheduler::renew_one_off(std::uint32_t id) {
+    taken_job job;
+    milliseconds ttl{0};
+    {
+        std::lock_guard hold{mutex_};
+        auto* run = one_offs_.find_run(id);
+        if (run == nullptr) return;
+        job = run->job;
+        ttl = one_offs_[run->kind].options.lease_ttl;
+    }
+    auto renewed = claims_.renew_job(job, ttl);
+    const auto now = read_clocks();
+    std::lock_guard hold{mutex_};
+    auto* run = one_offs_.find_run(id);
+    if (run == nullptr) return;
+    run->renewing = false;
+    const auto now_ms = detail::one_off_table::steady_ms(now.steady);
+    if (renewed && *renewed) {
+        run->job.lease.valid_until = job.lease.valid_until;
+        run->renew_at_ms = now_ms + ttl.count() / 3;
+    } else if (!renewed && now.steady < job.lease.valid_until) {
+        run->renew_at_ms = now_ms + std::min<std::int64_t>(ttl.count() / 3, 1'000);  // try again while it holds
+    } else {
+        run->lease_lost = true;  // another replica may take it: this run stops
+        run->stop.request_stop();
+        run->renew_at_ms = detail::never_ms;
+    }
+}
+
+inline void scheduler::execute_one_off(std::uint32_t id) {
+    one_off_function handler;
+    taken_job job;
+    std::stop_token stop;
+    after_unlock out;
+    const auto now = read_clocks();
+    {
+        std::lock_guard hold{mutex_};
+        auto& run = *one_offs_.find_run(id);
+        auto& k = one_offs_[run.kind];
+        handler = k.handler;
+        job = run.job;
+        stop = run.stop.get_token();
+        run.started = now.wall;
+        if (!stop.stop_requested())
+            out.events.add({.kind = event_kind::started,
+                            .nominal = job.slot,
+                            .at = now.wall,
+                            .attempt = job.attempt,
+                            .fence = job.lease.fence,
+                            .lateness = std::chrono::duration_cast<milliseconds>(now.wall - job.run_at)},
+                           job.kind, {}, job.key);
+    }
+    deliver(out);
+    std::string failure;
+    if (stop.stop_requested()) {
+        failure = "stopped before it started";
+    } else {
+        try {
+            handler({job.kind, job.key, job.payload, job.slot, now.wall, job.attempt, job.lease.fence, stop});
+        } catch (const std::exception& e) {
+            failure = e.what();
+            if (failure.empty()) failure = "an exception with an empty what()";
+        } catch (...) {
+            failure = "an exception not derived from std::exception";
+        }
+    }
+    settle_one_off(id, std::move(failure));
+}
+
+// Finishes, retries or releases the job at the backend, and ends the run here.
+inline void scheduler::settle_one_off(std::uint32_t id, std::string failure) {
+    taken_job job;
+    one_off_options options;
+    bool lost = false, stopping = false;
+    {
+        std::lock_guard hold{mutex_};
+        auto& run = *one_offs_.find_run(id);
+        job = std::move(run.job);
+        options = one_offs_[run.kind].options;
+        lost = run.lease_lost;
+        stopping = !dispatching_;
+    }
+    const auto ended = read_clocks();
+    if (lost && failure.empty()) failure = "lease lost";
+    event e{.nominal = job.slot, .at = ended.wall, .attempt = job.attempt, .fence = job.lease.fence};
+    result<bool, backend_error> settled = false;
+    if (failure.empty()) {
+        e.kind = event_kind::succeeded;
+        settled = claims_.finish_job(job, options.keep_done);
+    } else if (stopping && !lost) {
+        // Shut down before or while it ran: back to pending as it was, for any replica.
+        e.kind = event_kind::failed;
+        failure += " (released at shutdown: it runs again)";
+        settled = claims_.release_job(job);
+    } else if (!lost && job.attempt < options.retry.max_attempts) {
+        e.kind = event_kind::retrying;
+        e.duration = detail::retry_delay(options.retry, job.kind + "/" + job.key, job.slot, job.attempt);
+        settled = claims_.retry_job(job, ended.wall + e.duration, job.attempt + 1);
+    } else {
+        e.kind = event_kind::failed;
+        settled = lost ? result<bool, backend_error>{false} : claims_.finish_job(job, options.keep_done);
+    }
+    if (e.kind != event_kind::retrying) {
+        std::lock_guard hold{mutex_};
+        e.duration = std::chrono::duration_cast<milliseconds>(ended.steady - one_offs_.find_run(id)->steady_started);
+    }
+    if (!settled) {
+        failure += (failure.empty() ? "" : "; ") + std::string("the backend did not record the end: ") +
+                   settled.error().message() + " (it runs again once its lease runs out)";
+    } else if (!*settled && !lost) {
+        failure += (failure.empty() ? "" : "; ") +
+                   std::string("the job was cancelled, or taken by another replica after this lease ran out");
+        lost = true;
+    }
+    if (lost && e.kind == event_kind::succeeded) e.kind = event_kind::failed;
+    after_unlock out;
+    {
+        std::lock_guard hold{mutex_};
+        auto& k = one_offs_[one_offs_.find_run(id)->kind];
+        auto& counts = k.status;
+        if (lost) ++counts.lost;
+        if (e.kind == event_kind::succeeded) ++counts.succeeded;
+        if (e.kind == event_kind::failed) ++counts.failed;
+        if (e.kind == event_kind::retrying) ++counts.retried;
+        out.events.add(e, job.kind, std::move(failure), job.key);
+        one_offs_.end(id);
+        out.wake = true;
+    }
+    deliver(out);
+    std::lock_guard hold{mutex_};
+    if (runs_.count_return()) idle_.notify_all();
 }
 
 }  // namespace sked

@@ -48,8 +48,8 @@ public:
         text_.append("# TYPE ").append(name).append(" ").append(type).append("\n");
     }
     void sample(std::string_view name, std::string_view job, std::string_view extra_label, std::string_view extra,
-                double value) {
-        text_.append(name).append("{job=\"").append(label_value(job)).append("\"");
+                double value, std::string_view first_label = "job") {
+        text_.append(name).append("{").append(first_label).append("=\"").append(label_value(job)).append("\"");
         if (!extra_label.empty()) text_.append(",").append(extra_label).append("=\"").append(extra).append("\"");
         text_.append("} ").append(number_text(value)).append("\n");
     }
@@ -60,6 +60,36 @@ private:
     std::string text_;
 };
 
+}  // namespace detail
+
+namespace detail {
+// One-off kinds, labelled by kind: the queue as the last take saw it, and the runs here.
+inline void one_off_metrics(prometheus_writer& w, const std::vector<one_off_kind_status>& kinds) {
+    const auto each = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
+        w.family(name, type, help);
+        for (const auto& k : kinds)
+            w.sample(name, k.kind, {}, {}, static_cast<double>(value(k)), "kind");
+    };
+    each("sked_one_off_pending", "gauge", "One-off jobs waiting to come due, in the backend (at the last take)",
+         [](auto& k) { return k.queue.pending; });
+    each("sked_one_off_in_flight", "gauge", "One-off jobs taken by some replica (at the last take)",
+         [](auto& k) { return k.queue.in_flight; });
+    each("sked_one_off_running", "gauge", "One-off jobs running on this replica", [](auto& k) { return k.running; });
+    w.family("sked_one_off_next_due_timestamp_seconds", "gauge", "When the earliest pending one-off job is due");
+    for (const auto& k : kinds)
+        if (k.queue.next_due)
+            w.sample("sked_one_off_next_due_timestamp_seconds", k.kind, {}, {}, epoch_seconds(*k.queue.next_due),
+                     "kind");
+    w.family("sked_one_off_runs_total", "counter", "Finished one-off attempts here, by outcome");
+    for (const auto& k : kinds) {
+        w.sample("sked_one_off_runs_total", k.kind, "outcome", "succeeded", static_cast<double>(k.succeeded), "kind");
+        w.sample("sked_one_off_runs_total", k.kind, "outcome", "failed", static_cast<double>(k.failed), "kind");
+        w.sample("sked_one_off_runs_total", k.kind, "outcome", "retried", static_cast<double>(k.retried), "kind");
+    }
+    each("sked_one_off_lost_total", "counter",
+         "One-off runs whose end the backend refused (cancelled, or taken again after the lease ran out)",
+         [](auto& k) { return k.lost; });
+}
 }  // namespace detail
 
 /// Prometheus text exposition format (version 0.0.4): sked_up, then per job counters
@@ -126,6 +156,7 @@ inline std::string to_prometheus(const scheduler_status& status) {
     for (const auto& j : status.jobs)
         w.sample("sked_job_lateness_seconds", j.name, {}, {},
                  static_cast<double>(j.stats.last_lateness.count()) / 1000.0);
+    if (!status.one_offs.empty()) detail::one_off_metrics(w, status.one_offs);
     return w.take();
 }
 
@@ -169,7 +200,26 @@ inline std::string to_json(const scheduler_status& status) {
         }
         out.append("}}}");
     }
-    return out.append("]}");
+    out.append("]");
+    if (!status.one_offs.empty()) {
+        out.append(",\"one_offs\":[");
+        for (std::size_t i = 0; i < status.one_offs.size(); ++i) {
+            const auto& k = status.one_offs[i];
+            if (i > 0) out += ',';
+            out.append("{\"kind\":").append(json_quoted(k.kind));
+            out.append(",\"pending\":").append(std::to_string(k.queue.pending));
+            out.append(",\"in_flight\":").append(std::to_string(k.queue.in_flight));
+            out.append(",\"next_due\":").append(k.queue.next_due ? when(*k.queue.next_due) : "null");
+            out.append(",\"running\":").append(std::to_string(k.running));
+            out.append(",\"counts\":{\"started\":").append(std::to_string(k.started));
+            out.append(",\"succeeded\":").append(std::to_string(k.succeeded));
+            out.append(",\"failed\":").append(std::to_string(k.failed));
+            out.append(",\"retried\":").append(std::to_string(k.retried));
+            out.append(",\"lost\":").append(std::to_string(k.lost)).append("}}");
+        }
+        out.append("]");
+    }
+    return out.append("}");
 }
 
 }  // namespace sked

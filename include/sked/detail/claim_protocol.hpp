@@ -29,6 +29,7 @@
 #include "../job.hpp"
 #include "../lease_guard.hpp"
 #include "../lock.hpp"
+#include "../one_off.hpp"
 #include "../rfc3339.hpp"
 
 namespace sked::detail {
@@ -79,6 +80,27 @@ public:
             return std::optional<std::chrono::sys_seconds>{};
         return backend_.last_slot(job);
     }
+
+    // ---- one-off jobs: each a round trip, passed through (sked::durable_jobs) -----------
+    [[nodiscard]] bool keeps_jobs() const noexcept { return backend_.keeps_jobs(); }
+    result<create_status, backend_error> create_job(const one_off_record& r) const { return backend_.create_job(r); }
+    result<bool, backend_error> cancel_job(std::string_view kind, std::string_view key) const {
+        return backend_.cancel_job(kind, key);
+    }
+    result<taken_batch, backend_error> take_jobs(std::string_view kind, instant now, std::size_t n,
+                                                 std::chrono::milliseconds ttl) const {
+        return backend_.take_jobs(kind, now, n, ttl);
+    }
+    result<bool, backend_error> renew_job(taken_job& held, std::chrono::milliseconds ttl) const {
+        return backend_.renew_job(held, ttl);
+    }
+    result<bool, backend_error> finish_job(const taken_job& held, std::chrono::milliseconds keep) const {
+        return backend_.finish_job(held, keep);
+    }
+    result<bool, backend_error> retry_job(const taken_job& held, instant at, std::uint32_t attempt) const {
+        return backend_.retry_job(held, at, attempt);
+    }
+    result<bool, backend_error> release_job(const taken_job& held) const { return backend_.release_job(held); }
 
     [[nodiscard]] bool reports_facts() const noexcept { return backend_ && backend_.reports_facts(); }
     /// The backend's clock and identity; only when reports_facts().

@@ -18,8 +18,8 @@ namespace sked::detail {
 
 class event_batch {
 public:
-    void add(const event& e, std::string job, std::string message) {
-        pending_.push_back({e, std::move(job), std::move(message)});
+    void add(const event& e, std::string job, std::string message, std::string key = {}) {
+        pending_.push_back({e, std::move(job), std::move(message), std::move(key)});
     }
     [[nodiscard]] bool empty() const noexcept { return pending_.empty(); }
 
@@ -29,6 +29,7 @@ public:
         for (auto& p : pending_) {
             p.e.job = p.job;
             p.e.message = p.message;
+            p.e.key = p.key;
             p.e.replica = replica;
             for (const auto& hook : hooks)
                 hook(p.e);
@@ -39,7 +40,7 @@ public:
 private:
     struct pending_event {
         event e;
-        std::string job, message;
+        std::string job, message, key;
     };
     std::vector<pending_event> pending_;
 };
