@@ -24,6 +24,7 @@
 #pragma once
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -32,8 +33,10 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -79,6 +82,9 @@ struct scheduler_options {
 };
 
 enum class registration : std::uint8_t { added, updated };
+
+/// The one-off kind under which retries of scheduled slots are kept in the backend.
+inline constexpr std::string_view stored_retry_kind = "sked.retry";
 
 /// Why add() refused a job; nothing was changed.
 struct job_error {
@@ -177,6 +183,10 @@ private:
     void renew_one_off(std::uint32_t run);
     void execute_one_off(std::uint32_t run);
     void settle_one_off(std::uint32_t run, std::string failure);
+    // Retries of scheduled slots kept in the backend, as one-offs of an internal kind.
+    bool store_retry(const detail::launch& l, const moment& ended);
+    void run_stored_retry(const one_off_context& c);
+    void handle_stored_retries();
     // Under the lock: whether an entry is due, and the first of them (timers first).
     [[nodiscard]] bool something_due(std::int64_t wall_ms, std::int64_t steady_ms) const;
     detail::due_entry pop_due(std::int64_t steady_ms);
@@ -250,6 +260,7 @@ inline result<registration, job_error> scheduler::add(job_spec spec) {
         else
             abandoned = *std::move(found);
     }
+    if (spec.options.retry.max_attempts > 1 && claims_.stores_retries(spec.options.mode)) handle_stored_retries();
     registration outcome = registration::added;
     {
         std::lock_guard hold{mutex_};
@@ -477,6 +488,7 @@ inline scheduler::run_exit scheduler::finish(const detail::launch& l, bool succe
     outcome.final_attempt = outcome.ok || l.attempt >= l.options->retry.max_attempts;
     if (failure.empty()) failure = end.timed_out ? "timed out" : end.lease_lost ? "lease lost" : "";
     if (!outcome.ok) outcome.failure = std::move(failure);
+    if (!outcome.final_attempt && claims_.stores_retries(l.options->mode)) outcome.retry_stored = store_retry(l, ended);
     if (claims_.claims(l.options->mode)) {
         auto settled =
             claims_.settle(end.leases, l.name, l.slot, *l.options, outcome.ok, outcome.final_attempt, ended.steady);
@@ -739,7 +751,8 @@ inline void scheduler::execute_one_off(std::uint32_t id) {
         job = run.job;
         stop = run.stop.get_token();
         run.started = now.wall;
-        if (!stop.stop_requested())
+        // A stored retry's own start and success are the job's, which it reports itself.
+        if (!stop.stop_requested() && job.kind != stored_retry_kind)
             out.events.add({.kind = event_kind::started,
                             .nominal = job.slot,
                             .at = now.wall,
@@ -820,13 +833,69 @@ inline void scheduler::settle_one_off(std::uint32_t id, std::string failure) {
         if (e.kind == event_kind::succeeded) ++counts.succeeded;
         if (e.kind == event_kind::failed) ++counts.failed;
         if (e.kind == event_kind::retrying) ++counts.retried;
-        out.events.add(e, job.kind, std::move(failure), job.key);
+        if (e.kind != event_kind::succeeded || job.kind != stored_retry_kind)
+            out.events.add(e, job.kind, std::move(failure), job.key);
         one_offs_.end(id);
         out.wake = true;
     }
     deliver(out);
     std::lock_guard hold{mutex_};
     if (runs_.count_return()) idle_.notify_all();
+}
+
+// ---- retries kept in the backend ---------------------------------------------------------
+// A failed attempt of a slot in an exactly_once mode, with attempts left, is stored as a
+// one-off of kind stored_retry_kind, keyed "<run key>#<next attempt>", due when the back-off
+// ends: any replica that has the job runs it then, also after this one is gone. Its
+// attempt runs inside the one-off's run, so the one-off is finished only once the attempt
+// has ended (and stored the next one, if it failed too).
+
+inline bool scheduler::store_retry(const detail::launch& l, const moment& ended) {
+    const auto delay = detail::retry_delay(l.options->retry, l.name, l.slot, l.attempt);
+    const auto key = run_key(l.name, l.slot) + "#" + std::to_string(l.attempt + 1);
+    auto stored = claims_.create_job({stored_retry_kind, key, l.slot, ended.wall + delay, {}});
+    if (stored && *stored != create_status::done) {
+        std::lock_guard hold{mutex_};
+        (void)one_offs_.created(stored_retry_kind, ended.wall + delay);
+        return true;
+    }
+    return false;  // retried here, from memory, as without a backend that keeps jobs
+}
+
+inline void scheduler::handle_stored_retries() {
+    {
+        std::lock_guard hold{mutex_};
+        if (one_offs_.find(stored_retry_kind)) return;
+    }
+    // A retry of a job no replica here has is looked at again every minute, for a day.
+    (void)on(
+        std::string(stored_retry_kind), [this](const one_off_context& c) { run_stored_retry(c); },
+        {.retry = {
+             .max_attempts = 24 * 60, .initial_delay = std::chrono::minutes{1}, .multiplier = 1.0, .jitter = 0.0}});
+}
+
+inline void scheduler::run_stored_retry(const one_off_context& c) {
+    const auto hash = c.key.rfind('#');
+    std::uint32_t attempt = 0;
+    const auto digits = c.key.substr(hash == std::string_view::npos ? c.key.size() : hash + 1);
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), attempt);
+    const auto slot_key = c.key.substr(0, hash);
+    if (hash == std::string_view::npos || error != std::errc{} || end != digits.data() + digits.size() || attempt < 2 ||
+        slot_key.size() <= run_key_suffix_bytes)
+        throw std::invalid_argument("a stored retry whose key sked did not write: " + std::string(c.key));
+    const auto job = slot_key.substr(0, slot_key.size() - run_key_suffix_bytes);
+    after_unlock out;
+    {
+        std::lock_guard hold{mutex_};
+        const auto j = jobs_.find(job);
+        if (j == detail::job_table::none)
+            throw std::runtime_error("job '" + std::string(job) + "' is not registered on this replica");
+        if (!dispatching_) throw std::runtime_error("the scheduler is stopping");
+        (void)dispatch_.start_stored_retry(j, c.slot, attempt, read_clocks(), out);
+    }
+    deliver(out);
+    for (auto& l : out.launches)
+        execute(std::move(l));  // here, so the one-off ends when the attempt has
 }
 
 }  // namespace sked

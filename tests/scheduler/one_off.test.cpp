@@ -333,3 +333,42 @@ TEST_CASE("one-off: replicas on thread pools, each driven by its own thread, run
 
 }  // namespace
 }  // namespace sked::test
+
+namespace sked::test {
+namespace {
+
+TEST_CASE("stored retry: a failed slot's next attempt is kept in the backend and run by another replica") {
+    using namespace std::chrono;
+    fleet f;
+    std::vector<std::pair<std::string, std::uint32_t>> attempts;  // (replica, attempt)
+    const auto job = [&](std::string replica, bool fail) {
+        return job_spec{.name = "grant_rewards",
+                        .schedule = schedule::once(floor<seconds>(t0) + 10s),
+                        .run =
+                            [&attempts, replica, fail](const job_context& c) {
+                                attempts.emplace_back(replica, c.attempt);
+                                if (fail) throw std::runtime_error("database unavailable");
+                            },
+                        .options = {.retry = {.max_attempts = 4, .initial_delay = 30s}}};
+    };
+    REQUIRE(f.start("r1").add(job("r1", true)).has_value());
+    f.pass(12s);
+    REQUIRE(attempts.size() == 1);
+    CHECK(f.events.count(event_kind::retrying) == 1);
+    f.replicas.clear();  // r1 goes down for good, with its memory
+    f.clock.advance(5min);
+    REQUIRE(f.start("r2").add(job("r2", false)).has_value());
+    f.pass(1min);
+    REQUIRE(attempts.size() == 2);
+    CHECK(attempts[1] == std::pair<std::string, std::uint32_t>{"r2", 2});
+    const auto done = f.events.of(event_kind::succeeded);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].job == "grant_rewards");
+    CHECK(done[0].slot == utc(floor<seconds>(t0) + 10s));
+    CHECK(done[0].attempt == 2);
+    f.pass(10min);
+    CHECK(attempts.size() == 2);  // and never again
+}
+
+}  // namespace
+}  // namespace sked::test

@@ -83,6 +83,12 @@ public:
 
     // ---- one-off jobs: each a round trip, passed through (sked::durable_jobs) -----------
     [[nodiscard]] bool keeps_jobs() const noexcept { return backend_.keeps_jobs(); }
+    /// Whether a failed attempt of a job in `mode` is retried from the backend (by any
+    /// replica) rather than from this one's memory: the modes with run keys, on a backend
+    /// that keeps jobs.
+    [[nodiscard]] bool stores_retries(distribution mode) const noexcept {
+        return claims_run_keys(mode) && keeps_jobs();
+    }
     result<create_status, backend_error> create_job(const one_off_record& r) const { return backend_.create_job(r); }
     result<bool, backend_error> cancel_job(std::string_view kind, std::string_view key) const {
         return backend_.cancel_job(kind, key);

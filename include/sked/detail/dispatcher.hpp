@@ -64,6 +64,7 @@ struct run_outcome {
     std::string failure{};  ///< why it failed
     std::vector<std::string> backend_failures{};  ///< what settling at the backend could not do
     std::optional<std::string> lost{};  ///< settling found the lease lost: why (the run is not ok)
+    bool retry_stored = false;  ///< the next attempt is a one-off in the backend, for any replica
 };
 
 class dispatcher {
@@ -93,6 +94,9 @@ public:
 
     /// Queues the first slot of a job just registered or rescheduled.
     void start_schedule(job_id j, instant now, after_unlock& out);
+    /// A retry stored in the backend came due here: attempt `attempt` of the slot starts
+    /// now, as a local retry would (false when the job may not start, which is reported).
+    bool start_stored_retry(job_id j, sys_seconds slot, std::uint32_t attempt, const moment& now, after_unlock& out);
     /// Claims again, now, the slots of a job that a dead holder abandoned.
     void recover(job_id j, const std::vector<sys_seconds>& abandoned, steady_instant now, after_unlock& out);
     /// A slot's fire entry, due on the wall clock; one that becomes the earliest sets out.wake.
@@ -295,6 +299,13 @@ inline void dispatcher::start_run(job_id j, sys_seconds slot, std::uint32_t atte
                .lateness = std::chrono::duration_cast<milliseconds>(now.wall - planned)},
               out);
     }
+}
+
+inline bool dispatcher::start_stored_retry(job_id j, sys_seconds slot, std::uint32_t attempt, const moment& now,
+                                           after_unlock& out) {
+    if (!may_start(j, slot, false, now.wall, out)) return false;
+    start_run(j, slot, attempt, now.wall, now, out);
+    return true;
 }
 
 inline void dispatcher::handle_deferred(std::uint32_t id, const moment& now, after_unlock& out) {
@@ -519,8 +530,9 @@ inline void dispatcher::run_ended(const launch& l, const moment& ended, const ru
         retrying.kind = event_kind::retrying;
         retrying.duration = retry_delay(l.options->retry, l.name, l.slot, l.attempt);
         raise(job, retrying, out);
-        defer({j, job.generation, deferred_attempt::kind::retry, slot_value(l.slot), l.attempt + 1, 0},
-              ended.steady + retrying.duration, out);
+        if (!outcome.retry_stored)
+            defer({j, job.generation, deferred_attempt::kind::retry, slot_value(l.slot), l.attempt + 1, 0},
+                  ended.steady + retrying.duration, out);
     }
     if (current && job.has(job_record::waiting)) resume_queued(j, ended.wall, out);
     jobs_.release(j);  // removed while running, and this was its last run
