@@ -145,6 +145,10 @@ struct one_off_options {
     std::chrono::hours keep_done{24};  ///< how long a finished key refuses to be created again
     std::uint32_t batch = 256;  ///< the most jobs one take asks for
     std::uint32_t max_running = 1024;  ///< the most of this kind running here at once
+    /// When set, a job of this kind starts only inside it: one taken outside it (a retry
+    /// whose back-off ended after hours, or a job taken again after its taker died) is
+    /// put back, due at the next instant the calendar allows, as the same attempt.
+    std::optional<sked::calendar> calendar{};
 
     friend bool operator==(const one_off_options&, const one_off_options&) = default;
 };

@@ -183,6 +183,7 @@ private:
     void renew_one_off(std::uint32_t run);
     void execute_one_off(std::uint32_t run);
     void settle_one_off(std::uint32_t run, std::string failure);
+    bool outside_calendar(std::uint32_t run, const taken_job& job, const moment& now);
     // Retries of scheduled slots kept in the backend, as one-offs of an internal kind.
     bool store_retry(const detail::launch& l, const moment& ended);
     void run_stored_retry(const one_off_context& c);
@@ -752,7 +753,9 @@ inline void scheduler::execute_one_off(std::uint32_t id) {
         stop = run.stop.get_token();
         run.started = now.wall;
         // A stored retry's own start and success are the job's, which it reports itself.
-        if (!stop.stop_requested() && job.kind != stored_retry_kind)
+        const bool in_calendar =
+            !k.options.calendar || k.options.calendar->allows(std::chrono::floor<std::chrono::seconds>(now.wall));
+        if (!stop.stop_requested() && in_calendar && job.kind != stored_retry_kind)
             out.events.add({.kind = event_kind::started,
                             .nominal = job.slot,
                             .at = now.wall,
@@ -762,6 +765,7 @@ inline void scheduler::execute_one_off(std::uint32_t id) {
                            job.kind, {}, job.key);
     }
     deliver(out);
+    if (outside_calendar(id, job, now)) return;
     std::string failure;
     if (stop.stop_requested()) {
         failure = "stopped before it started";
@@ -776,6 +780,41 @@ inline void scheduler::execute_one_off(std::uint32_t id) {
         }
     }
     settle_one_off(id, std::move(failure));
+}
+
+// A job taken outside its kind's calendar goes back, due when the calendar next allows.
+inline bool scheduler::outside_calendar(std::uint32_t id, const taken_job& job, const moment& now) {
+    std::optional<sked::calendar> c;
+    {
+        std::lock_guard hold{mutex_};
+        c = one_offs_[one_offs_.find_run(id)->kind].options.calendar;
+    }
+    const auto second = std::chrono::floor<std::chrono::seconds>(now.wall);
+    if (!c || c->allows(second)) return false;
+    const auto next = c->next_allowed(second);
+    auto moved = claims_.retry_job(job, next ? instant{*next} : now.wall + std::chrono::hours{24}, job.attempt);
+    after_unlock out;
+    {
+        std::lock_guard hold{mutex_};
+        out.events.add({.kind = event_kind::skipped,
+                        .reason = skip_reason::outside_calendar,
+                        .nominal = job.slot,
+                        .at = now.wall,
+                        .attempt = job.attempt},
+                       job.kind,
+                       !moved ? "outside the calendar; putting it back failed: " + moved.error().message() +
+                                    " (taken again once its lease runs out)"
+                       : next ? "outside the calendar: due again at " + rfc3339(*next)
+                              : "outside the calendar, which allows nothing soon: looked at again in 24 h",
+                       job.key);
+        --one_offs_[one_offs_.find_run(id)->kind].status.started;  // put back, not run
+        one_offs_.end(id);
+        out.wake = true;
+    }
+    deliver(out);
+    std::lock_guard hold{mutex_};
+    if (runs_.count_return()) idle_.notify_all();
+    return true;
 }
 
 // Finishes, retries or releases the job at the backend, and ends the run here.

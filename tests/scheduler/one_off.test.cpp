@@ -372,3 +372,29 @@ TEST_CASE("stored retry: a failed slot's next attempt is kept in the backend and
 
 }  // namespace
 }  // namespace sked::test
+
+namespace sked::test {
+namespace {
+
+TEST_CASE("one-off: a retry whose back-off ends after hours waits for the kind's calendar to open") {
+    using namespace std::chrono;
+    fleet f;
+    auto& s = f.start("r1");
+    const any_zone manila{*date_zone::locate("Asia/Manila")};
+    const auto hours = calendar::business_hours(manila, 9h, 18h);
+    REQUIRE(s.on("expire_node", f.recording("r1", [](auto attempt) { return attempt == 1; }),
+                 {.retry = {.max_attempts = 3, .initial_delay = 30s}, .calendar = hours})
+                .has_value());
+    // Tuesday 17:59:50 Manila (09:59:50Z): attempt 1 fails, its retry would be after 18:00.
+    const sys_seconds due{sys_days{2026y / 12 / 1} + 9h + 59min + 50s};
+    REQUIRE(*s.create({.kind = "expire_node", .key = "late", .due = due, .calendar = hours}) == create_status::created);
+    f.pass(24h);
+    REQUIRE(f.runs.size() == 2);
+    CHECK(floor<seconds>(f.runs[0].started) == due);
+    CHECK(f.runs[1].attempt == 2);
+    CHECK(floor<seconds>(f.runs[1].started) == sys_days{2026y / 12 / 2} + 1h);  // Wednesday 09:00 Manila
+    CHECK(f.events.count(event_kind::skipped, skip_reason::outside_calendar) == 1);
+}
+
+}  // namespace
+}  // namespace sked::test
