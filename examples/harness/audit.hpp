@@ -37,6 +37,7 @@ struct execution {
     std::string outcome{};
     std::string detail{};
     sked::instant started{}, finished{};
+    std::string key{};  ///< a one-off job's key (`job` is its kind, `slot` its due time)
 };
 
 namespace detail {
@@ -78,6 +79,10 @@ inline std::optional<std::string> field(std::string_view line, std::string_view 
 inline std::string to_json(const execution& e) {
     std::string line = "{\"job\":";
     sked::append_json_quoted(line, e.job);
+    if (!e.key.empty()) {
+        line.append(",\"key\":");
+        sked::append_json_quoted(line, e.key);
+    }
     line.append(",\"slot\":\"").append(sked::rfc3339(e.slot)).append("\",\"replica\":");
     sked::append_json_quoted(line, e.replica);
     line.append(",\"fencing\":").append(std::to_string(e.fencing)).append(",\"outcome\":");
@@ -96,8 +101,15 @@ inline std::optional<execution> parse_execution(std::string_view line) {
     const auto nominal = sked::parse_rfc3339(*slot);
     const auto from = sked::parse_rfc3339(*started), to = sked::parse_rfc3339(*finished);
     if (!nominal || !from || !to) return std::nullopt;
-    return execution{*job,     std::chrono::floor<std::chrono::seconds>(*nominal), *replica, std::stoull(*fencing),
-                     *outcome, detail::field(line, "detail").value_or(""),         *from,    *to};
+    return execution{*job,
+                     std::chrono::floor<std::chrono::seconds>(*nominal),
+                     *replica,
+                     std::stoull(*fencing),
+                     *outcome,
+                     detail::field(line, "detail").value_or(""),
+                     *from,
+                     *to,
+                     detail::field(line, "key").value_or("")};
 }
 
 /// Reads audit files; the error names the file and line that is not an audit line.

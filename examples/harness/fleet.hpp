@@ -64,6 +64,7 @@ struct outcome {
     std::string detail{};
 };
 using job_body = std::function<outcome(const sked::job_context&)>;
+using one_off_body = std::function<outcome(const sked::one_off_context&)>;
 
 class fleet;
 
@@ -73,6 +74,8 @@ public:
     replica(fleet& f, std::size_t index) : fleet_(f), index_(index) {}
 
     [[nodiscard]] std::string name() const;
+    /// 0 .. N-1, in the order of --replicas.
+    [[nodiscard]] std::size_t index() const { return index_; }
     /// The simulation's clocks, or empty: the system's.
     [[nodiscard]] sked::clock_source clock() const;
     [[nodiscard]] sked::steady_source steady() const;
@@ -84,6 +87,8 @@ public:
     [[nodiscard]] std::function<void(std::string_view)> log() const;
     /// `body` as a sked::job_function that appends one audit line per execution.
     [[nodiscard]] sked::job_function audited(job_body body) const;
+    /// `body` as a sked::one_off_function that appends one audit line per attempt.
+    [[nodiscard]] sked::one_off_function audited(one_off_body body) const;
 
     [[nodiscard]] bool simulated() const;
     /// Simulation: the fleet drives `s` in virtual time; returns when this replica stops
@@ -134,16 +139,18 @@ public:
     [[nodiscard]] sked::instant now() const { return sim_ ? sim_->now() : sked::system_now(); }
 
     /// Work that takes time: virtual time in a simulation. False when the run was asked to stop.
-    bool spend(const sked::job_context& c, std::chrono::milliseconds how_long) {
+    bool spend(const sked::job_context& c, std::chrono::milliseconds how_long) { return spend(c.stop, how_long); }
+    bool spend(const sked::one_off_context& c, std::chrono::milliseconds how_long) { return spend(c.stop, how_long); }
+    bool spend(std::stop_token stop, std::chrono::milliseconds how_long) {
         if (sim_) {
-            sim_->sleep_until(sim_->now() + how_long, c.stop);
+            sim_->sleep_until(sim_->now() + how_long, stop);
         } else {
             std::mutex m;
             std::condition_variable_any never;
             std::unique_lock hold{m};
-            never.wait_for(hold, c.stop, how_long, [] { return false; });
+            never.wait_for(hold, stop, how_long, [] { return false; });
         }
-        return !c.stop_requested();
+        return !stop.stop_requested();
     }
 
     /// Runs `serve` on every replica: until --simulate's end, for --run, or until
@@ -170,6 +177,8 @@ public:
         return static_cast<std::size_t>(
             std::count_if(mine.begin(), mine.end(), [](auto& e) { return e.outcome == "ok"; }));
     }
+    /// Every audit line this process wrote.
+    [[nodiscard]] std::vector<execution> audit_lines() const { return audit_.all(); }
     /// False when other processes share the Redis prefix, so this process sees only its part.
     [[nodiscard]] bool sees_every_replica() const { return !options_.redis_host || options_.prefix.empty(); }
 
@@ -255,6 +264,22 @@ private:
         return [this, name = std::move(name), body = std::move(body)](const sked::job_context& c) {
             ++in_flight_;
             execution e{std::string(c.job), c.nominal, name, c.fence, "failed", {}, c.started, {}};
+            try {
+                auto result = body(c);
+                e.outcome = std::move(result.result);
+                e.detail = std::move(result.detail);
+            } catch (const std::exception& failure) {
+                e.detail = failure.what();
+                record(std::move(e));
+                throw;
+            }
+            record(std::move(e));
+        };
+    }
+    sked::one_off_function audited(std::string name, one_off_body body) {
+        return [this, name = std::move(name), body = std::move(body)](const sked::one_off_context& c) {
+            ++in_flight_;
+            execution e{std::string(c.kind), c.slot, name, c.fence, "failed", {}, c.started, {}, std::string(c.key)};
             try {
                 auto result = body(c);
                 e.outcome = std::move(result.result);
@@ -445,6 +470,9 @@ inline std::function<void(std::string_view)> replica::log() const {
     return [&f = fleet_](std::string_view line) { f.write_log(line); };
 }
 inline sked::job_function replica::audited(job_body body) const { return fleet_.audited(name(), std::move(body)); }
+inline sked::one_off_function replica::audited(one_off_body body) const {
+    return fleet_.audited(name(), std::move(body));
+}
 inline bool replica::simulated() const { return fleet_.sim_ != nullptr; }
 inline void replica::simulate(sked::scheduler& s) {
     entered_simulation_ = true;

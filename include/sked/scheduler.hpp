@@ -326,7 +326,7 @@ inline std::optional<instant> scheduler::next_wakeup() const {
     if (!fires_.empty()) next = instant{milliseconds{fires_.top().due_ms}};
     const auto take = one_offs_.next_take_ms();
     if (take != detail::never_ms) {
-        const instant at{milliseconds{take}};
+        const instant at = std::max(instant{milliseconds{take}}, clock_());  // "at once" is now
         if (!next || at < *next) next = at;
     }
     const auto steady_due =

@@ -82,6 +82,22 @@ expect "--overlap queue_one --misfire run_each: every slot once" 0 \
   "$bin/expiry" --replicas 3 --simulate 2d --overlap queue_one --misfire run_each --quiet
 expect "expiry's defaults give a clean real-time run at a 1 s tick" 0 "0 duplicates, 0 misses" -- \
   "$bin/expiry" --tick 1s --run 4s --quiet
+expect "campaign: 14 days, 3 replicas, an outage of every replica in business hours" 0 \
+  "timeouts: 479 created, 479 fired once, [1-9][0-9]* retried, 0 failed for good, 0 duplicates, 0 lost, 0 fired outside business hours, 0 still pending at the end$" -- \
+  "$bin/campaign" --replicas 3 --simulate 14d --outage 4d2h+9h --quiet --audit "$work/campaign.jsonl" --created "$work/created.jsonl"
+expect "campaign: audit lines carry the timeout's key and its due instant as the slot" 0 \
+  '^\{"job":"expire_node","key":"node-[0-9]+","slot":"2026-11-[0-9T:]+Z","replica":"replica-[123]","fencing":[0-9]+,"outcome":"ok"' -- \
+  head -1 "$work/campaign.jsonl"
+expect "campaign: the created file has one line per timeout" 0 '^479$' -- bash -c "grep -c '^{\"key\":\"node-[0-9]*\",\"due\":\"2026-1[12]-[0-9T:]*Z\",\"replica\":\"replica-[123]\"}$' '$work/created.jsonl'"
+expect "campaign: --check of the merged audit agrees" 0 "479 created, 479 fired once, .* 0 duplicates, 0 lost" -- \
+  "$bin/campaign" --check "$work/campaign.jsonl" --created "$work/created.jsonl"
+expect "campaign: --check finds a timeout that fired twice" 1 "1 duplicates" -- \
+  bash -c "head -1 '$work/campaign.jsonl' > '$work/twice.jsonl' && cat '$work/campaign.jsonl' >> '$work/twice.jsonl' && '$bin/campaign' --check '$work/twice.jsonl' --created '$work/created.jsonl'"
+expect "campaign: any hour, half the calls refused: some fail for good after 5 attempts, none is lost" 0 \
+  "500 created, [0-9]+ fired once, [0-9]+ retried, [1-9][0-9]* failed for good, 0 duplicates, 0 lost" -- \
+  "$bin/campaign" --replicas 3 --simulate 14d --hours always --fail-rate 0.5 --quiet
+expect "campaign: bad --hours" 2 "--hours: expected business or always, got 'night'" -- "$bin/campaign" --hours night
+expect "campaign: bad --fail-rate" 2 "--fail-rate: expected a number from 0 to 1, got '2'" -- "$bin/campaign" --fail-rate 2
 expect "unreachable Redis" 2 "--redis 127.0.0.1:1: unreachable" -- "$bin/reward" --redis 127.0.0.1:1 --simulate 1d
 expect "--help" 0 "usage: .*reward" "--tz ZONE" -- "$bin/reward" --help
 
@@ -95,6 +111,10 @@ expect "reward on Redis: 30 days, 3 replicas, an outage" 0 \
   "$bin/reward" --replicas 3 --simulate 30d --outage 9d15h+2h --redis "127.0.0.1:$port" --quiet
 expect "drop on Redis: 3 days, 3 replicas" 0 "activity_drop: 864 slots, [0-9]+ executions, 0 duplicates, 0 misses" \
   "at most 1 being spawned at once" -- "$bin/drop" --replicas 3 --simulate 3d --redis "127.0.0.1:$port" --quiet
+
+expect "campaign on Redis: 14 days, 3 replicas, an outage of every replica" 0 \
+  "timeouts: 479 created, 479 fired once, [1-9][0-9]* retried, 0 failed for good, 0 duplicates, 0 lost, 0 fired outside business hours" -- \
+  "$bin/campaign" --replicas 3 --simulate 14d --outage 4d2h+9h --redis "127.0.0.1:$port" --quiet
 
 ((failures == 0)) || { echo "$failures failed"; exit 1; }
 echo "all passed"
