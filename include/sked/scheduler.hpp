@@ -465,7 +465,7 @@ inline scheduler::run_exit scheduler::run(detail::launch& l) {
 // Claims what the job's mode needs; when it may not run, the run ends here.
 inline bool scheduler::claim(const detail::launch& l, detail::run_leases& leases) {
     if (!claims_.claims(l.options->mode)) return true;
-    auto answer = claims_.claim(l.name, l.slot, *l.options);
+    auto answer = claims_.claim(l.name, l.slot, *l.options, l.stored_retry);
     if (answer.go && l.confirm) answer = claims_.give_back(std::move(answer.leases));
     if (answer.go) {
         leases = std::move(answer.leases);
@@ -491,8 +491,11 @@ inline scheduler::run_exit scheduler::finish(const detail::launch& l, bool succe
     if (!outcome.ok) outcome.failure = std::move(failure);
     if (!outcome.final_attempt && claims_.stores_retries(l.options->mode)) outcome.retry_stored = store_retry(l, ended);
     if (claims_.claims(l.options->mode)) {
-        auto settled =
-            claims_.settle(end.leases, l.name, l.slot, *l.options, outcome.ok, outcome.final_attempt, ended.steady);
+        // With its retry stored, the slot is handed over: its run key is completed, so no
+        // replica claims the slot as a first attempt again; the stored retry runs it.
+        const bool handed_over = outcome.ok || outcome.retry_stored;
+        auto settled = claims_.settle(end.leases, l.name, l.slot, *l.options, handed_over,
+                                      outcome.final_attempt || outcome.retry_stored, ended.steady);
         outcome.backend_failures = std::move(settled.failures);
         if (settled.lost) {
             // Another holder has the slot: this run is not a success, and not retried here.
@@ -930,7 +933,8 @@ inline void scheduler::run_stored_retry(const one_off_context& c) {
         if (j == detail::job_table::none)
             throw std::runtime_error("job '" + std::string(job) + "' is not registered on this replica");
         if (!dispatching_) throw std::runtime_error("the scheduler is stopping");
-        (void)dispatch_.start_stored_retry(j, c.slot, attempt, read_clocks(), out);
+        if (dispatch_.start_stored_retry(j, c.slot, attempt, read_clocks(), out))
+            out.launches.back().stored_retry = c.fence;
     }
     deliver(out);
     for (auto& l : out.launches)

@@ -38,9 +38,15 @@ namespace sked::detail {
 struct run_leases {
     std::optional<lease> key;  ///< the slot's run key (the exactly_once modes)
     std::optional<lease> lock;  ///< the job's lease (single_runner, exactly_once_serial)
+    /// A retry stored in the backend: the token of the one-off that carries it (the slot's
+    /// run key was completed when the retry was stored, and the one-off's lease excludes).
+    fence_token stored_retry = 0;
 
-    /// The token a run passes to its writes: the run key's, else the job lease's, else 0.
-    [[nodiscard]] fence_token fence() const noexcept { return key ? key->fence : lock ? lock->fence : 0; }
+    /// The token a run passes to its writes: the run key's, else a stored retry's, else the
+    /// job lease's, else 0.
+    [[nodiscard]] fence_token fence() const noexcept {
+        return key ? key->fence : stored_retry != 0 ? stored_retry : lock ? lock->fence : 0;
+    }
     [[nodiscard]] bool any() const noexcept { return key || lock; }
 };
 
@@ -137,12 +143,15 @@ public:
 
     /// Claims what the job's mode needs for `slot`: the run key, then the job's lease.
     /// A key taken before a refused lease is given back.
-    [[nodiscard]] claim_answer claim(std::string_view job, std::chrono::sys_seconds slot, const job_options& o) const {
+    /// A stored retry (`stored_retry`: its one-off's token) claims no run key.
+    [[nodiscard]] claim_answer claim(std::string_view job, std::chrono::sys_seconds slot, const job_options& o,
+                                     fence_token stored_retry = 0) const {
         claim_answer answer;
         if (!claims(o.mode)) return answer;
+        answer.leases.stored_retry = stored_retry;
         const bool needs_lock = o.mode == distribution::single_runner || o.mode == distribution::exactly_once_serial;
-        const bool needs_key = claims_run_keys(o.mode);
-        const bool reads_record = !needs_key && records_progress(o.mode);  // single_runner
+        const bool needs_key = claims_run_keys(o.mode) && stored_retry == 0;
+        const bool reads_record = o.mode == distribution::single_runner && records_progress(o.mode);
         // The key first: a slot another replica holds (alive or dead) is told apart from
         // a job lease held for another slot, and a done slot costs no lease.
         if ((!needs_key || take(run_key(job, slot), o.lease_ttl, answer.leases.key, answer)) &&

@@ -51,6 +51,7 @@ struct launch {
     bool confirm = false;  // only looks: a job lease that looked alive still is, or has ended; never runs
     bool lock_wait = false;  // waited for the job's lease: nothing about the slot was reported yet
     std::uint16_t claim_tries = 0;  // claims of this slot that failed at the backend before this one
+    fence_token stored_retry = 0;  // a retry stored in the backend: its one-off's token (no run key claimed)
     std::optional<instant> started{};  // set when the start was already reported
 };
 
