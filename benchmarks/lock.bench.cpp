@@ -130,6 +130,45 @@ void redis_claim_pipelined_16(benchmark::State& state) {
 }
 BENCHMARK(redis_claim_pipelined_16)->UseRealTime();
 
+// Creating a durable one-off with a 32-byte payload: one script, one round trip
+// (benchmarks/one_off_compare.sh sets it beside redis-benchmark's ZADD).
+void redis_create_one_off(benchmark::State& state) {
+    sked::redis::keys keys{redis_options()};
+    const auto names = make_keys(1 << 20, std::to_string(std::rand()) + "_node_");
+    const std::string payload(32, 'p');
+    const auto due = std::chrono::floor<std::chrono::seconds>(sked::system_now()) + std::chrono::hours{48};
+    std::size_t next = 0;
+    for (auto _ : state) {
+        auto made = keys.create_job({"expire_node", names[next++ % names.size()], due, sked::instant{due}, payload});
+        if (!made) state.SkipWithError(made.error().message().c_str());
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(redis_create_one_off)->UseRealTime();
+
+// Taking 256 co-due one-offs in one take (the batch a scheduler asks for by default).
+void redis_take_256(benchmark::State& state) {
+    sked::redis::keys keys{redis_options()};
+    const auto kind = make_keys(1, "take_").front().substr(0, 6);
+    const auto names = make_keys(1 << 20, "n");
+    const auto due = std::chrono::floor<std::chrono::seconds>(sked::system_now());
+    const std::string payload(32, 'p');
+    std::size_t made = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        for (int i = 0; i < 256; ++i)
+            (void)keys.create_job({kind, names[made++ % names.size()], due, sked::instant{due}, payload});
+        state.ResumeTiming();
+        auto batch = keys.take_jobs(kind, sked::instant{due}, 256, 60s);
+        if (!batch || batch->jobs.size() != 256) {
+            state.SkipWithError("the take did not hand out 256 jobs");
+            break;
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * 256);
+}
+BENCHMARK(redis_take_256)->UseRealTime();
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -21,11 +21,21 @@
 
 namespace sked::redis::detail {
 
-/// The six keys of a kind, in the order every job script takes them.
-inline std::vector<std::string> job_keys(std::string_view prefix, std::string_view kind) {
+/// Which of a kind's 16,384 record hashes holds `key` (the take script computes the same).
+inline unsigned job_bucket(std::string_view key) {
+    unsigned h = 0;
+    for (const char c : key)
+        h = (h * 31 + static_cast<unsigned char>(c)) % 16384;
+    return h;
+}
+
+/// The six keys of a kind, in the order every job script takes them: first the record
+/// hash of `key`, or, with no key (a take), the stem the record hashes hang from.
+inline std::vector<std::string> job_keys(std::string_view prefix, std::string_view kind, std::string_view key = {}) {
     std::vector<std::string> keys;
     for (std::string_view part : {"jobs", "due", "flight", "held", "done", "fence"})
         keys.push_back(record_key(prefix, part, kind));
+    if (!key.empty()) keys.front().append(":").append(std::to_string(job_bucket(key)));
     return keys;
 }
 

@@ -178,7 +178,10 @@ inline constexpr std::string_view abandoned_source = SKED_REDIS_NOW
 // ---- durable one-off jobs ---------------------------------------------------------------
 // A kind's jobs live under one hash tag, "<prefix>:<part>:{<kind>}", so a kind is one
 // Redis Cluster slot:
-//     jobs    hash  key -> "<attempt>|<slot s>|<payload>", or "d" once finished
+//     jobs:<b> hash key -> "<attempt>|<slot s>|<payload>", or "d" once finished; the
+//                  key's bucket b (job_bucket, 0-16383) spreads a kind over small hashes,
+//                  which Redis keeps as compact listpacks (a tenth of a big hash's cost
+//                  per field) up to 128 fields each, so up to 2 million jobs a kind
 //     due     zset  key -> when it may be taken (ms, the callers' wall clock)
 //     flight  zset  key -> when its taker's lease ends (ms, the server's clock)
 //     held    hash  key -> "<owner>|<fence>" while taken
@@ -186,7 +189,8 @@ inline constexpr std::string_view abandoned_source = SKED_REDIS_NOW
 //     fence   string: the last fencing token issued for the kind
 // A pending job costs one hash field and one zset member; what a taken job needs more
 // (owner, fence, lease) lives in `flight` and `held`, which stay small.
-// KEYS order, for every script: jobs, due, flight, held, done, fence.
+// KEYS order, for every script: jobs (the key's bucket; for take, the stem
+// "<prefix>:jobs:{<kind>}" the buckets hang from), due, flight, held, done, fence.
 
 // The caller's owner token must be the one the job was taken with (ARGV[1] key, ARGV[2] owner).
 #define SKED_REDIS_HELD                                \
@@ -221,9 +225,14 @@ inline constexpr std::string_view job_cancel_source =
 // those whose taker's lease ran out, then the due ones, earliest first. Answers
 // {pending, in flight, next due or -1, then per job: key, record, fence, run_at}.
 inline constexpr std::string_view job_take_source = SKED_REDIS_NOW
+    "local function jobs(k)\n"  // job_bucket, the same in Lua
+    "  local h = 0\n"
+    "  for i = 1, #k do h = (h * 31 + string.byte(k, i)) % 16384 end\n"
+    "  return KEYS[1] .. ':' .. h\n"
+    "end\n"
     "local gone = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, 64)\n"
     "for _, k in ipairs(gone) do\n"
-    "  if redis.call('HGET', KEYS[1], k) == 'd' then redis.call('HDEL', KEYS[1], k) end\n"
+    "  if redis.call('HGET', jobs(k), k) == 'd' then redis.call('HDEL', jobs(k), k) end\n"
     "  redis.call('ZREM', KEYS[5], k)\n"
     "end\n"
     "local n = tonumber(ARGV[2])\n"
@@ -243,7 +252,7 @@ inline constexpr std::string_view job_take_source = SKED_REDIS_NOW
     "local deadline = now + tonumber(ARGV[3])\n"
     "local out = {0, 0, -1}\n"
     "for i, k in ipairs(picked) do\n"
-    "  local v = redis.call('HGET', KEYS[1], k)\n"
+    "  local v = redis.call('HGET', jobs(k), k)\n"
     "  redis.call('ZREM', KEYS[2], k)\n"
     "  if v and v ~= 'd' then\n"
     "    fence = fence + 1\n"

@@ -301,11 +301,12 @@ private:
         return std::move(replies->front());
     }
 
-    // One job script on a kind's six keys.
+    // One job script on a kind's six keys; args[0] is the job's key, but for a take.
     result<reply_ptr, backend_error> run_job(script which, std::string_view kind, std::vector<std::string> args) {
         if (auto bad = sked::detail::check_name("one-off kind", kind)) return *std::move(bad);
+        const std::string_view key = which == script::job_take ? std::string_view{} : std::string_view{args.front()};
         std::lock_guard hold{mutex_};
-        std::vector<script_call> calls{{which, job_keys(client_.settings().prefix, kind), std::move(args)}};
+        std::vector<script_call> calls{{which, job_keys(client_.settings().prefix, kind, key), std::move(args)}};
         auto replies = client_.run(calls);
         if (!replies) return replies.error();
         return std::move(replies->front());
