@@ -100,7 +100,7 @@ TEST_CASE("examples: reward grants are idempotent by run key and refuse stale fe
     CHECK(store.reward_range() == std::pair<std::size_t, std::size_t>{1, 1});
 }
 
-TEST_CASE("examples: one drop per window; a superseded spawner commits nothing") {
+TEST_CASE("examples: one drop per window -- a superseded spawner commits nothing") {
     drop::drop_store store;
     CHECK(store.begin(day0, 5) == drop::begin_result::started);
     CHECK(store.begin(day0 + 300s, 9) == drop::begin_result::started);  // its lease ran out; a newer run

@@ -86,8 +86,8 @@ TEST_CASE_TEMPLATE_DEFINE("jobs contract: a taker whose lease ran out loses the 
     CHECK(value_of(f.keys.finish_job(second, 1000ms)));
 }
 
-TEST_CASE_TEMPLATE_DEFINE("jobs contract: a retry waits for its time as the next attempt; a release as it was", Fixture,
-                          jobs_retry_contract) {
+TEST_CASE_TEMPLATE_DEFINE("jobs contract: a retry waits for its time as the next attempt -- a release as it was",
+                          Fixture, jobs_retry_contract) {
     Fixture f;
     REQUIRE(value_of(f.keys.create_job(job_at("r", jobs_t0, "x"))) == create_status::created);
     auto first = value_of(f.keys.take_jobs("expire_node", jobs_t0, 16, f.ttl)).jobs.at(0);

@@ -102,7 +102,7 @@ TEST_SUITE("redis") {
         CHECK(status_of(f.keys.claim("unsent@1", 10s)) == grant_status::acquired);
     }
 
-    TEST_CASE("redis: AUTH with a password and with an ACL user; wrong credentials are 'auth' errors") {
+    TEST_CASE("redis: AUTH with a password and with an ACL user -- wrong credentials are 'auth' errors") {
         redis_server guarded{{"--requirepass", "s3cret"}};
         redis::detail::connection admin{[&] {
             auto settings = guarded.client();

@@ -72,7 +72,8 @@ void recovers(replica_here& r, recorder& events, std::chrono::sys_seconds dead_s
 }
 
 TEST_SUITE("redis clocks") {
-    TEST_CASE("redis: a backward wall step on the holder mid-run: it renews on the steady clock; the slot runs once") {
+    TEST_CASE(
+        "redis: a backward wall step on the holder mid-run: it renews on the steady clock -- the slot runs once") {
         const auto prefix = fresh_prefix();
         recorder events;
         replica_here a{prefix, "a", events}, b{prefix, "b", events};
@@ -109,7 +110,7 @@ TEST_SUITE("redis clocks") {
         CHECK(long_runs[0].duration < 4s);
     }
 
-    TEST_CASE("redis: a forward wall step mid-run does not time the run out; the timeout is steady") {
+    TEST_CASE("redis: a forward wall step mid-run does not time the run out -- the timeout is steady") {
         const auto prefix = fresh_prefix();
         recorder events;
         replica_here a{prefix, "a", events};

@@ -118,7 +118,7 @@ TEST_SUITE("redis faults") {
         }
     };
 
-    TEST_CASE("redis SIGSTOPped for 3 s: one line when the outage begins, one when it ends; every failure counted") {
+    TEST_CASE("redis SIGSTOPped for 3 s: one line when the outage begins, one when it ends -- every failure counted") {
         redis_server server;
         logged_scheduler s{server};
         s.run_for(1500ms);
@@ -235,7 +235,7 @@ TEST_SUITE("redis faults") {
         CHECK(acquired_lease(keys.claim("reward@50", 10s)).fence > last);
     }
 
-    TEST_CASE("redlock: 3 servers with 1 down and 5 with 2 down still lock; a majority down fails cleanly") {
+    TEST_CASE("redlock: 3 servers with 1 down and 5 with 2 down still lock -- a majority down fails cleanly") {
         for (const auto& shape : {std::pair{3, 1}, std::pair{5, 2}}) {
             const int count = shape.first, down = shape.second;  // (structured bindings cannot be captured in C++20)
             CAPTURE(count);

@@ -110,7 +110,7 @@ private:
 };
 
 TEST_SUITE("redis one-offs") {
-    TEST_CASE("500 one-offs due within 20 s; their creator is SIGKILLed 2 s later: each runs to completion once") {
+    TEST_CASE("500 one-offs due within 20 s -- their creator is SIGKILLed 2 s later: each runs to completion once") {
         fleet f;
         f.spawn("b", {});
         f.spawn("c", {});

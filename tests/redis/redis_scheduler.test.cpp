@@ -372,7 +372,8 @@ TEST_SUITE("redis scheduler") {
         CHECK(lines["lost"][paused_slot][0].replica == "b");
     }
 
-    TEST_CASE("libfaketime: a step back on the holder never runs its slot twice; a step forward is acted on at once") {
+    TEST_CASE(
+        "libfaketime: a step back on the holder never runs its slot twice -- a step forward is acted on at once") {
         const std::string faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
         REQUIRE_MESSAGE(std::filesystem::exists(faketime), "install Debian's faketime (tools/install-deps.sh)");
         redis_server server;

@@ -59,7 +59,7 @@ struct two_replicas {
 };
 
 TEST_SUITE("faults") {
-    TEST_CASE("a backward wall-clock step on the holder: it keeps renewing on the steady clock; the slot runs once") {
+    TEST_CASE("a backward wall-clock step on the holder: it keeps renewing on the steady clock -- the slot runs once") {
         two_replicas r;  // references, not a structured binding: clang 14 cannot capture those in lambdas
         auto& sim = r.sim;
         auto &pool_a = r.pool_a, &pool_b = r.pool_b;
@@ -94,7 +94,7 @@ TEST_SUITE("faults") {
         CHECK(done[0].at == moment("2026-11-22T23:00:10Z"));  // stamped on the wall clock
     }
 
-    TEST_CASE("a forward wall-clock step mid-run does not time the run out; the timeout is steady") {
+    TEST_CASE("a forward wall-clock step mid-run does not time the run out -- the timeout is steady") {
         simulation sim;
         memory_keys keys{sim.clock.steady_source()};
         manual_executor pool;

@@ -46,7 +46,7 @@ TEST_SUITE("scheduler") {
         CHECK(log_line(skipped) == "skipped_done job=daily_reward slot=2026-11-23T00:00:00Z");
     }
 
-    TEST_CASE("status: next run, last run and result, counts, lateness; rendered as Prometheus and JSON") {
+    TEST_CASE("status: next run, last run and result, counts, lateness -- rendered as Prometheus and JSON") {
         simulation sim;
         scheduler s{sim.options("r1")};
         REQUIRE(s.add({"sweep", schedule::every(std::chrono::seconds{60}), nothing, {.offset = 5s}}));

@@ -114,7 +114,7 @@ TEST_CASE("one-off: created on one replica, run once on another, with its payloa
     CHECK(worker.status().one_offs[0].succeeded == 1);
 }
 
-TEST_CASE("one-off: a due time outside the calendar moves to the next allowed instant; the slot stays") {
+TEST_CASE("one-off: a due time outside the calendar moves to the next allowed instant -- the slot stays") {
     fleet f;
     auto& s = f.start("r1");
     REQUIRE(s.on("expire_node", f.recording("r1")).has_value());
@@ -172,7 +172,7 @@ TEST_CASE("one-off: a failed attempt is retried with back-off by another replica
     CHECK(f.keys.stored_jobs() == 1);  // kept as done
 }
 
-TEST_CASE("one-off: everything survives a full restart; a taker that died loses the job after its lease") {
+TEST_CASE("one-off: everything survives a full restart -- a taker that died loses the job after its lease") {
     fleet f;
     {
         auto& s = f.start("r1");

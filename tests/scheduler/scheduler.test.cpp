@@ -110,7 +110,7 @@ TEST_SUITE("scheduler") {
             CHECK(slot.substr(10) == "T16:00:00Z");
     }
 
-    TEST_CASE("DST in New York: a 02:30 job runs once on both change days; a wild job follows real time") {
+    TEST_CASE("DST in New York: a 02:30 job runs once on both change days -- a wild job follows real time") {
         simulation sim{"2026-03-07T00:00:00Z"};
         scheduler s{sim.options()};
         const auto ny = iana("America/New_York");
@@ -224,7 +224,7 @@ TEST_SUITE("scheduler") {
         CHECK_FALSE(s.next_wakeup());
     }
 
-    TEST_CASE("a one-off job runs once at its instant; one already past runs at once") {
+    TEST_CASE("a one-off job runs once at its instant -- one already past runs at once") {
         simulation sim;
         scheduler s{sim.options()};
         REQUIRE(s.add({"campaign_timeout", schedule::once(at("2026-11-25T00:00:00Z")), nothing}));
@@ -566,7 +566,7 @@ TEST_SUITE("scheduler") {
         CHECK(later[1].reason == skip_reason::already_done);
     }
 
-    TEST_CASE("a lease that cannot be renewed stops the run; the next holder's token is higher") {
+    TEST_CASE("a lease that cannot be renewed stops the run -- the next holder's token is higher") {
         simulation sim;
         flaky_keys keys{lease_time(sim.clock)};
         manual_executor pool;
@@ -604,7 +604,7 @@ TEST_SUITE("scheduler") {
         CHECK(next->lease.fence > fence);
     }
 
-    TEST_CASE("a backend blip at the slot: the claim is retried until it succeeds; the slot runs once") {
+    TEST_CASE("a backend blip at the slot: the claim is retried until it succeeds -- the slot runs once") {
         simulation sim;
         flaky_keys keys{lease_time(sim.clock)};
         keys.failing_claims = 3;
@@ -652,7 +652,7 @@ TEST_SUITE("scheduler") {
         CHECK(sim.events.count(event_kind::backend_recovered) == 1);
     }
 
-    TEST_CASE("a slot whose holder died runs again after its lease, with a higher token; a completed one does not") {
+    TEST_CASE("a slot whose holder died runs again after its lease, with a higher token -- a completed one does not") {
         simulation sim;
         memory_keys keys{lease_time(sim.clock)};
         scheduler s{sim.options("b", keys)};

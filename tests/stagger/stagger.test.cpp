@@ -242,7 +242,7 @@ TEST_SUITE("stagger") {
         }
     }
 
-    TEST_CASE("extend: one more job fits around the planned ones; none of them moves") {
+    TEST_CASE("extend: one more job fits around the planned ones -- none of them moves") {
         const auto planned = plan(sports_table());
         const std::vector<stagger_job> added{{.name = "referral_tier2", .period = 60, .duration = 3}};
         const auto extended = extend(planned->jobs, added);

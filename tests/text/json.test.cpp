@@ -5,7 +5,7 @@
 
 #include <string>
 
-TEST_CASE("json: quotes, backslashes and control characters are escaped; other bytes are kept") {
+TEST_CASE("json: quotes, backslashes and control characters are escaped -- other bytes are kept") {
     CHECK(sked::json_quoted("daily_reward") == R"("daily_reward")");
     CHECK(sked::json_quoted(R"(fails "quoted")") == R"("fails \"quoted\"")");
     CHECK(sked::json_quoted(R"(C:\jobs)") == R"("C:\\jobs")");
