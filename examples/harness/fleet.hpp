@@ -260,26 +260,20 @@ private:
         std::fputs(stamped.c_str(), log_);
     }
 
-    sked::job_function audited(std::string name, job_body body) {
-        return [this, name = std::move(name), body = std::move(body)](const sked::job_context& c) {
-            ++in_flight_;
-            execution e{std::string(c.job), c.nominal, name, c.fence, "failed", {}, c.started, {}};
-            try {
-                auto result = body(c);
-                e.outcome = std::move(result.result);
-                e.detail = std::move(result.detail);
-            } catch (const std::exception& failure) {
-                e.detail = failure.what();
-                record(std::move(e));
-                throw;
-            }
-            record(std::move(e));
-        };
+    // What a run of a job, or of a one-off, looks like in the audit before its body runs.
+    static execution begun(const sked::job_context& c, const std::string& replica) {
+        return {std::string(c.job), c.nominal, replica, c.fence, "failed", {}, c.started, {}};
     }
-    sked::one_off_function audited(std::string name, one_off_body body) {
-        return [this, name = std::move(name), body = std::move(body)](const sked::one_off_context& c) {
+    static execution begun(const sked::one_off_context& c, const std::string& replica) {
+        return {std::string(c.kind), c.slot, replica, c.fence, "failed", {}, c.started, {}, std::string(c.key)};
+    }
+
+    /// `body` wrapped so that each run appends one audit line, also when it throws.
+    template <class Context, class Body>
+    std::function<void(const Context&)> audited(std::string name, Body body) {
+        return [this, name = std::move(name), body = std::move(body)](const Context& c) {
             ++in_flight_;
-            execution e{std::string(c.kind), c.slot, name, c.fence, "failed", {}, c.started, {}, std::string(c.key)};
+            execution e = begun(c, name);
             try {
                 auto result = body(c);
                 e.outcome = std::move(result.result);
@@ -469,9 +463,11 @@ inline sked::executor_function replica::executor() const {
 inline std::function<void(std::string_view)> replica::log() const {
     return [&f = fleet_](std::string_view line) { f.write_log(line); };
 }
-inline sked::job_function replica::audited(job_body body) const { return fleet_.audited(name(), std::move(body)); }
+inline sked::job_function replica::audited(job_body body) const {
+    return fleet_.audited<sked::job_context>(name(), std::move(body));
+}
 inline sked::one_off_function replica::audited(one_off_body body) const {
-    return fleet_.audited(name(), std::move(body));
+    return fleet_.audited<sked::one_off_context>(name(), std::move(body));
 }
 inline bool replica::simulated() const { return fleet_.sim_ != nullptr; }
 inline void replica::simulate(sked::scheduler& s) {

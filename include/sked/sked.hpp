@@ -28,6 +28,7 @@
 #include "idempotency.hpp"  // IWYU pragma: export
 #include "lease_guard.hpp"  // IWYU pragma: export
 #include "lock.hpp"  // IWYU pragma: export
+#include "one_off.hpp"  // IWYU pragma: export
 
 // The engine and its drivers
 #include "calendar.hpp"  // IWYU pragma: export
