@@ -133,7 +133,9 @@ TEST_SUITE("redis one-offs") {
             (l.what == "done" ? done : started)[l.id].push_back(l);
         CHECK(done.size() == 500);
         std::size_t by_creator = 0, taken_again = 0;
-        for (const auto& [id, lines] : done) {
+        for (const auto& entry : done) {
+            const auto& id = entry.first;  // named: Clang 14 cannot capture a structured binding
+            const auto& lines = entry.second;
             CHECK_MESSAGE(lines.size() == 1, id << " completed " << lines.size() << " times");
             by_creator += lines[0].replica == "a";
             if (started[id].size() > 1) {
@@ -165,7 +167,9 @@ TEST_SUITE("redis one-offs") {
                 CHECK_MESSAGE(l.attempt == 2, l.id << " attempt " << l.attempt << " on " << l.replica);
         }
         CHECK(done.size() == 100);
-        for (const auto& [id, lines] : done) {
+        for (const auto& entry : done) {
+            const auto& id = entry.first;  // named: Clang 14 cannot capture a structured binding
+            const auto& lines = entry.second;
             CHECK_MESSAGE(lines.size() == 1, id << " completed " << lines.size() << " times");
             CHECK(lines[0].attempt == 2);
             CHECK(lines[0].replica != "f");
