@@ -5,13 +5,18 @@
 # script costs); then Redis's memory per pending one-off, and 10,000 co-due one-offs on
 # 3 replicas.
 #   benchmarks/one_off_compare.sh [BUILD_DIR]      (default build/gcc)
-# Starts its own redis-server on a free 127.0.0.1 port and stops it by pid.
+# Starts its own redis-server on a free 127.0.0.1 port and stops it by pid. With
+# SKED_PIN_CPU=N the server and every client run on CPU N only: on a VM, a round trip
+# between two idle vCPUs costs a wake-up of the other vCPU, which meets each client
+# differently; on one CPU both pay the same.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build/gcc}
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 dir=$(mktemp -d)
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --daemonize no \
+pin=()
+[[ -n "${SKED_PIN_CPU:-}" ]] && pin=(taskset -c "$SKED_PIN_CPU")
+"${pin[@]}" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --daemonize no \
   --logfile "$dir/log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
@@ -19,10 +24,10 @@ until redis-cli -p "$port" ping > /dev/null 2>&1; do sleep 0.05; done
 noop=$(redis-cli -p "$port" script load "return 0")
 
 bench() {  # bench ARGS... -> requests per second at -c 1 -P 1
-  redis-benchmark -p "$port" -c 1 -P 1 -n 50000 -r 100000000 --csv "$@" | tail -1 | cut -d, -f2 | tr -d '"'
+  "${pin[@]}" redis-benchmark -p "$port" -c 1 -P 1 -n 50000 -r 100000000 --csv "$@" | tail -1 | cut -d, -f2 | tr -d '"'
 }
 ours() {  # items per second of lock_bench's redis_create_one_off
-  SKED_REDIS_PORT=$port "$build/benchmarks/lock_bench" --benchmark_filter='^redis_create_one_off/' \
+  SKED_REDIS_PORT=$port "${pin[@]}" "$build/benchmarks/lock_bench" --benchmark_filter='^redis_create_one_off/' \
     --benchmark_min_time=1 --benchmark_format=csv 2> /dev/null |
     awk -F, '$1 == "\"redis_create_one_off/real_time\"" {print $7}'
 }
