@@ -253,11 +253,14 @@ int main(int argc, char** argv) {
     const auto api = [&](sked::scheduler& s, const std::string& replica, std::size_t index) {
         return [&, replica, index](const sked::job_context& c) {
             const sked::instant to{c.nominal}, from = to - api_tick;
-            for (const auto& r : requests) {
-                if (r.replica != index || r.arrives <= from || r.arrives > to) continue;
-                auto made = s.create({.kind = "expire_node", .key = r.key, .due = r.due, .calendar = hours});
+            // The plan is in order of arrival: the tick's requests are one run of it.
+            const auto first = std::partition_point(requests.begin(), requests.end(),
+                                                    [&](const campaign::request& r) { return r.arrives <= from; });
+            for (auto r = first; r != requests.end() && r->arrives <= to; ++r) {
+                if (r->replica != index) continue;
+                auto made = s.create({.kind = "expire_node", .key = r->key, .due = r->due, .calendar = hours});
                 if (!made || *made != sked::create_status::created) continue;  // a failed request: the client retries
-                const created_line line{r.key, r.due, replica};
+                const created_line line{r->key, r->due, replica};
                 const auto text = to_json(line) + "\n";
                 std::lock_guard hold{created_mutex};
                 created.push_back(line);

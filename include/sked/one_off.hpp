@@ -163,14 +163,20 @@ struct one_off_kind_status {
 
 namespace detail {
 
+/// Why `kind` cannot name a kind of one-off jobs, or nothing.
+inline std::optional<backend_error> problem_with_kind(std::string_view kind) {
+    if (auto bad = check_name("one-off kind", kind)) return bad;
+    for (char c : kind)
+        if (c == '{' || c == '}' || c == '/')
+            return backend_error{backend_errc::invalid_argument, "one-off kind '" + std::string(kind) + "' contains '" +
+                                                                     std::string(1, c) +
+                                                                     "' (kinds may not contain {, } or /)"};
+    return std::nullopt;
+}
+
 /// Why a one-off request cannot be stored, or nothing.
 inline std::optional<backend_error> problem_with(const one_off_record& r) {
-    if (auto bad = check_name("one-off kind", r.kind)) return bad;
-    for (char c : r.kind)
-        if (c == '{' || c == '}' || c == '/')
-            return backend_error{backend_errc::invalid_argument, "one-off kind '" + std::string(r.kind) +
-                                                                     "' contains '" + std::string(1, c) +
-                                                                     "' (kinds may not contain {, } or /)"};
+    if (auto bad = problem_with_kind(r.kind)) return bad;
     if (auto bad = check_name("one-off key", r.key)) return bad;
     if (r.payload.size() > max_payload_bytes)
         return backend_error{backend_errc::invalid_argument,

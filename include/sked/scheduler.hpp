@@ -183,7 +183,9 @@ private:
     void renew_one_off(std::uint32_t run);
     void execute_one_off(std::uint32_t run);
     void settle_one_off(std::uint32_t run, std::string failure);
-    bool outside_calendar(std::uint32_t run, const taken_job& job, const moment& now);
+    void put_back_one_off(std::uint32_t run, const taken_job& job, const moment& now,
+                          std::optional<std::chrono::sys_seconds> next);
+    void one_off_ended(after_unlock& out);
     // Retries of scheduled slots kept in the backend, as one-offs of an internal kind.
     bool store_retry(const detail::launch& l, const moment& ended);
     void run_stored_retry(const one_off_context& c);
@@ -588,7 +590,7 @@ inline result<registration, job_error> scheduler::on(std::string kind, one_off_f
                                                      one_off_options options) {
     const auto refuse = [&](std::string why) { return job_error{kind, "one-off kind '" + kind + "': " + why}; };
     if (!claims_.keeps_jobs()) return refuse("the backend keeps no one-off jobs (it needs a sked::durable_jobs)");
-    if (auto bad = detail::problem_with(one_off_record{kind, "k", {}, {}, {}})) return refuse(bad->message());
+    if (auto bad = detail::problem_with_kind(kind)) return refuse(bad->message());
     if (!handler) return refuse("the handler is empty");
     if (auto bad = detail::check_ttl("lease_ttl", options.lease_ttl)) return refuse(bad->message());
     if (options.batch == 0 || options.max_running == 0) return refuse("batch and max_running must be at least 1");
@@ -745,6 +747,7 @@ inline void scheduler::execute_one_off(std::uint32_t id) {
     one_off_function handler;
     taken_job job;
     std::stop_token stop;
+    std::optional<std::optional<std::chrono::sys_seconds>> put_back;  // outside the calendar: its next opening
     after_unlock out;
     const auto now = read_clocks();
     {
@@ -755,10 +758,10 @@ inline void scheduler::execute_one_off(std::uint32_t id) {
         job = run.job;
         stop = run.stop.get_token();
         run.started = now.wall;
-        // A stored retry's own start and success are the job's, which it reports itself.
-        const bool in_calendar =
-            !k.options.calendar || k.options.calendar->allows(std::chrono::floor<std::chrono::seconds>(now.wall));
-        if (!stop.stop_requested() && in_calendar && job.kind != stored_retry_kind)
+        const auto second = std::chrono::floor<std::chrono::seconds>(now.wall);
+        if (k.options.calendar && !k.options.calendar->allows(second))
+            put_back = k.options.calendar->next_allowed(second);
+        if (!stop.stop_requested() && !put_back && k.reports_runs)
             out.events.add({.kind = event_kind::started,
                             .nominal = job.slot,
                             .at = now.wall,
@@ -768,7 +771,7 @@ inline void scheduler::execute_one_off(std::uint32_t id) {
                            job.kind, {}, job.key);
     }
     deliver(out);
-    if (outside_calendar(id, job, now)) return;
+    if (put_back) return put_back_one_off(id, job, now, *put_back);
     std::string failure;
     if (stop.stop_requested()) {
         failure = "stopped before it started";
@@ -785,16 +788,9 @@ inline void scheduler::execute_one_off(std::uint32_t id) {
     settle_one_off(id, std::move(failure));
 }
 
-// A job taken outside its kind's calendar goes back, due when the calendar next allows.
-inline bool scheduler::outside_calendar(std::uint32_t id, const taken_job& job, const moment& now) {
-    std::optional<sked::calendar> c;
-    {
-        std::lock_guard hold{mutex_};
-        c = one_offs_[one_offs_.find_run(id)->kind].options.calendar;
-    }
-    const auto second = std::chrono::floor<std::chrono::seconds>(now.wall);
-    if (!c || c->allows(second)) return false;
-    const auto next = c->next_allowed(second);
+// A job taken outside its kind's calendar goes back, due at the calendar's next opening.
+inline void scheduler::put_back_one_off(std::uint32_t id, const taken_job& job, const moment& now,
+                                        std::optional<std::chrono::sys_seconds> next) {
     auto moved = claims_.retry_job(job, next ? instant{*next} : now.wall + std::chrono::hours{24}, job.attempt);
     after_unlock out;
     {
@@ -812,12 +808,16 @@ inline bool scheduler::outside_calendar(std::uint32_t id, const taken_job& job, 
                        job.key);
         --one_offs_[one_offs_.find_run(id)->kind].status.started;  // put back, not run
         one_offs_.end(id);
-        out.wake = true;
     }
+    one_off_ended(out);
+}
+
+// After a one-off run left the table: its events, a wakeup (room for more), the count.
+inline void scheduler::one_off_ended(after_unlock& out) {
+    out.wake = true;
     deliver(out);
     std::lock_guard hold{mutex_};
     if (runs_.count_return()) idle_.notify_all();
-    return true;
 }
 
 // Finishes, retries or releases the job at the backend, and ends the run here.
@@ -825,12 +825,14 @@ inline void scheduler::settle_one_off(std::uint32_t id, std::string failure) {
     taken_job job;
     one_off_options options;
     bool lost = false, stopping = false;
+    steady_instant started{};
     {
         std::lock_guard hold{mutex_};
         auto& run = *one_offs_.find_run(id);
         job = std::move(run.job);
         options = one_offs_[run.kind].options;
         lost = run.lease_lost;
+        started = run.steady_started;
         stopping = !dispatching_;
     }
     const auto ended = read_clocks();
@@ -853,10 +855,7 @@ inline void scheduler::settle_one_off(std::uint32_t id, std::string failure) {
         e.kind = event_kind::failed;
         settled = lost ? result<bool, backend_error>{false} : claims_.finish_job(job, options.keep_done);
     }
-    if (e.kind != event_kind::retrying) {
-        std::lock_guard hold{mutex_};
-        e.duration = std::chrono::duration_cast<milliseconds>(ended.steady - one_offs_.find_run(id)->steady_started);
-    }
+    if (e.kind != event_kind::retrying) e.duration = std::chrono::duration_cast<milliseconds>(ended.steady - started);
     if (!settled) {
         failure += (failure.empty() ? "" : "; ") + std::string("the backend did not record the end: ") +
                    settled.error().message() + " (it runs again once its lease runs out)";
@@ -875,14 +874,10 @@ inline void scheduler::settle_one_off(std::uint32_t id, std::string failure) {
         if (e.kind == event_kind::succeeded) ++counts.succeeded;
         if (e.kind == event_kind::failed) ++counts.failed;
         if (e.kind == event_kind::retrying) ++counts.retried;
-        if (e.kind != event_kind::succeeded || job.kind != stored_retry_kind)
-            out.events.add(e, job.kind, std::move(failure), job.key);
+        if (e.kind != event_kind::succeeded || k.reports_runs) out.events.add(e, job.kind, std::move(failure), job.key);
         one_offs_.end(id);
-        out.wake = true;
     }
-    deliver(out);
-    std::lock_guard hold{mutex_};
-    if (runs_.count_return()) idle_.notify_all();
+    one_off_ended(out);
 }
 
 // ---- retries kept in the backend ---------------------------------------------------------
@@ -914,6 +909,9 @@ inline void scheduler::handle_stored_retries() {
         std::string(stored_retry_kind), [this](const one_off_context& c) { run_stored_retry(c); },
         {.retry = {
              .max_attempts = 24 * 60, .initial_delay = std::chrono::minutes{1}, .multiplier = 1.0, .jitter = 0.0}});
+    // Its start and success are the job's, which the attempt reports itself.
+    std::lock_guard hold{mutex_};
+    if (const auto k = one_offs_.find(stored_retry_kind)) one_offs_[*k].reports_runs = false;
 }
 
 inline void scheduler::run_stored_retry(const one_off_context& c) {

@@ -6,9 +6,6 @@
 // Every replica handles kind "expire" (each run takes 100 ms). Audit lines, one write
 // each: "<what> <id> <attempt> <fence> <name>", what being "start", "done" (the body
 // returned) or "fail" (the body threw).
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +15,7 @@
 #include <string_view>
 #include <thread>
 
+#include "../support/append_file.hpp"
 #include "sked/redis/store.hpp"
 #include "sked/runner.hpp"
 #include "sked/scheduler.hpp"
@@ -27,24 +25,18 @@ namespace {
 
 class audit_file {
 public:
-    audit_file(const char* path, std::string name)
-        : fd_(::open(path, O_WRONLY | O_CREAT | O_APPEND, 0644)), name_(std::move(name)) {}
-    ~audit_file() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    audit_file(const audit_file&) = delete;
-    audit_file& operator=(const audit_file&) = delete;
-    [[nodiscard]] bool open() const { return fd_ >= 0; }
+    audit_file(const char* path, std::string name) : file_(path), name_(std::move(name)) {}
+    [[nodiscard]] bool open() const { return file_.open(); }
     void write(std::string_view what, std::string_view id, std::uint32_t attempt, sked::fence_token fence) const {
         char line[300];
         const int n = std::snprintf(line, sizeof line, "%.*s %.*s %u %llu %s\n", static_cast<int>(what.size()),
                                     what.data(), static_cast<int>(id.size()), id.data(), attempt,
                                     static_cast<unsigned long long>(fence), name_.c_str());
-        if (n > 0) (void)::write(fd_, line, static_cast<std::size_t>(n));  // O_APPEND: one line, one write
+        if (n > 0) file_.write({line, static_cast<std::size_t>(n)});
     }
 
 private:
-    int fd_;
+    sked::test::append_file file_;
     std::string name_;
 };
 

@@ -8,9 +8,6 @@
 // being "start" when the body begins, "done" when sked reports the run succeeded, "skip"
 // for a skipped slot (the reason's name), "lost" for a lease lost; the slot is seconds
 // since the epoch, the time CLOCK_MONOTONIC (shared by the processes) in ms.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +16,7 @@
 #include <string_view>
 #include <thread>
 
+#include "../support/append_file.hpp"
 #include "sked/redis/store.hpp"
 #include "sked/runner.hpp"
 #include "sked/scheduler.hpp"
@@ -28,14 +26,8 @@ namespace {
 
 class audit_file {
 public:
-    audit_file(const char* path, std::string name)
-        : fd_(::open(path, O_WRONLY | O_CREAT | O_APPEND, 0644)), name_(std::move(name)) {}
-    ~audit_file() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    audit_file(const audit_file&) = delete;
-    audit_file& operator=(const audit_file&) = delete;
-    [[nodiscard]] bool open() const { return fd_ >= 0; }
+    audit_file(const char* path, std::string name) : file_(path), name_(std::move(name)) {}
+    [[nodiscard]] bool open() const { return file_.open(); }
 
     void write(std::string_view what, std::chrono::sys_seconds slot, std::string_view detail) const {
         using namespace std::chrono;
@@ -45,11 +37,11 @@ public:
             std::snprintf(line, sizeof line, "%.*s %lld %.*s %s %lld\n", static_cast<int>(what.size()), what.data(),
                           static_cast<long long>(slot.time_since_epoch().count()), static_cast<int>(detail.size()),
                           detail.data(), name_.c_str(), static_cast<long long>(ms));
-        if (n > 0) (void)::write(fd_, line, static_cast<std::size_t>(n));  // O_APPEND: one line, one write
+        if (n > 0) file_.write({line, static_cast<std::size_t>(n)});
     }
 
 private:
-    int fd_;
+    sked::test::append_file file_;
     std::string name_;
 };
 

@@ -32,6 +32,7 @@ struct one_off_kind {
     std::int64_t next_take_ms = 0;  // wall clock ms; 0: at once
     bool taking = false;  // a take is on its way, off the lock
     bool more_due = false;  // the last take filled its batch: more may be due now
+    bool reports_runs = true;  // false for stored retries: their attempts report themselves
     one_off_kind_status status;
 };
 
