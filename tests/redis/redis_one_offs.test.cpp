@@ -117,14 +117,19 @@ private:
 };
 
 TEST_SUITE("redis one-offs") {
-    TEST_CASE("500 one-offs due within 20 s -- their creator is SIGKILLed 2 s later: each runs to completion once") {
+    TEST_CASE(
+        "500 one-offs due within 20 s -- their creator is SIGKILLed mid-job, then others start: each runs to "
+        "completion once") {
         fleet f;
+        // The creator serves alone until it dies: with others beside it, whichever replica
+        // wakes first at a second takes all that second's jobs, and a slower creator (under
+        // a sanitizer) could lose every race and never be mid-job when the test kills it.
+        const auto creator = f.spawn("a", {"create=500", "within=20000"});
+        REQUIRE(f.wait_for("done", 1, 10s));  // it has completed some
+        REQUIRE(f.wait_mid_run("a", 10s));
+        fleet::kill(creator);  // for good, in the middle of a job
         f.spawn("b", {});
         f.spawn("c", {});
-        const auto creator = f.spawn("a", {"create=500", "within=20000"});
-        std::this_thread::sleep_for(2s);
-        REQUIRE(f.wait_mid_run("a", 5s));
-        fleet::kill(creator);  // for good, in the middle of a job
         // A job the creator was running comes back when its 30 s lease runs out.
         REQUIRE_MESSAGE(f.wait_for("done", 500, 60s), "done: " << f.count("done"));
         std::this_thread::sleep_for(1s);  // nothing more may come
@@ -144,7 +149,8 @@ TEST_SUITE("redis one-offs") {
                 CHECK(lines[0].fence > started[id][0].fence);
             }
         }
-        CHECK(by_creator < 100);  // the creator lived 2 s of the 20
+        CHECK(by_creator >= 1);
+        CHECK(by_creator < 100);  // the creator lived about a second of the 20
         CHECK(taken_again >= 1);  // the job it was running when it died
         MESSAGE("completed by the creator " << by_creator << ", taken again after its lease " << taken_again);
     }
