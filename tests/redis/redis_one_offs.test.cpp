@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -97,6 +98,18 @@ public:
         }
         return false;
     }
+    /// Waits until `n` different ids have a line that says `what`, or `limit` passes.
+    bool wait_for_distinct(const std::string& what, std::size_t n, std::chrono::seconds limit) const {
+        const auto until = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < until) {
+            std::set<std::string> ids;
+            for (const auto& l : lines())
+                if (l.what == what) ids.insert(l.id);
+            if (ids.size() >= n) return true;
+            std::this_thread::sleep_for(20ms);
+        }
+        return false;
+    }
     /// Waits until `n` lines say `what`, or `limit` passes.
     bool wait_for(const std::string& what, std::size_t n, std::chrono::seconds limit) const {
         const auto until = std::chrono::steady_clock::now() + limit;
@@ -118,8 +131,8 @@ private:
 
 TEST_SUITE("redis one-offs") {
     TEST_CASE(
-        "500 one-offs due within 20 s -- their creator is SIGKILLed mid-job, then others start: each runs to "
-        "completion once") {
+        "500 one-offs due within 20 s -- their creator is SIGKILLed mid-job, then others start: each completes, "
+        "twice only if the creator died before its end was recorded") {
         fleet f;
         // The creator serves alone until it dies: with others beside it, whichever replica
         // wakes first at a second takes all that second's jobs, and a slower creator (under
@@ -131,28 +144,42 @@ TEST_SUITE("redis one-offs") {
         f.spawn("b", {});
         f.spawn("c", {});
         // A job the creator was running comes back when its 30 s lease runs out.
-        REQUIRE_MESSAGE(f.wait_for("done", 500, 60s), "done: " << f.count("done"));
+        REQUIRE_MESSAGE(f.wait_for_distinct("done", 500, 60s), "done: " << f.count("done"));
         std::this_thread::sleep_for(1s);  // nothing more may come
         std::map<std::string, std::vector<line>> done, started;
         for (const auto& l : f.lines())
             (l.what == "done" ? done : started)[l.id].push_back(l);
         CHECK(done.size() == 500);
-        std::size_t by_creator = 0, taken_again = 0;
+        std::size_t by_creator = 0, taken_again = 0, unrecorded = 0;
         for (const auto& entry : done) {
             const auto& id = entry.first;  // named: Clang 14 cannot capture a structured binding
             const auto& lines = entry.second;
-            CHECK_MESSAGE(lines.size() == 1, id << " completed " << lines.size() << " times");
-            by_creator += lines[0].replica == "a";
+            std::size_t creators = 0;
+            for (const auto& l : lines)
+                creators += l.replica == "a";
+            // Each job completed once; a second time only after the creator's handler
+            // returned and it died before its end reached Redis (docs/one-offs.md, "What
+            // once means"), and then under a higher token.
+            CHECK_MESSAGE(lines.size() - creators <= 1, id << " completed " << lines.size() << " times");
+            CHECK(creators <= 1);
+            by_creator += creators > 0 && lines.size() == 1;
+            if (lines.size() == 2) {
+                ++unrecorded;
+                CHECK(lines[0].replica == "a");
+                CHECK(lines[1].fence > lines[0].fence);
+            }
             if (started[id].size() > 1) {
-                ++taken_again;  // started by the creator, which died mid-run
-                CHECK(lines[0].replica != "a");
-                CHECK(lines[0].fence > started[id][0].fence);
+                ++taken_again;  // started by the creator, which died before it was recorded
+                CHECK(lines.back().replica != "a");
+                CHECK(lines.back().fence > started[id][0].fence);
             }
         }
         CHECK(by_creator >= 1);
         CHECK(by_creator < 100);  // the creator lived about a second of the 20
-        CHECK(taken_again >= 1);  // the job it was running when it died
-        MESSAGE("completed by the creator " << by_creator << ", taken again after its lease " << taken_again);
+        CHECK(taken_again >= 1);  // the jobs it was running when it died
+        CHECK(unrecorded <= 8);  // at most what its 8 threads were running
+        MESSAGE("completed by the creator " << by_creator << ", taken again after its lease " << taken_again
+                                            << ", of which it had completed but not recorded " << unrecorded);
     }
 
     TEST_CASE("a process fails attempt 1 of 100 slots and is SIGKILLed: the others run attempt 2 of each, once") {
