@@ -85,39 +85,40 @@ public:
             n += l.what == what;
         return n;
     }
-    /// Waits until `replica` has started a job it has not finished, or `limit` passes.
+    /// The ids with a line that says `what`.
+    std::set<std::string> ids(const std::string& what) const {
+        std::set<std::string> out;
+        for (const auto& l : lines())
+            if (l.what == what) out.insert(l.id);
+        return out;
+    }
+    /// Whether `replica` has started a job it has not finished.
+    bool mid_run(const std::string& replica) const {
+        std::map<std::string, int> open;
+        for (const auto& l : lines())
+            if (l.replica == replica) open[l.id] += l.what == "start" ? 1 : -1;
+        for (const auto& entry : open)
+            if (entry.second > 0) return true;
+        return false;
+    }
+    /// Looks every `pause` until `holds()` or `limit` passes.
+    template <class Predicate>
+    static bool wait_until(Predicate holds, std::chrono::seconds limit, std::chrono::milliseconds pause = 20ms) {
+        const auto until = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < until) {
+            if (holds()) return true;
+            std::this_thread::sleep_for(pause);
+        }
+        return false;
+    }
     bool wait_mid_run(const std::string& replica, std::chrono::seconds limit) const {
-        const auto until = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < until) {
-            std::map<std::string, int> open;
-            for (const auto& l : lines())
-                if (l.replica == replica) open[l.id] += l.what == "start" ? 1 : -1;
-            for (const auto& [id, n] : open)
-                if (n > 0) return true;
-            std::this_thread::sleep_for(1ms);
-        }
-        return false;
+        return wait_until([&] { return mid_run(replica); }, limit, 1ms);  // a job lasts 100 ms
     }
-    /// Waits until `n` different ids have a line that says `what`, or `limit` passes.
-    bool wait_for_distinct(const std::string& what, std::size_t n, std::chrono::seconds limit) const {
-        const auto until = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < until) {
-            std::set<std::string> ids;
-            for (const auto& l : lines())
-                if (l.what == what) ids.insert(l.id);
-            if (ids.size() >= n) return true;
-            std::this_thread::sleep_for(20ms);
-        }
-        return false;
-    }
-    /// Waits until `n` lines say `what`, or `limit` passes.
     bool wait_for(const std::string& what, std::size_t n, std::chrono::seconds limit) const {
-        const auto until = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < until) {
-            if (count(what) >= n) return true;
-            std::this_thread::sleep_for(20ms);
-        }
-        return false;
+        return wait_until([&] { return count(what) >= n; }, limit);
+    }
+    bool wait_for_distinct(const std::string& what, std::size_t n, std::chrono::seconds limit) const {
+        return wait_until([&] { return ids(what).size() >= n; }, limit);
     }
 
 private:
