@@ -18,13 +18,11 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <stop_token>
 #include <thread>
 #include <utility>
-#include <vector>
 
 #include "scheduler.hpp"
 
@@ -34,12 +32,6 @@ struct runner_options {
     /// The longest sleep between two looks at the clock: how soon a wall-clock step is
     /// noticed, at the cost of one wakeup per max_wait when idle.
     std::chrono::milliseconds max_wait{1'000};
-};
-
-struct shutdown_report {
-    std::size_t stop_requested = 0;  ///< runs that were asked to stop
-    std::vector<unfinished_run> unfinished;  ///< still running when the deadline passed
-    [[nodiscard]] bool clean() const noexcept { return unfinished.empty(); }
 };
 
 class runner {

@@ -27,6 +27,7 @@
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -100,6 +101,13 @@ struct unfinished_run {
     instant started;
 };
 
+/// What a graceful stop (sked::runner::stop, sked::asio::driver::async_stop) found.
+struct shutdown_report {
+    std::size_t stop_requested = 0;  ///< runs that were asked to stop
+    std::vector<unfinished_run> unfinished;  ///< still running when the deadline passed
+    [[nodiscard]] bool clean() const noexcept { return unfinished.empty(); }
+};
+
 class scheduler {
 public:
     explicit scheduler(scheduler_options options = {});
@@ -132,6 +140,8 @@ public:
     [[nodiscard]] std::size_t size() const;
     [[nodiscard]] scheduler_status status() const;
     [[nodiscard]] instant now() const { return clock_(); }
+    /// Where runs execute (empty: inline); a driver sends its blocking calls there too.
+    [[nodiscard]] const executor_function& executor() const noexcept { return executor_; }
 
     // ---- the driving interface: sked::runner, or a loop of your own -------------------
     // Slots are due on the wall clock, everything else (renewals, timeouts, retries) on

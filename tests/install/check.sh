@@ -44,6 +44,16 @@ grep -q "^job completed in .* job=heartbeat slot=.* replica=app-1$" "$work/guide
 [[ $status == 0 ]] || { echo "FAIL: the getting-started program exited $status on SIGINT"; exit 1; }
 echo "ok   docs/getting-started.md (examples/minimal) builds against the package, runs its job and stops on SIGINT"
 
+# The asio driver from the package, each flavour.
+for flavour in asio asio_standalone; do
+  cmake -S "$source_dir/tests/install/asio_consumer" -B "$work/$flavour" -DCMAKE_CXX_COMPILER="$compiler" \
+        -DSKED_FLAVOUR=$flavour -DCMAKE_PREFIX_PATH="$work/prefix" > "$work/$flavour.log"
+  cmake --build "$work/$flavour" >> "$work/$flavour.log"
+  got=$("$work/$flavour/asio_consumer")
+  [[ "$got" =~ ^[23]\ clean$ ]] || { echo "FAIL sked::$flavour consumer: got '$got', want 2 or 3 runs, clean"; exit 1; }
+  echo "ok   a consumer of sked::$flavour runs its job ($got)"
+done
+
 # A version the package is not compatible with must be refused.
 mkdir -p "$work/too_new"
 cat > "$work/too_new/CMakeLists.txt" <<'CMAKE'
@@ -55,4 +65,4 @@ if cmake -S "$work/too_new" -B "$work/too_new/build" -DCMAKE_PREFIX_PATH="$work/
   echo "FAIL: find_package(sked 1.0) accepted version 0.1"; exit 1
 fi
 echo "ok   find_package(sked 1.0) is refused by 0.1"
-echo "5 passed, 0 failed"
+echo "7 passed, 0 failed"

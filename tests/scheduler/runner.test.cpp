@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/eventually.hpp"
 #include "../support/numbered.hpp"
 #include "sim.hpp"
 
@@ -19,17 +20,6 @@ namespace sked::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Waits (bounded) until `done` holds; real time, so generous.
-template <class Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds limit = 10s) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > until) return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
 
 std::chrono::sys_seconds whole_seconds_from_now(int n) {
     return std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now()) + std::chrono::seconds{n};
