@@ -163,6 +163,9 @@ public:
     std::size_t request_stop_all();
     /// Waits until no run is in flight or `deadline` passes; returns the runs left.
     std::vector<unfinished_run> wait_idle(std::chrono::steady_clock::time_point deadline);
+    /// How long ago (steady) run_due last began; nullopt before the first. A driver that
+    /// is alive keeps this under its cap on a wait (a health check reads it: /health).
+    [[nodiscard]] std::optional<std::chrono::milliseconds> since_last_pass() const;
 
 private:
     using milliseconds = std::chrono::milliseconds;
@@ -223,6 +226,7 @@ private:
     // Steady ms of the next look at the backend's facts: read on every run_due, so an
     // atomic rather than one more turn of the mutex.
     std::atomic<std::int64_t> next_backend_check_ms_{std::numeric_limits<std::int64_t>::min()};
+    std::atomic<std::int64_t> last_pass_ms_{detail::never_ms};  // steady ms; never_ms: none yet
     detail::dispatcher dispatch_;
     bool dispatching_ = true;
     std::function<void()> wakeup_;
@@ -373,6 +377,7 @@ inline std::size_t scheduler::run_due(instant now) {
     const moment at{now, steady_()};
     const auto wall_ms = now.time_since_epoch().count();
     const auto steady_ms = std::chrono::duration_cast<milliseconds>(at.steady.time_since_epoch()).count();
+    last_pass_ms_.store(steady_ms, std::memory_order_relaxed);
     watch_backend(at);
     std::size_t started = serve_one_offs(at);
     after_unlock out;  // reused: its vectors keep their capacity across rounds
@@ -592,6 +597,12 @@ inline std::vector<unfinished_run> scheduler::wait_idle(std::chrono::steady_cloc
         left.push_back({run.job.kind + "/" + run.job.key, run.job.slot, run.job.attempt, run.started});
     });
     return left;
+}
+
+inline std::optional<std::chrono::milliseconds> scheduler::since_last_pass() const {
+    const auto last = last_pass_ms_.load(std::memory_order_relaxed);
+    if (last == detail::never_ms) return std::nullopt;
+    return std::chrono::duration_cast<milliseconds>(steady_().time_since_epoch()) - milliseconds{last};
 }
 
 // ---- durable one-off jobs ----------------------------------------------------------------

@@ -91,6 +91,20 @@ TEST_SUITE("scheduler") {
         CHECK(contains(json, R"("skipped":{"held_elsewhere":0,"already_done":0,"overlap":0,"paused":3,)"));
         CHECK(json.ends_with("}}}]}"));
     }
+
+    TEST_CASE("since_last_pass: none before the first run_due, then the steady time since the last one began") {
+        virtual_clock clock{instant{std::chrono::hours{24 * 20'000}}};
+        scheduler s{{.clock = clock.source(), .steady = clock.steady_source()}};
+        CHECK_FALSE(s.since_last_pass().has_value());
+        (void)s.run_due();
+        CHECK(s.since_last_pass() == std::chrono::milliseconds{0});
+        clock.advance(std::chrono::milliseconds{4'500});
+        CHECK(s.since_last_pass() == std::chrono::milliseconds{4'500});
+        clock.step(std::chrono::hours{-1});  // the wall clock is not what it measures
+        CHECK(s.since_last_pass() == std::chrono::milliseconds{4'500});
+        (void)s.run_due();
+        CHECK(s.since_last_pass() == std::chrono::milliseconds{0});
+    }
 }
 
 }  // namespace
