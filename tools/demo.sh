@@ -6,6 +6,8 @@
 #   drop    every 5 minutes, a drop if chat was busy; slow drops are never overlapped
 #   expiry  every minute, trades past their time-to-live expire, each with one notification
 #   campaign  node timeouts created at run time fire once, in business hours, with retries
+# Last, expiry runs 20 s in real time with --http: each replica prints the URL of its
+# dashboard, /health and /metrics (docs/http.md).
 # tools/demo-cron.sh shows the cron tool (sked next / explain / check / plan).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,4 +37,6 @@ run expiry --replicas 3 --simulate 30d
 excerpt "$out/expiry.jsonl" '"detail":"expired [1-9]'
 run campaign --replicas 3 --simulate 14d --outage 4d2h+9h
 excerpt "$out/campaign.log" 'job retrying'
+printf '\n20 s in real time, each replica serving /health, /metrics and the dashboard (/scheduler):\n'
+run expiry --replicas 3 --run 20s --tick 1s --http 127.0.0.1:0
 printf '\nLogs and audit files: build/demo/{reward,drop,expiry,campaign}.{log,jsonl}. Options: build/demo/examples/reward --help\n'

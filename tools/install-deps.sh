@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Installs what building and testing sked needs on Debian 12, as root (or with sudo).
 #   tools/install-deps.sh          everything the test suite needs
-#   tools/install-deps.sh --demo   only what the demo needs (compiler, CMake, date library)
+#   tools/install-deps.sh --demo   only what the demo needs (compiler, CMake, date library, Boost)
 set -euo pipefail
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 
-demo=(cmake make g++ libhowardhinnant-date-dev tzdata)
+demo=(cmake make g++ libhowardhinnant-date-dev tzdata libboost-dev)  # Boost: the examples' --http
 all=("${demo[@]}" clang-14 clang-format-14 libclang-rt-14-dev doctest-dev libbenchmark-dev python3 python3-croniter git
      pkg-config libhiredis-dev redis-server redis-tools faketime
-     libboost-dev libasio-dev nlohmann-json3-dev prometheus chromium python3-pil fonts-dejavu-core)
+     libboost-dev libasio-dev nlohmann-json3-dev prometheus chromium python3-pil fonts-dejavu-core curl)
 
 packages=("${all[@]}")
 if [[ "${1:-}" == "--demo" ]]; then packages=("${demo[@]}"); fi

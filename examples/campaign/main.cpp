@@ -280,7 +280,7 @@ int main(int argc, char** argv) {
                                    .backend = replica.backend(),  // sked::redis::keys, or sked::memory_keys
                                    .replica = replica.name(),
                                    .executor = replica.executor(),
-                                   .hooks = {sked::log_lines(replica.log())},
+                                   .hooks = replica.hooks(),
                                    // In virtual time a poll is cheap to skip: a replica takes what it
                                    // creates when due, and others look every 30 s.
                                    .one_off_poll_every = replica.simulated() ? milliseconds{30s} : milliseconds{1s}}};
@@ -295,6 +295,7 @@ int main(int argc, char** argv) {
         if (auto added = scheduler.add(std::move(spec)); !added) return replica.refused(added.error().message);
         if (replica.simulated()) return replica.simulate(scheduler);
         sked::runner runner{scheduler};
+        const auto web = replica.serve_http(scheduler);  // --http: /health, /metrics, /scheduler
         replica.wait_for_shutdown();
         replica.report(runner.stop(5s));
     };

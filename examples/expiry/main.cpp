@@ -71,12 +71,13 @@ int main(int argc, char** argv) {
                                    .backend = replica.backend(),  // sked::redis::keys, or sked::memory_keys
                                    .replica = replica.name(),
                                    .executor = replica.executor(),  // a sked::thread_pool's
-                                   .hooks = {sked::log_lines(replica.log())}}};
+                                   .hooks = replica.hooks()}};
         auto spec = job;
         spec.run = replica.audited(sweep);  // sweep(), and a line in the audit file
         if (auto added = scheduler.add(std::move(spec)); !added) return replica.refused(added.error().message);
         if (replica.simulated()) return replica.simulate(scheduler);  // the harness drives virtual time
         sked::runner runner{scheduler};  // a thread: sleeps until the next due time, runs what is due
+        const auto web = replica.serve_http(scheduler);  // --http: /health, /metrics, /scheduler
         replica.wait_for_shutdown();  // --run DUR, or SIGINT/SIGTERM
         replica.report(runner.stop(5s));  // running jobs are asked to stop, and waited for
     };

@@ -56,6 +56,9 @@ struct options {
     std::optional<sked::misfire> on_misfire{};  ///< overrides the job's policy
     std::optional<sked::overlap> on_overlap{};
     std::string redis_user{}, redis_password{};
+    std::optional<std::string> http_host{};  ///< --http: replica i serves on http_port + i - 1
+    int http_port = 0;
+    std::string http_token{};  ///< --http-token: enables pause/resume/run over HTTP
     std::vector<outage> outages{};
     std::vector<std::string> check{};
     std::map<std::string, std::string, std::less<>> extra{};  ///< the example's own options, by flag
@@ -117,6 +120,8 @@ inline std::string usage(std::string_view program, const std::vector<extra_optio
         << "  --overlap POLICY    skip, queue_one, allow or cancel_running: overrides its overlap policy\n"
         << "  --redis-user U      Redis ACL user (with --redis-password)\n"
         << "  --redis-password P  Redis AUTH password\n"
+        << "  --http ADDR:PORT    real time: serve /health, /metrics, /scheduler (replica i on PORT+i-1)\n"
+        << "  --http-token T      the bearer token for POST /scheduler/jobs/NAME/pause|resume|run\n"
         << "  --audit FILE        append one JSON line per execution\n"
         << "  --log FILE          job start/finish/skip lines (standard error)\n"
         << "  --quiet             no job lines, only the summary\n"
@@ -219,6 +224,18 @@ inline sked::result<options, std::string> parse_command_line(int argc, char** ar
                 return fail(flag, "expected HOST:PORT such as 127.0.0.1:6379, got '" + std::string(value) + "'");
             o.redis_host = std::string(value.substr(0, colon));
             o.redis_port = port;
+        } else if (flag == "--http") {
+            const auto colon = value.rfind(':');
+            const auto port_text =
+                colon == std::string_view::npos ? std::string{} : std::string(value.substr(colon + 1));
+            const int port = port_text.empty() ? -1 : std::atoi(port_text.c_str());
+            if (colon == 0 || colon == std::string_view::npos || port < 0 || port > 65535 ||
+                port_text.find_first_not_of("0123456789") != std::string::npos)
+                return fail(flag, "expected ADDR:PORT such as 127.0.0.1:3000, got '" + std::string(value) + "'");
+            o.http_host = std::string(value.substr(0, colon));
+            o.http_port = port;
+        } else if (flag == "--http-token") {
+            o.http_token = value;
         } else if (flag == "--misfire" || flag == "--overlap") {
             if (auto bad = set_policy(o, flag, value)) return fail(flag, *bad);
         } else if (flag == "--redis-user") {
@@ -242,6 +259,8 @@ inline sked::result<options, std::string> parse_command_line(int argc, char** ar
     }
     if (o.simulate && o.run_for) return std::string("--simulate and --run: choose one (virtual or real time)");
     if (!o.simulate && !o.outages.empty()) return std::string("--outage: only with --simulate");
+    if (o.simulate && o.http_host) return std::string("--http: only in real time (--run, or until Ctrl-C)");
+    if (!o.http_token.empty() && !o.http_host) return std::string("--http-token: only with --http");
     for (const auto& cut : o.outages)
         if (cut.at + cut.length > *o.simulate) return std::string("--outage: it ends after the --simulate period");
     return o;

@@ -43,10 +43,12 @@
 
 #include <sked/log_hook.hpp>
 #include <sked/memory_backend.hpp>
+
 #include <sked/rfc3339.hpp>
 #include <sked/runner.hpp>
 #include <sked/scheduler.hpp>
 #include <sked/thread_pool.hpp>
+#include "http.hpp"
 #ifdef SKED_EXAMPLES_WITH_REDIS
 #include <sked/redis/store.hpp>
 #endif
@@ -85,6 +87,11 @@ public:
     [[nodiscard]] sked::executor_function executor() const;
     /// Where sked::log_lines writes: --log, standard error, or nowhere with --quiet.
     [[nodiscard]] std::function<void(std::string_view)> log() const;
+    /// The scheduler's hooks: its log lines, and with --http the dashboard's run history.
+    [[nodiscard]] std::vector<sked::event_hook> hooks();
+    /// With --http (real time): serves this replica's endpoints until the result goes,
+    /// on port PORT + index; refuses the replica when it cannot listen. Else nothing.
+    [[nodiscard]] std::unique_ptr<http_service> serve_http(sked::scheduler& s);
     /// `body` as a sked::job_function that appends one audit line per execution.
     [[nodiscard]] sked::job_function audited(job_body body) const;
     /// `body` as a sked::one_off_function that appends one audit line per attempt.
@@ -106,6 +113,9 @@ private:
     fleet& fleet_;
     std::size_t index_;
     bool entered_simulation_ = false;
+#ifdef SKED_EXAMPLES_WITH_HTTP
+    sked::http::run_history history_;
+#endif
 };
 
 namespace detail {
@@ -223,6 +233,10 @@ private:
     }
 
     std::optional<std::string> connect() {
+#ifndef SKED_EXAMPLES_WITH_HTTP
+        if (options_.http_host)
+            return std::string("--http: this build has no HTTP support (install libboost-dev and configure again)");
+#endif
         if (!options_.redis_host) return std::nullopt;
 #ifdef SKED_EXAMPLES_WITH_REDIS
         std::string prefix = options_.prefix;
@@ -475,6 +489,32 @@ inline void replica::simulate(sked::scheduler& s) {
     fleet_.drive_until_stopped(index_, s);
 }
 inline void replica::wait_for_shutdown() { fleet_.wait_until_stopping(); }
+inline std::vector<sked::event_hook> replica::hooks() {
+    std::vector<sked::event_hook> hooks{sked::log_lines(log())};
+#ifdef SKED_EXAMPLES_WITH_HTTP
+    if (fleet_.options_.http_host) hooks.push_back(history_.hook());
+#endif
+    return hooks;
+}
+inline std::unique_ptr<http_service> replica::serve_http([[maybe_unused]] sked::scheduler& s) {
+#ifdef SKED_EXAMPLES_WITH_HTTP
+    const auto& o = fleet_.options_;
+    if (!o.http_host || simulated()) return nullptr;
+    const auto port = o.http_port == 0 ? 0 : o.http_port + static_cast<int>(index_);
+    try {
+        auto service = std::make_unique<http_service>(
+            s, sked::http::server_options{.address = *o.http_host,
+                                          .port = static_cast<unsigned short>(port),
+                                          .handler = {.token = o.http_token, .dashboard = {.history = &history_}}});
+        std::fprintf(stderr, "%s serves http://%s:%u/scheduler\n", name().c_str(), o.http_host->c_str(),
+                     static_cast<unsigned>(service->port()));
+        return service;
+    } catch (const std::exception& e) {
+        refused(std::string("--http: ") + e.what());
+    }
+#endif
+    return nullptr;
+}
 inline void replica::refused(std::string why) { fleet_.refuse(std::move(why)); }
 inline void replica::report(const sked::shutdown_report& stopped) const {
     for (const auto& u : stopped.unfinished)
