@@ -12,16 +12,14 @@
 #include <chrono>
 #include <ctime>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "sked/cron.hpp"
-#include "sked/hash.hpp"
 #include "sked/runner.hpp"
 #include "sked/scheduler.hpp"
 #include "sked/thread_pool.hpp"
+#include "wakeup_probe.hpp"
 
 namespace {
 
@@ -86,40 +84,14 @@ void registered_jobs_memory(benchmark::State& state) {
 BENCHMARK(registered_jobs_memory)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 void runner_wakeup_latency(benchmark::State& state) {
-    constexpr int jobs = 400;
     for (auto _ : state) {
         sked::thread_pool pool{2};
-        std::mutex mutex;
-        std::vector<double> late_us;
         sked::scheduler s{{.executor = pool.executor()}};
+        bench::wakeup_probe probe{s, 400};
         sked::runner r{s};
-        const auto first = std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now()) + 1s;
-        for (int i = 0; i < jobs; ++i) {
-            // Slots are whole seconds; jitter spreads the starts over each second.
-            const auto slot = first + std::chrono::seconds{i / 200};
-            (void)s.add({job_name(static_cast<std::size_t>(i)),
-                         sked::schedule::once(slot),
-                         [&](const sked::job_context& c) {
-                             const auto now = std::chrono::system_clock::now();
-                             // The documented jitter: spread(name, slot seconds, max_jitter ms + 1).
-                             const auto seconds = static_cast<std::uint64_t>(c.nominal.time_since_epoch().count());
-                             const auto planned =
-                                 c.nominal + std::chrono::milliseconds{sked::spread(c.job, seconds, 1000)};
-                             std::lock_guard hold{mutex};
-                             late_us.push_back(std::chrono::duration<double, std::micro>(now - planned).count());
-                         },
-                         {.mode = sked::distribution::local, .max_jitter = 999ms}});
-        }
-        while (true) {
-            std::this_thread::sleep_for(50ms);
-            std::lock_guard hold{mutex};
-            if (late_us.size() == jobs) break;
-        }
+        probe.wait();
         (void)r.stop(1s);
-        std::sort(late_us.begin(), late_us.end());
-        state.counters["p50_us"] = late_us[late_us.size() / 2];
-        state.counters["p99_us"] = late_us[late_us.size() * 99 / 100];
-        state.counters["max_us"] = late_us.back();
+        probe.report(state);
     }
 }
 BENCHMARK(runner_wakeup_latency)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
