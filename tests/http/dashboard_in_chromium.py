@@ -22,7 +22,7 @@ COLORS = {"header": (0x1D, 0x27, 0x33), "succeeded": (0x2F, 0x9E, 0x44), "failed
 
 
 def chromium(*args):
-    command = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+    command = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
                "--user-data-dir=" + os.path.join(out_dir, "chromium-profile"), *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=90)
 
