@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,6 +59,9 @@ struct service {
         web.start();
         for (int i = 0; i < 2; ++i)
             threads.emplace_back([this] { io.run(); });
+        // Ready when the driver has made its first pass: before it, /health says "not driven yet".
+        if (!eventually([this] { return s.since_last_pass().has_value(); }))
+            throw std::runtime_error{"the driver made no pass in 10 s"};
     }
     ~service() {
         web.stop();

@@ -131,7 +131,9 @@ private:
             if (started.exchange(true)) return;
             with_engine(
                 [self = this->shared_from_this()](scheduler& e) { e.on_wakeup_change([self] { self->wake(); }); });
-            net::post(strand, [self = this->shared_from_this()] { self->pass(); });
+            net::post(strand, [self = this->shared_from_this()] {
+                if (!self->in_pass) self->pass();  // a wake may have begun one already
+            });
         }
 
         void halt() {
@@ -155,7 +157,8 @@ private:
 
         // ---- on the strand ---------------------------------------------------------------
         void pass() {
-            if (stopping) return;
+            // Once halted, not even the pass executor is touched: it may be gone too.
+            if (stopping || !with_engine([](scheduler&) {})) return;
             in_pass = true;
             ++wait_number;
             timer.cancel();
