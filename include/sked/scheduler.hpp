@@ -84,6 +84,11 @@ struct scheduler_options {
 
 enum class registration : std::uint8_t { added, updated };
 
+/// How much scheduler::status() gathers: everything, or the scheduler's own fields only
+/// (running, now, replica, backend), without the per-job and per-kind lists, for a
+/// health check that runs often.
+enum class status_detail : std::uint8_t { full, summary };
+
 /// The one-off kind under which retries of scheduled slots are kept in the backend.
 inline constexpr std::string_view stored_retry_kind = "sked.retry";
 
@@ -138,7 +143,7 @@ public:
     bool run_now(std::string_view name);
     [[nodiscard]] bool contains(std::string_view name) const;
     [[nodiscard]] std::size_t size() const;
-    [[nodiscard]] scheduler_status status() const;
+    [[nodiscard]] scheduler_status status(status_detail detail = status_detail::full) const;
     [[nodiscard]] instant now() const { return clock_(); }
     /// Where runs execute (empty: inline); a driver sends its blocking calls there too.
     [[nodiscard]] const executor_function& executor() const noexcept { return executor_; }
@@ -562,13 +567,14 @@ void scheduler::record(Step&& step) {
 
 // ---- status and shutdown ---------------------------------------------------------------
 
-inline scheduler_status scheduler::status() const {
+inline scheduler_status scheduler::status(status_detail detail) const {
     std::lock_guard hold{mutex_};
     scheduler_status s;
     s.running = dispatching_;
     s.now = clock_();
     s.replica = replica_;
     s.backend = health_.status();
+    if (detail == status_detail::summary) return s;
     s.jobs.reserve(jobs_.size());
     jobs_.for_each_live([&](const job_record& job) { s.jobs.push_back(jobs_.status_of(job)); });
     for (const auto& k : one_offs_.kinds())

@@ -92,6 +92,21 @@ TEST_SUITE("scheduler") {
         CHECK(json.ends_with("}}}]}"));
     }
 
+    TEST_CASE("status(summary): the scheduler's own fields as status() has them, without the jobs") {
+        virtual_clock clock{instant{std::chrono::hours{24 * 20'000}}};
+        scheduler s{{.clock = clock.source(), .steady = clock.steady_source(), .replica = "web-1"}};
+        REQUIRE(s.add({"tick", schedule::every(std::chrono::seconds{1}), [](const job_context&) {}}));
+        const auto full = s.status();
+        const auto summary = s.status(status_detail::summary);
+        CHECK(full.jobs.size() == 1);
+        CHECK(summary.jobs.empty());
+        CHECK(summary.one_offs.empty());
+        CHECK(summary.running == full.running);
+        CHECK(summary.replica == "web-1");
+        CHECK(summary.now == full.now);
+        CHECK(summary.backend.reachable == full.backend.reachable);
+    }
+
     TEST_CASE("since_last_pass: none before the first run_due, then the steady time since the last one began") {
         virtual_clock clock{instant{std::chrono::hours{24 * 20'000}}};
         scheduler s{{.clock = clock.source(), .steady = clock.steady_source()}};

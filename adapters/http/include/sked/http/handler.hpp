@@ -140,7 +140,7 @@ inline std::optional<response> refuse_control(std::span<const header> headers, c
 }
 
 inline response health(const scheduler& s, const handler_options& options) {
-    const auto status = s.status();
+    const auto status = s.status(status_detail::summary);  // asked often: no copy of every job
     const auto since = s.since_last_pass();
     std::string problem;
     if (!status.running) {
