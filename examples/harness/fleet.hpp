@@ -503,9 +503,8 @@ inline std::unique_ptr<http_service> replica::serve_http([[maybe_unused]] sked::
     const auto port = o.http_port == 0 ? 0 : o.http_port + static_cast<int>(index_);
     try {
         auto service = std::make_unique<http_service>(
-            s, sked::http::server_options{.address = *o.http_host,
-                                          .port = static_cast<unsigned short>(port),
-                                          .handler = {.token = o.http_token, .dashboard = {.history = &history_}}});
+            s, *o.http_host, static_cast<unsigned short>(port),
+            sked::http::handler_options{.token = o.http_token, .dashboard = {.history = &history_}});
         std::fprintf(stderr, "%s serves http://%s:%u/scheduler\n", name().c_str(), o.http_host->c_str(),
                      static_cast<unsigned>(service->port()));
         return service;

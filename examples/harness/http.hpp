@@ -2,43 +2,34 @@
 // /scheduler/status, the dashboard, pause/resume/run with --http-token) while it runs in
 // real time. Not part of what a user copies; docs/http.md shows the three lines a
 // service needs.
+//
+// Boost.Beast is compiled once, in http.cpp (the library example_http), not in every
+// example: this header needs only the standard library.
 #pragma once
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #ifdef SKED_EXAMPLES_WITH_HTTP
-#include <sked/http/server.hpp>
+#include <sked/http/handler.hpp>
 #endif
 
 namespace example {
 
 #ifdef SKED_EXAMPLES_WITH_HTTP
-/// One replica's server, on an io_context of its own thread, until it goes.
+/// One replica's server, on an io_context of its own thread, until it goes. Throws
+/// std::runtime_error naming the address when it cannot listen.
 class http_service {
 public:
-    http_service(sked::scheduler& s, sked::http::server_options options)
-        : work_(boost::asio::make_work_guard(io_)),
-          server_(std::make_unique<sked::http::server>(io_.get_executor(), s, std::move(options))) {
-        server_->start();
-        thread_ = std::jthread([this] { io_.run(); });
-    }
+    http_service(sked::scheduler& s, std::string address, unsigned short port, sked::http::handler_options handler);
     http_service(const http_service&) = delete;
     http_service& operator=(const http_service&) = delete;
-    ~http_service() {
-        server_->stop();
-        work_.reset();
-        thread_.join();  // the closes run, then io_.run() returns
-        server_.reset();
-    }
-    [[nodiscard]] unsigned short port() const { return server_->port(); }
+    ~http_service();
+    [[nodiscard]] unsigned short port() const;
 
 private:
-    boost::asio::io_context io_;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-    std::unique_ptr<sked::http::server> server_;
-    std::jthread thread_;
+    struct running;
+    std::unique_ptr<running> running_;
 };
 #else
 class http_service {};  // this build has no HTTP support: --http is refused when parsed
