@@ -245,7 +245,13 @@ TEST_SUITE("asio coroutine jobs") {
     // A coroutine job, its scheduler on a pool, and the io_context it runs on.
     struct coroutine_fixture {
         net::thread_pool pool{2};
-        scheduler s{{.executor = asio::post_to(pool)}};
+        std::mutex failures_mutex;
+        std::vector<std::string> failures;  // the failed events' messages
+        scheduler s{{.executor = asio::post_to(pool), .hooks = {[this](const event& e) {
+                                                          if (e.kind != event_kind::failed) return;
+                                                          const std::lock_guard hold{failures_mutex};
+                                                          failures.emplace_back(e.message);
+                                                      }}}};
         io_threads io{2};
         asio::driver<net::io_context::executor_type> d{io.io.get_executor(), s};
         ~coroutine_fixture() { pool.join(); }
@@ -272,6 +278,8 @@ TEST_SUITE("asio coroutine jobs") {
         }));
         CHECK(ran_on_io);
         CHECK(f.d.async_stop(1s, net::use_future).get().clean());
+        const std::lock_guard hold{f.failures_mutex};
+        CHECK(f.failures == std::vector<std::string>{"no rewards table"});
     }
 
     TEST_CASE("coroutine: the job's timeout cancels it (sleep_for, every asio version)") {

@@ -16,6 +16,12 @@
 // whatever operation it awaits. A cancelled operation throws operation_aborted, so the
 // run ends as stopped runs do (timed out, or failed).
 //
+// A coroutine that throws fails the run with the exception's what() (the waiting body
+// throws a std::runtime_error holding that text): the exception object itself stays on the
+// io thread. Shared between threads, its last reference would be dropped by whichever thread
+// is last; libstdc++ counts those references atomically, but inside the uninstrumented
+// library, so ThreadSanitizer reported the io thread's destructor racing with the run's read.
+//
 // The waiting body holds one thread of the scheduler's executor while the coroutine runs
 // on the io_context, which must keep running until the coroutine ends.
 #pragma once
@@ -24,7 +30,10 @@
 #include <exception>
 #include <future>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <stop_token>
+#include <string>
 #include <utility>
 
 #include "net.hpp"
@@ -46,12 +55,22 @@ inline net::awaitable<void> sleep_for(std::stop_token stop, std::chrono::steady_
 namespace detail {
 // What the waiting body and the coroutine's strand share.
 struct coroutine_run {
-    std::promise<void> done;
+    std::promise<std::optional<std::string>> done;  // what the coroutine threw, if it did
     bool finished = false;  // on the strand
 #if SKED_ASIO_HAS_CANCELLATION_SLOTS
     net::cancellation_signal cancel;  // emitted on the strand only
 #endif
 };
+
+inline std::string describe(const std::exception_ptr& failure) {
+    try {
+        std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "an exception not derived from std::exception";
+    }
+}
 }  // namespace detail
 
 /// A job body (for job_spec::run, or a one-off handler) that runs `function(context)`, an
@@ -62,13 +81,9 @@ template <class Executor, class Function>
         const auto strand = net::make_strand(io);
         auto run = std::make_shared<detail::coroutine_run>();
         auto finished = run->done.get_future();
-        auto on_end = [run](std::exception_ptr failure) {
+        auto on_end = [run](const std::exception_ptr& failure) {
             run->finished = true;
-            if (failure) {
-                run->done.set_exception(std::move(failure));
-            } else {
-                run->done.set_value();
-            }
+            run->done.set_value(failure ? std::optional{detail::describe(failure)} : std::nullopt);
         };
 #if SKED_ASIO_HAS_CANCELLATION_SLOTS
         const std::stop_callback on_stop{context.stop, [run, strand] {
@@ -80,7 +95,7 @@ template <class Executor, class Function>
 #else
         net::co_spawn(strand, function(context), std::move(on_end));
 #endif
-        finished.get();  // rethrows the coroutine's exception: the run fails with it
+        if (auto failure = finished.get()) throw std::runtime_error(std::move(*failure));
     };
 }
 
