@@ -8,6 +8,10 @@
 //                            P 0: passes on the pool (the default), 1: on the io thread
 //   driver_idle_cpu          CPU the process uses while 1,000 jobs wait an hour away
 //   metrics_render/N         GET /metrics through sked::http::handle for N jobs (bytes)
+//   metrics_status/N         its first half: scheduler::status(), a copy of every job
+//   metrics_text/N           its second half: to_prometheus() of that status
+//   metrics_copy/N           the bound for the text, in the same run: copying a string as
+//                            long as the rendered text
 //   metrics_served/N         GET /metrics from the Beast server on one io thread, over one
 //                            keep-alive connection; health_served the same for /health
 #include <benchmark/benchmark.h>
@@ -149,6 +153,37 @@ void metrics_render(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(bytes) * state.iterations());
 }
 BENCHMARK(metrics_render)->Arg(100)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
+void metrics_status(benchmark::State& state) {
+    ran_jobs jobs{static_cast<std::size_t>(state.range(0))};
+    for (auto _ : state)
+        benchmark::DoNotOptimize(jobs.s.status());
+}
+BENCHMARK(metrics_status)->Arg(100)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
+void metrics_text(benchmark::State& state) {
+    ran_jobs jobs{static_cast<std::size_t>(state.range(0))};
+    const auto status = jobs.s.status();
+    std::size_t bytes = 0;
+    for (auto _ : state) {
+        auto text = sked::to_prometheus(status);
+        bytes = text.size();
+        benchmark::DoNotOptimize(text);
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(bytes) * state.iterations());
+}
+BENCHMARK(metrics_text)->Arg(100)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
+void metrics_copy(benchmark::State& state) {
+    ran_jobs jobs{static_cast<std::size_t>(state.range(0))};
+    const auto text = sked::to_prometheus(jobs.s.status());
+    for (auto _ : state) {
+        std::string copy = text;
+        benchmark::DoNotOptimize(copy);
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(text.size()) * state.iterations());
+}
+BENCHMARK(metrics_copy)->Arg(100)->Arg(10'000)->Unit(benchmark::kMillisecond);
 
 // GET `target` over one keep-alive connection to a server on one io thread.
 void served(benchmark::State& state, const char* target) {

@@ -5,6 +5,7 @@
 #include <sked/log_hook.hpp>
 #include <sked/memory_backend.hpp>
 
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -90,6 +91,27 @@ TEST_SUITE("scheduler") {
         CHECK(contains(json, R"("next_slot":"2026-11-23T00:03:00Z","next_run":"2026-11-23T00:03:05Z")"));
         CHECK(contains(json, R"("skipped":{"held_elsewhere":0,"already_done":0,"overlap":0,"paused":3,)"));
         CHECK(json.ends_with("}}}]}"));
+    }
+
+    TEST_CASE("to_prometheus writes floats as Prometheus reads them: shortest digits, +Inf and NaN, escaped labels") {
+        scheduler_status status;
+        status.jobs.resize(1);
+        auto& job = status.jobs[0];
+        job.name = "a\\b\"c\nd";
+        job.next_run = instant{std::chrono::milliseconds{1'795'392'185'123}};
+        job.stats.last_lateness = std::chrono::milliseconds{1'500};
+        job.stats.durations.add(std::chrono::milliseconds{250});
+        auto metrics = to_prometheus(status);
+        CHECK(contains(metrics, "sked_job_next_run_timestamp_seconds{job=\"a\\\\b\\\"c\\nd\"} 1795392185.123\n"));
+        CHECK(contains(metrics, "sked_job_lateness_seconds{job=\"a\\\\b\\\"c\\nd\"} 1.5\n"));
+        CHECK(contains(metrics, "sked_job_duration_seconds_bucket{job=\"a\\\\b\\\"c\\nd\",le=\"0.001\"} 0\n"));
+        CHECK(contains(metrics, "sked_job_duration_seconds_bucket{job=\"a\\\\b\\\"c\\nd\",le=\"0.5\"} 1\n"));
+        CHECK(contains(metrics, "sked_job_duration_seconds_sum{job=\"a\\\\b\\\"c\\nd\"} 0.25\n"));
+
+        job.stats.durations.sum = std::numeric_limits<double>::infinity();
+        CHECK(contains(to_prometheus(status), "_sum{job=\"a\\\\b\\\"c\\nd\"} +Inf\n"));
+        job.stats.durations.sum = std::numeric_limits<double>::quiet_NaN();
+        CHECK(contains(to_prometheus(status), "_sum{job=\"a\\\\b\\\"c\\nd\"} NaN\n"));
     }
 
     TEST_CASE("status(summary): the scheduler's own fields as status() has them, without the jobs") {
