@@ -3,6 +3,8 @@
 //                            directly: the baseline, measured in the same run
 //   dispatch_driver/N        the same jobs, each pass made by the driver (its timer on a
 //                            strand, next_wakeup, the re-arm): the driver's overhead
+//   timer_round_trip         the bound for that overhead, in the same run: a steady_timer
+//                            on a strand armed to expire at once and waited for, no scheduler
 //   driver_wakeup_latency/P  real time: one-off jobs due on whole milliseconds, how late
 //                            the body starts with the driver on an io thread (p50, p99, max);
 //                            P 0: passes on the pool (the default), 1: on the io thread
@@ -77,6 +79,21 @@ void dispatch_driver(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<std::int64_t>(runs));
 }
 BENCHMARK(dispatch_driver)->Arg(10)->Arg(1'000)->Arg(10'000)->Unit(benchmark::kMicrosecond);
+
+void timer_round_trip(benchmark::State& state) {
+    net::io_context io;
+    auto work = net::make_work_guard(io);  // else io stops once a run_one finds nothing left to do
+    net::steady_timer timer{net::make_strand(io)};
+    bool fired = false;
+    for (auto _ : state) {
+        timer.expires_after(0ms);
+        timer.async_wait([&fired](boost::system::error_code) { fired = true; });
+        while (!fired)
+            io.run_one();
+        fired = false;
+    }
+}
+BENCHMARK(timer_round_trip)->Unit(benchmark::kMicrosecond);
 
 void driver_wakeup_latency(benchmark::State& state) {
     for (auto _ : state) {
