@@ -2,8 +2,12 @@
 # The whole test suite, as CI runs it (.ci/run calls exactly this):
 #   1. installs the dependencies (Debian packages; the npm references from package-lock.json)
 #   2. GCC 12, warnings as errors: build, then every test under CTest
-#   3. Clang 14, warnings as errors: the same, plus the parser fuzzer for a bounded time
-#   4. GCC 12 with AddressSanitizer + UndefinedBehaviorSanitizer: every test again
+#   3. Clang 14, warnings as errors: the same, plus the parser fuzzers for a bounded time,
+#      less the tests labelled "processes" (replica processes in real time, tens of
+#      seconds each, the same code as in pass 2; passes 2 and 4 run them)
+#   4. GCC 12 with AddressSanitizer + UndefinedBehaviorSanitizer: every test again, less
+#      the two that only compile or install (every header alone, the package consumers):
+#      passes 2 and 3 run them, and a sanitizer adds nothing to a compile
 #   5. GCC 12 with ThreadSanitizer: the concurrent code (memory backend, lease renewal,
 #      the runner, the Redis backend's contention and clock tests, the examples' virtual time,
 #      the asio driver, the HTTP server)
@@ -17,19 +21,29 @@ if [[ "${SKED_SKIP_INSTALL:-0}" != 1 ]]; then
 fi
 (cd "$root/tests/differential" && npm ci --no-audit --no-fund --loglevel=error)
 
-run() {  # run NAME CMAKE_ARGS...
-  local name=$1; shift
+# Tests labelled "processes" run replica processes in real time: tens of seconds each,
+# nearly all of it asleep (15 of them use about 4 s of CPU in 130 s), so they run apart
+# from the rest, four at a time.
+run() {  # run NAME with|without-processes [--exclude-regex RE] -- CMAKE_ARGS...
+  local name=$1 processes=$2; shift 2
+  local select=()
+  while [[ $1 != -- ]]; do select+=("$1"); shift; done; shift
   echo "==== $name"
   cmake -S "$root" -B "$root/build/$name" -DSKED_WERROR=ON "$@" > "$root/build/$name.configure.log" \
     || { cat "$root/build/$name.configure.log"; return 1; }
   cmake --build "$root/build/$name" -j "$jobs"
-  ctest --test-dir "$root/build/$name" -j "$jobs" --output-on-failure
+  ctest --test-dir "$root/build/$name" -j "$jobs" --output-on-failure --label-exclude processes "${select[@]}"
+  if [[ $processes == with-processes ]]; then
+    ctest --test-dir "$root/build/$name" -j 4 --output-on-failure --label-regex processes
+  fi
 }
 
 mkdir -p "$root/build"
-run gcc -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Release
-run clang -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Release -DSKED_FUZZ=ON -DSKED_FUZZ_SECONDS=60
-run sanitize -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Debug -DSKED_BUILD_BENCHMARKS=OFF \
+run gcc with-processes -- -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Release
+run clang without-processes -- -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Release -DSKED_FUZZ=ON \
+  -DSKED_FUZZ_SECONDS=60
+run sanitize with-processes --exclude-regex '^(headers_compile_alone|package[.]consumers)$' -- \
+  -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Debug -DSKED_BUILD_BENCHMARKS=OFF \
   "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 echo "==== tsan"

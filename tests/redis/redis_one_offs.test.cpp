@@ -130,7 +130,7 @@ private:
     std::vector<pid_t> pids_;
 };
 
-TEST_SUITE("redis one-offs") {
+TEST_SUITE("redis one-off processes") {
     TEST_CASE(
         "500 one-offs due within 20 s -- their creator is SIGKILLed mid-job, then others start: each completes, "
         "twice only if the creator died before its end was recorded") {

@@ -249,7 +249,7 @@ void one_killed_of_two(const std::string& mode, int lease_ms) {
                  << killed_slot << " re-run " << (done[killed_slot][0].steady_ms - dead.steady_ms) << " ms after");
 }
 
-TEST_SUITE("redis scheduler") {
+TEST_SUITE("redis scheduler processes") {
     TEST_CASE("3 replica processes, one killed mid-run and restarted: every slot ran to completion once") {
         redis_server server;
         audits a;
