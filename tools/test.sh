@@ -21,9 +21,9 @@ if [[ "${SKED_SKIP_INSTALL:-0}" != 1 ]]; then
 fi
 (cd "$root/tests/differential" && npm ci --no-audit --no-fund --loglevel=error)
 
-# Tests labelled "processes" run replica processes in real time: tens of seconds each,
-# nearly all of it asleep (15 of them use about 4 s of CPU in 130 s), so they run apart
-# from the rest, four at a time.
+# Tests labelled "processes" (sked_redis_process_tests, two examples) run replica processes
+# in real time: tens of seconds each, nearly all of it asleep (about 4 s of CPU in 130 s
+# at -j4), so they run apart from the rest, four at a time.
 run() {  # run NAME with|without-processes [--exclude-regex RE] -- CMAKE_ARGS...
   local name=$1 processes=$2; shift 2
   local select=()
