@@ -47,6 +47,7 @@
 #include "detail/claim_protocol.hpp"
 #include "detail/dispatcher.hpp"
 #include "detail/due_queue.hpp"
+#include "detail/failure_text.hpp"
 #include "detail/job_table.hpp"
 #include "detail/job_validation.hpp"
 #include "detail/one_off_table.hpp"
@@ -474,12 +475,9 @@ inline scheduler::run_exit scheduler::run(detail::launch& l) {
     std::string failure;
     try {
         l.fn(context);
-    } catch (const std::exception& e) {
-        succeeded = false;
-        failure = e.what();
     } catch (...) {
         succeeded = false;
-        failure = "an exception not derived from std::exception";
+        failure = detail::failure_text(std::current_exception());
     }
     return finish(l, succeeded, std::move(failure));
 }
@@ -805,11 +803,9 @@ inline void scheduler::execute_one_off(std::uint32_t id) {
     } else {
         try {
             handler({job.kind, job.key, job.payload, job.slot, now.wall, job.attempt, job.lease.fence, stop});
-        } catch (const std::exception& e) {
-            failure = e.what();
-            if (failure.empty()) failure = "an exception with an empty what()";
         } catch (...) {
-            failure = "an exception not derived from std::exception";
+            failure = detail::failure_text(std::current_exception());
+            if (failure.empty()) failure = "an exception with an empty what()";
         }
     }
     settle_one_off(id, std::move(failure));

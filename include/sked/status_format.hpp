@@ -45,8 +45,8 @@ inline void append_number(std::string& out, std::uint64_t v) {
     out.append(text, std::to_chars(text, text + sizeof text, v).ptr);
 }
 
-inline double epoch_seconds(instant t) { return static_cast<double>(t.time_since_epoch().count()) / 1000.0; }
 inline double seconds_of(std::chrono::milliseconds d) { return static_cast<double>(d.count()) / 1000.0; }
+inline double epoch_seconds(instant t) { return seconds_of(t.time_since_epoch()); }
 
 /// `key="value"`, the value escaped as Prometheus label values are (backslash, quote, newline).
 inline std::string label(std::string_view key, std::string_view value) {
@@ -102,26 +102,44 @@ private:
     std::string text_;
 };
 
+/// `key="name"` for each item, escaped once per render.
+template <class Item, class Name>
+std::vector<std::string> labels_of(const std::vector<Item>& items, std::string_view key, Name name) {
+    std::vector<std::string> out;
+    out.reserve(items.size());
+    for (const auto& item : items)
+        out.push_back(label(key, name(item)));
+    return out;
+}
+
+/// One family, one sample per item from value(item), an optional number: none when it is empty.
+template <class Item, class Value>
+void family_of(prometheus_writer& w, std::string_view name, std::string_view type, std::string_view help,
+               const std::vector<Item>& items, const std::vector<std::string>& labels, Value value) {
+    w.family(name, type, help);
+    for (std::size_t i = 0; i < items.size(); ++i)
+        if (const auto v = value(items[i])) w.sample(name, labels[i], *v);
+}
+
+inline std::optional<double> epoch_seconds(const std::optional<instant>& t) {
+    return t ? std::optional{epoch_seconds(*t)} : std::nullopt;
+}
+
 // One-off kinds, labelled by kind: the queue as the last take saw it, and the runs here.
 inline void one_off_metrics(prometheus_writer& w, const std::vector<one_off_kind_status>& kinds) {
-    std::vector<std::string> labels;
-    labels.reserve(kinds.size());
-    for (const auto& k : kinds)
-        labels.push_back(label("kind", k.kind));
+    const auto labels =
+        labels_of(kinds, "kind", [](const one_off_kind_status& k) -> const std::string& { return k.kind; });
     const auto each = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
-        w.family(name, type, help);
-        for (std::size_t i = 0; i < kinds.size(); ++i)
-            w.sample(name, labels[i], value(kinds[i]));
+        family_of(w, name, type, help, kinds, labels, value);
     };
     each("sked_one_off_pending", "gauge", "One-off jobs waiting to come due, in the backend (at the last take)",
-         [](auto& k) { return k.queue.pending; });
+         [](auto& k) { return std::optional{k.queue.pending}; });
     each("sked_one_off_in_flight", "gauge", "One-off jobs taken by some replica (at the last take)",
-         [](auto& k) { return k.queue.in_flight; });
-    each("sked_one_off_running", "gauge", "One-off jobs running on this replica", [](auto& k) { return k.running; });
-    w.family("sked_one_off_next_due_timestamp_seconds", "gauge", "When the earliest pending one-off job is due");
-    for (std::size_t i = 0; i < kinds.size(); ++i)
-        if (kinds[i].queue.next_due)
-            w.sample("sked_one_off_next_due_timestamp_seconds", labels[i], epoch_seconds(*kinds[i].queue.next_due));
+         [](auto& k) { return std::optional{k.queue.in_flight}; });
+    each("sked_one_off_running", "gauge", "One-off jobs running on this replica",
+         [](auto& k) { return std::optional{k.running}; });
+    each("sked_one_off_next_due_timestamp_seconds", "gauge", "When the earliest pending one-off job is due",
+         [](auto& k) { return epoch_seconds(k.queue.next_due); });
     w.family("sked_one_off_runs_total", "counter", "Finished one-off attempts here, by outcome");
     for (std::size_t i = 0; i < kinds.size(); ++i) {
         w.sample("sked_one_off_runs_total", labels[i], "outcome", "succeeded", kinds[i].succeeded);
@@ -130,7 +148,7 @@ inline void one_off_metrics(prometheus_writer& w, const std::vector<one_off_kind
     }
     each("sked_one_off_lost_total", "counter",
          "One-off runs whose end the backend refused (cancelled, or taken again after the lease ran out)",
-         [](auto& k) { return k.lost; });
+         [](auto& k) { return std::optional{k.lost}; });
 }
 
 // The histogram's `le` label values, formatted once.
@@ -159,15 +177,10 @@ inline std::string to_prometheus(const scheduler_status& status) {
         w.sample("sked_backend_clock_offset_seconds", {}, detail::seconds_of(*status.backend.clock_offset));
     }
 
-    std::vector<std::string> labels;  // job="name", escaped once
-    labels.reserve(status.jobs.size());
-    for (const auto& j : status.jobs)
-        labels.push_back(detail::label("job", j.name));
-    // One family, one sample per job from value(job); a job for which value() is empty has none.
+    const auto labels =
+        detail::labels_of(status.jobs, "job", [](const job_status& j) -> const std::string& { return j.name; });
     const auto each_job = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
-        w.family(name, type, help);
-        for (std::size_t i = 0; i < labels.size(); ++i)
-            if (const auto v = value(status.jobs[i])) w.sample(name, labels[i], *v);
+        detail::family_of(w, name, type, help, status.jobs, labels, value);
     };
 
     w.family("sked_job_runs_total", "counter", "Finished runs by outcome");
@@ -202,13 +215,10 @@ inline std::string to_prometheus(const scheduler_status& status) {
         w.sample("sked_job_duration_seconds_sum", labels[i], h.sum);
         w.sample("sked_job_duration_seconds_count", labels[i], h.count);
     }
-    const auto seconds = [](const std::optional<instant>& t) {
-        return t ? std::optional{detail::epoch_seconds(*t)} : std::nullopt;
-    };
     each_job("sked_job_next_run_timestamp_seconds", "gauge", "Planned start of the next slot",
-             [&](const job_status& j) { return seconds(j.next_run); });
+             [](const job_status& j) { return detail::epoch_seconds(j.next_run); });
     each_job("sked_job_last_start_timestamp_seconds", "gauge", "Start of the last run here",
-             [&](const job_status& j) { return seconds(j.stats.last_start); });
+             [](const job_status& j) { return detail::epoch_seconds(j.stats.last_start); });
     each_job("sked_job_lateness_seconds", "gauge", "How late the last run started",
              [](const job_status& j) { return std::optional{detail::seconds_of(j.stats.last_lateness)}; });
     if (!status.one_offs.empty()) detail::one_off_metrics(w, status.one_offs);

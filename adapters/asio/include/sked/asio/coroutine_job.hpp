@@ -38,6 +38,8 @@
 
 #include "net.hpp"
 
+#include <sked/detail/failure_text.hpp>
+
 namespace sked::asio {
 
 /// Waits `duration` on the coroutine's executor; throws operation_aborted when `stop` is
@@ -61,16 +63,6 @@ struct coroutine_run {
     net::cancellation_signal cancel;  // emitted on the strand only
 #endif
 };
-
-inline std::string describe(const std::exception_ptr& failure) {
-    try {
-        std::rethrow_exception(failure);
-    } catch (const std::exception& e) {
-        return e.what();
-    } catch (...) {
-        return "an exception not derived from std::exception";
-    }
-}
 }  // namespace detail
 
 /// A job body (for job_spec::run, or a one-off handler) that runs `function(context)`, an
@@ -83,7 +75,7 @@ template <class Executor, class Function>
         auto finished = run->done.get_future();
         auto on_end = [run](const std::exception_ptr& failure) {
             run->finished = true;
-            run->done.set_value(failure ? std::optional{detail::describe(failure)} : std::nullopt);
+            run->done.set_value(failure ? std::optional{sked::detail::failure_text(failure)} : std::nullopt);
         };
 #if SKED_ASIO_HAS_CANCELLATION_SLOTS
         const std::stop_callback on_stop{context.stop, [run, strand] {
