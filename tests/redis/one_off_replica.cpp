@@ -5,7 +5,7 @@
 //                        3 attempts 5 s apart; fail=1: attempt 1 throws
 // Every replica handles kind "expire" (each run takes 100 ms). Audit lines, one write
 // each: "<what> <id> <attempt> <fence> <name>", what being "start", "done" (the body
-// returned) or "fail" (the body threw).
+// returned), "fail" (the body threw) or "retrying" (its next attempt is stored).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -64,7 +64,12 @@ int main(int argc, char** argv) {
     if (!audit.open()) return 2;
     sked::redis::keys keys{{.port = std::atoi(argv[1]), .prefix = argv[2]}};
     sked::thread_pool pool{8};
-    sked::scheduler engine{{.backend = keys, .replica = name, .executor = pool.executor()}};
+    // Written once the failed attempt's retry is stored in Redis: a process SIGKILLed
+    // between its "fail" and this line leaves the slot to its lease, not to the retry.
+    const auto stored = [&](const sked::event& e) {
+        if (e.kind == sked::event_kind::retrying && e.key.empty()) audit.write("retrying", e.job, e.attempt, e.fence);
+    };
+    sked::scheduler engine{{.backend = keys, .replica = name, .executor = pool.executor(), .hooks = {stored}}};
     const auto on = engine.on("expire", [&](const sked::one_off_context& c) {
         audit.write("start", c.key, c.attempt, c.fence);
         std::this_thread::sleep_for(100ms);

@@ -188,8 +188,12 @@ TEST_SUITE("redis one-off processes") {
         const auto at = std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now()) + 2s;
         const auto at_text = "at=" + std::to_string(at.time_since_epoch().count());
         const auto failer = f.spawn("f", {"jobs=100", at_text, "fail=1"});
-        REQUIRE_MESSAGE(f.wait_for("fail", 100, 15s), "failed: " << f.count("fail"));
-        fleet::kill(failer);  // before the retries are due (5 s after each failure)
+        // Killed once every failure is recorded with its retry, and before the retries are
+        // due (5 s after each failure). Killed between a "fail" and its record, a slot would
+        // wait out the 30 s lease instead (the exactly_once cases of redis_scheduler.test.cpp).
+        REQUIRE_MESSAGE(f.wait_for("retrying", 100, 15s),
+                        "failed: " << f.count("fail") << ", retries stored: " << f.count("retrying"));
+        fleet::kill(failer);
         f.spawn("b", {"jobs=100", at_text});
         f.spawn("c", {"jobs=100", at_text});
         REQUIRE_MESSAGE(f.wait_for("done", 100, 30s), "done: " << f.count("done"));
