@@ -8,7 +8,10 @@ bin=$1
 work=$(mktemp -d /tmp/sked-examples-XXXXXX)
 redis_pid=""
 cleanup() {
-  [[ -n "$redis_pid" ]] && kill "$redis_pid" 2> /dev/null
+  if [[ -n "$redis_pid" ]]; then
+    kill "$redis_pid" 2> /dev/null || true
+    wait "$redis_pid" 2> /dev/null || true  # it may still write its log into $work
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -8,7 +8,10 @@ bin=$1
 work=$(mktemp -d /tmp/sked-examples-http-XXXXXX)
 pid=""
 cleanup() {
-  [[ -n "$pid" ]] && kill "$pid" 2> /dev/null
+  if [[ -n "$pid" ]]; then
+    kill "$pid" 2> /dev/null || true
+    wait "$pid" 2> /dev/null || true  # it may still write its log into $work
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
