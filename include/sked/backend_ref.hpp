@@ -45,8 +45,21 @@ public:
     result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) const {
         return model_->claim(key, ttl);
     }
+    /// Whether the store claims many keys in one round trip (sked::batch_claims).
+    [[nodiscard]] bool claims_in_batches() const noexcept { return model_ && model_->claims_in_batches(); }
+    /// sked::batch_claims; a store without it answers with an error.
+    result<std::vector<grant>, backend_error> claim_many(std::span<const std::string> keys,
+                                                         std::chrono::milliseconds ttl) const {
+        return model_->claim_many(keys, ttl);
+    }
     result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) const {
         return model_->renew(held, ttl);
+    }
+    /// Whether the store settles many run keys in one round trip (sked::batch_settles).
+    [[nodiscard]] bool settles_in_batches() const noexcept { return model_ && model_->settles_in_batches(); }
+    /// sked::batch_settles; a store without it answers with an error.
+    result<std::vector<key_settled>, backend_error> settle_many(std::span<const key_settlement> batch) const {
+        return model_->settle_many(batch);
     }
     result<bool, backend_error> complete(const lease& held, std::chrono::milliseconds keep) const {
         return model_->complete(held, keep);
@@ -93,7 +106,12 @@ private:
         virtual ~concept_t() = default;
         virtual bool records_progress() const noexcept = 0;
         virtual result<grant, backend_error> claim(std::string_view, std::chrono::milliseconds) = 0;
+        virtual bool claims_in_batches() const noexcept = 0;
+        virtual result<std::vector<grant>, backend_error> claim_many(std::span<const std::string>,
+                                                                     std::chrono::milliseconds) = 0;
         virtual result<bool, backend_error> renew(lease&, std::chrono::milliseconds) = 0;
+        virtual bool settles_in_batches() const noexcept = 0;
+        virtual result<std::vector<key_settled>, backend_error> settle_many(std::span<const key_settlement>) = 0;
         virtual result<bool, backend_error> complete(const lease&, std::chrono::milliseconds) = 0;
         virtual result<bool, backend_error> release(const lease&) = 0;
         virtual result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view) = 0;
@@ -122,6 +140,23 @@ private:
         bool records_progress() const noexcept override { return slot_progress<Store>; }
         result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) override {
             return store.claim(key, ttl);
+        }
+        bool claims_in_batches() const noexcept override { return batch_claims<Store>; }
+        result<std::vector<grant>, backend_error> claim_many(std::span<const std::string> keys,
+                                                             std::chrono::milliseconds ttl) override {
+            if constexpr (batch_claims<Store>)
+                return store.claim_many(keys, ttl);
+            else
+                return backend_error{backend_errc::invalid_argument,
+                                     "this backend claims no batches (it is no sked::batch_claims)"};
+        }
+        bool settles_in_batches() const noexcept override { return batch_settles<Store>; }
+        result<std::vector<key_settled>, backend_error> settle_many(std::span<const key_settlement> batch) override {
+            if constexpr (batch_settles<Store>)
+                return store.settle_many(batch);
+            else
+                return backend_error{backend_errc::invalid_argument,
+                                     "this backend settles no batches (it is no sked::batch_settles)"};
         }
         result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) override {
             return store.renew(held, ttl);

@@ -79,6 +79,42 @@ concept abandoned_claims = requires(S& store, std::span<const std::string> keys)
     { store.abandoned(keys) } -> std::same_as<result<std::vector<bool>, backend_error>>;
 };
 
+/// Optional for a key store: many claims in one round trip.
+///   claim_many(keys, ttl)   one grant per key, in order. Every key is checked before any
+///                           is claimed; an error means none is known to be held (any
+///                           taken before a connection failed runs out with its lease).
+/// The scheduler claims the run keys of slots that come due together with it.
+template <class S>
+concept batch_claims = requires(S& store, std::span<const std::string> keys, std::chrono::milliseconds ttl) {
+    { store.claim_many(keys, ttl) } -> std::same_as<result<std::vector<grant>, backend_error>>;
+};
+
+/// The end of a run's claim of a run key, for settle_many: completed (remembered as done
+/// for `keep`) or released, and, with `record`, the job's record of handled slots moved
+/// to it (sked::slot_progress) once the key is settled.
+struct key_settlement {
+    const lease* key = nullptr;
+    bool completed = false;
+    std::chrono::milliseconds keep{0};
+    std::string_view job{};
+    std::optional<std::chrono::sys_seconds> record{};
+};
+/// What one key_settlement came to: complete's or release's answer, and record_slot's
+/// (false when there was nothing to record).
+struct key_settled {
+    result<bool, backend_error> key = false;
+    result<bool, backend_error> recorded = false;
+};
+
+/// Optional for a key store with slot progress: the ends of many runs in one round trip.
+///   settle_many(batch)      one key_settled per item, in order; an error means the
+///                           round trip failed (which items took effect is unknown)
+/// The scheduler sends the ends of runs that finish together with it.
+template <class S>
+concept batch_settles = requires(S& store, std::span<const key_settlement> batch) {
+    { store.settle_many(batch) } -> std::same_as<result<std::vector<key_settled>, backend_error>>;
+};
+
 /// What a backend says about itself: its clock, and an identity that changes when it
 /// restarts (Redis: TIME and INFO's run_id).
 struct backend_facts {

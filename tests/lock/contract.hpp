@@ -179,4 +179,48 @@ TEST_CASE_TEMPLATE_DEFINE("backend contract: tokens of one name strictly increas
     }
 }
 
+TEST_CASE_TEMPLATE_DEFINE("key contract: claims and settlements in batches answer each item as alone", Fixture,
+                          batch_contract) {
+    Fixture f;
+    const std::vector<std::string> names{"batch@1", "batch@2", "batch@3", "batch@1"};
+    const auto grants = f.keys.claim_many(names, f.ttl);
+    REQUIRE_MESSAGE(grants.has_value(), (grants ? std::string{} : grants.error().message()));
+    REQUIRE(grants->size() == 4);
+    CHECK((*grants)[0].acquired());
+    CHECK((*grants)[1].acquired());
+    CHECK((*grants)[2].acquired());
+    CHECK((*grants)[3].status == grant_status::held_elsewhere);  // the first item took it
+    CHECK(status_of(f.keys.claim("batch@2", f.ttl)) == grant_status::held_elsewhere);
+
+    const auto slot = std::chrono::sys_seconds{std::chrono::seconds{1'795'392'000}};
+    lease stale = (*grants)[2].lease;
+    stale.owner += "-not-mine";
+    const std::vector<key_settlement> ends{
+        {.key = &(*grants)[0].lease, .completed = true, .keep = f.ttl * 2, .job = "batch", .record = slot},
+        {.key = &(*grants)[1].lease, .completed = false},
+        {.key = &stale, .completed = true, .keep = f.ttl * 2}};
+    const auto settled = f.keys.settle_many(ends);
+    REQUIRE_MESSAGE(settled.has_value(), (settled ? std::string{} : settled.error().message()));
+    REQUIRE(settled->size() == 3);
+    CHECK(flag_of((*settled)[0].key));
+    CHECK(flag_of((*settled)[0].recorded));
+    CHECK(flag_of((*settled)[1].key));
+    CHECK_FALSE(flag_of((*settled)[1].recorded));  // nothing to record
+    CHECK_FALSE(flag_of((*settled)[2].key));  // not the holder's lease
+    CHECK(status_of(f.keys.claim("batch@1", f.ttl)) == grant_status::already_done);
+    CHECK(status_of(f.keys.claim("batch@2", f.ttl)) == grant_status::acquired);  // released
+    CHECK(status_of(f.keys.claim("batch@3", f.ttl)) == grant_status::held_elsewhere);  // still the holder's
+    const auto recorded = f.keys.last_slot("batch");
+    REQUIRE(recorded.has_value());
+    CHECK(*recorded == std::optional{slot});
+
+    // A bad item refuses the whole batch, naming it, before anything is claimed.
+    const std::vector<std::string> with_bad{"batch@4", ""};
+    const auto refused = f.keys.claim_many(with_bad, f.ttl);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == backend_errc::invalid_argument);
+    CHECK(refused.error().detail.find("item 1 of the batch") != std::string::npos);
+    CHECK(status_of(f.keys.claim("batch@4", f.ttl)) == grant_status::acquired);
+}
+
 }  // namespace sked::test

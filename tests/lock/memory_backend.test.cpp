@@ -30,6 +30,7 @@ TEST_CASE_TEMPLATE_INVOKE(lock_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(lock_expiry_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(key_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(key_failure_contract, memory_fixture);
+TEST_CASE_TEMPLATE_INVOKE(batch_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(abandoned_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(input_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(fence_contract, memory_fixture);

@@ -27,6 +27,7 @@ TEST_CASE_TEMPLATE_INVOKE(lock_contract, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(lock_expiry_contract, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(key_contract, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(key_failure_contract, redis_fixture);
+TEST_CASE_TEMPLATE_INVOKE(batch_contract, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(abandoned_contract, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(input_contract, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(fence_contract, redis_fixture);

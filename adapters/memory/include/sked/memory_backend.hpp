@@ -258,6 +258,22 @@ public:
     result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) {
         return table_.claim("key", key, ttl);
     }
+    /// sked::batch_claims: every key checked, then each claimed in order.
+    result<std::vector<grant>, backend_error> claim_many(std::span<const std::string> keys,
+                                                         std::chrono::milliseconds ttl) {
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            if (auto bad = detail::check_name("key", keys[i])) {
+                bad->detail += " (item " + std::to_string(i) + " of the batch)";
+                return *std::move(bad);
+            }
+        }
+        if (auto bad = detail::check_ttl("ttl", ttl)) return *std::move(bad);
+        std::vector<grant> grants;
+        grants.reserve(keys.size());
+        for (const auto& key : keys)
+            grants.push_back(*table_.claim("key", key, ttl));  // checked: it cannot fail
+        return grants;
+    }
     result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) { return table_.renew(held, ttl); }
     result<bool, backend_error> complete(const lease& held, std::chrono::milliseconds keep_for) {
         return table_.complete(held, keep_for);
@@ -266,6 +282,18 @@ public:
     /// sked::abandoned_claims: claimed keys whose lease ran out unsettled (kept abandoned_memory).
     result<std::vector<bool>, backend_error> abandoned(std::span<const std::string> keys) {
         return table_.abandoned(keys);
+    }
+
+    /// sked::batch_settles: each item as complete() or release(), then record_slot().
+    result<std::vector<key_settled>, backend_error> settle_many(std::span<const key_settlement> batch) {
+        std::vector<key_settled> out;
+        out.reserve(batch.size());
+        for (const auto& item : batch) {
+            auto& answer = out.emplace_back();
+            answer.key = item.completed ? complete(*item.key, item.keep) : release(*item.key);
+            if (item.record) answer.recorded = record_slot(item.job, *item.record);
+        }
+        return out;
     }
 
     /// Keys remembered: claimed with a valid lease, or done within their retention.
@@ -323,6 +351,7 @@ private:
 };
 
 static_assert(lock_backend<memory_locks>);
-static_assert(key_store<memory_keys> && slot_progress<memory_keys> && durable_jobs<memory_keys>);
+static_assert(key_store<memory_keys> && batch_claims<memory_keys> && batch_settles<memory_keys> &&
+              slot_progress<memory_keys> && durable_jobs<memory_keys>);
 
 }  // namespace sked

@@ -188,6 +188,53 @@ public:
         return parse_flag(**reply, "recording " + key);
     }
 
+    /// The ends of many runs in one round trip: for each, its key's complete or release
+    /// script, then its slot record's, all pipelined (each script on its own keys, so a
+    /// Cluster can route each alone).
+    result<std::vector<key_settled>, backend_error> settle_many(std::span<const key_settlement> batch) {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            auto bad = sked::detail::check_name(what_, batch[i].key->name);
+            if (!bad && batch[i].record) bad = sked::detail::check_name("job", batch[i].job);
+            if (!bad && batch[i].completed) bad = sked::detail::check_ttl("keep_for", batch[i].keep);
+            if (bad) {
+                if (batch.size() > 1) bad->detail += " (item " + std::to_string(i) + " of the batch)";
+                return *std::move(bad);
+            }
+        }
+        std::vector<script_call> calls;
+        calls.reserve(batch.size() * 2);
+        for (const auto& item : batch) {
+            const auto& held = *item.key;
+            if (item.completed)
+                calls.push_back(
+                    {script::complete, {key_of(held.name)}, {held.owner, ms_text(item.keep), memory_text()}});
+            else
+                calls.push_back({script::release, {key_of(held.name)}, {held.owner, memory_text()}});
+            if (item.record)
+                calls.push_back({script::slot_record,
+                                 {record_key(client_.settings().prefix, "slot", item.job)},
+                                 {std::to_string(item.record->time_since_epoch().count()), ms_text(slot_memory),
+                                  ms_text(slot_ahead_allowance)}});
+        }
+        std::lock_guard hold{mutex_};
+        auto replies = client_.run(calls);
+        if (!replies) return replies.error();
+        std::vector<key_settled> out;
+        out.reserve(batch.size());
+        std::size_t next = 0;
+        for (const auto& item : batch) {
+            auto& answer = out.emplace_back();
+            answer.key = parse_flag(*(*replies)[next],
+                                    (item.completed ? "complete on " : "release on ") + calls[next].keys.front());
+            ++next;
+            if (item.record) {
+                answer.recorded = parse_flag(*(*replies)[next], "recording " + calls[next].keys.front());
+                ++next;
+            }
+        }
+        return out;
+    }
+
     /// How far past the server's clock a slot may be recorded (a replica's clock may
     /// run this much ahead of the server's).
     static constexpr std::chrono::milliseconds slot_ahead_allowance{5'000};
@@ -355,7 +402,7 @@ public:
     result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) {
         return client_.claim(key, ttl);
     }
-    /// Claims a batch in one pipelined round trip; one grant per key, in order.
+    /// sked::batch_claims: one pipelined round trip, one script per 64 keys.
     result<std::vector<grant>, backend_error> claim_many(std::span<const std::string> batch,
                                                          std::chrono::milliseconds ttl) {
         return client_.claim_many(batch, ttl);
@@ -394,6 +441,11 @@ public:
         return client_.reschedule_job(held, held.run_at, held.attempt);
     }
 
+    /// sked::batch_settles: one pipelined round trip, a script or two per item.
+    result<std::vector<key_settled>, backend_error> settle_many(std::span<const key_settlement> batch) {
+        return client_.settle_many(batch);
+    }
+
     /// sked::slot_progress: "<prefix>:slot:{<job>}", kept 400 days after the last record.
     result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view job) {
         return client_.last_slot(job);
@@ -409,7 +461,7 @@ private:
 };
 
 static_assert(lock_backend<locks>);
-static_assert(key_store<keys> && slot_progress<keys> && abandoned_claims<keys> && reports_facts<keys> &&
-              durable_jobs<keys>);
+static_assert(key_store<keys> && batch_claims<keys> && batch_settles<keys> && slot_progress<keys> &&
+              abandoned_claims<keys> && reports_facts<keys> && durable_jobs<keys>);
 
 }  // namespace sked::redis
