@@ -189,7 +189,9 @@ private:
     // ---- a run: the backend and the job off the lock, each step recorded under it ------
     void execute(detail::launch l);
     run_exit run(detail::launch& l);
-    bool claim(const detail::launch& l, detail::run_leases& leases);
+    bool claim(detail::launch& l, detail::run_leases& leases);
+    void claim_together(std::vector<detail::launch>& launches);
+    std::optional<result<grant, backend_error>> claimed_key(detail::launch& l);
     run_exit finish(const detail::launch& l, bool succeeded, std::string failure);
     void renew(std::uint32_t run);
     template <class Step>
@@ -404,6 +406,7 @@ inline std::size_t scheduler::run_due(instant now) {
         out.renewals.clear();
         started += out.launches.size();
         deliver(out);
+        claim_together(out.launches);
         for (auto& l : out.launches) {
             if (executor_) {
                 executor_([this, l = std::move(l)]() mutable { execute(std::move(l)); });
@@ -482,10 +485,57 @@ inline scheduler::run_exit scheduler::run(detail::launch& l) {
     return finish(l, succeeded, std::move(failure));
 }
 
+// Slots that came due together claim their run keys in one round trip, a batch per lease
+// ttl: a hundred jobs at :00 cost a replica one round trip, not a hundred. Each run learns
+// its key's answer in claim(), as if it had asked alone. Inline (no executor) a run ends
+// before the next is found due, so there is nothing to batch.
+inline void scheduler::claim_together(std::vector<detail::launch>& launches) {
+    if (!executor_ || launches.size() < 2 || !claims_.claims_in_batches()) return;
+    const auto batched = [this](const detail::launch& l) {
+        return claims_.claims_run_keys(l.options->mode) && l.stored_retry == 0 && !l.confirm && !l.key_claimed;
+    };
+    std::vector<detail::launch*> batch;
+    std::vector<std::string> keys;
+    for (auto& lead : launches) {
+        if (!batched(lead)) continue;
+        const auto ttl = lead.options->lease_ttl;
+        batch.clear();
+        keys.clear();
+        for (auto* l = &lead; l != launches.data() + launches.size(); ++l) {
+            if (!batched(*l) || l->options->lease_ttl != ttl) continue;
+            batch.push_back(l);
+            keys.push_back(run_key(l->name, l->slot));
+        }
+        if (batch.size() < 2) continue;  // alone with its ttl: it claims in its run
+        const auto sent = steady_();
+        auto grants = claims_.claim_keys(keys, ttl);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            batch[i]->claimed_at = sent;
+            batch[i]->key_claimed = grants ? result<grant, backend_error>{std::move((*grants)[i])}
+                                           : result<grant, backend_error>{grants.error()};
+        }
+    }
+}
+
+// The run key claimed in a batch. One that waited for a thread past the point where its
+// run would have renewed it is renewed first; lost, or unconfirmed, the run claims again.
+inline std::optional<result<grant, backend_error>> scheduler::claimed_key(detail::launch& l) {
+    auto made = std::exchange(l.key_claimed, std::nullopt);
+    if (!made || !*made || !(*made)->acquired()) return made;
+    const auto ttl = l.options->lease_ttl;
+    const auto now = steady_();
+    if (now - l.claimed_at < detail::claim_protocol::renew_interval(ttl)) return made;
+    detail::run_leases held;
+    held.key = std::move((*made)->lease);
+    if (claims_.renew(held, ttl, now)) return std::nullopt;
+    (*made)->lease = *std::move(held.key);
+    return made;
+}
+
 // Claims what the job's mode needs; when it may not run, the run ends here.
-inline bool scheduler::claim(const detail::launch& l, detail::run_leases& leases) {
+inline bool scheduler::claim(detail::launch& l, detail::run_leases& leases) {
     if (!claims_.claims(l.options->mode)) return true;
-    auto answer = claims_.claim(l.name, l.slot, *l.options, l.stored_retry);
+    auto answer = claims_.claim(l.name, l.slot, *l.options, l.stored_retry, claimed_key(l));
     if (answer.go && l.confirm) answer = claims_.give_back(std::move(answer.leases));
     if (answer.go) {
         leases = std::move(answer.leases);

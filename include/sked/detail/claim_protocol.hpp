@@ -11,12 +11,15 @@
 //
 // This is the only code that talks to the backend for a run, and the only code that
 // knows which lease's token fences a run's writes. It holds no lock and no state but
-// the backend handle; every call here is a round trip, made off the scheduler's lock.
+// the backend handle and the queue of run ends sent together (detail/settle_queue.hpp);
+// every call here is a round trip, made off the scheduler's lock.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +34,7 @@
 #include "../lock.hpp"
 #include "../one_off.hpp"
 #include "../rfc3339.hpp"
+#include "settle_queue.hpp"
 
 namespace sked::detail {
 
@@ -72,7 +76,9 @@ constexpr bool holder_alive(std::chrono::milliseconds left, std::chrono::millise
 
 class claim_protocol {
 public:
-    explicit claim_protocol(backend_ref backend) : backend_(std::move(backend)) {}
+    explicit claim_protocol(backend_ref backend)
+        : backend_(std::move(backend)),
+          settles_(backend_.settles_in_batches() ? std::make_unique<settle_queue>(backend_) : nullptr) {}
 
     /// Whether runs of a job in `mode` claim anything (not without a backend).
     [[nodiscard]] bool claims(distribution mode) const noexcept { return backend_ && mode != distribution::local; }
@@ -141,11 +147,21 @@ public:
         return out;
     }
 
+    /// Whether the run keys of slots due together can be claimed in one round trip.
+    [[nodiscard]] bool claims_in_batches() const noexcept { return backend_ && backend_.claims_in_batches(); }
+    /// The run keys of many slots, in one round trip; one grant per key, for claim().
+    [[nodiscard]] result<std::vector<grant>, backend_error> claim_keys(std::span<const std::string> keys,
+                                                                       std::chrono::milliseconds ttl) const {
+        return backend_.claim_many(keys, ttl);
+    }
+
     /// Claims what the job's mode needs for `slot`: the run key, then the job's lease.
     /// A key taken before a refused lease is given back.
     /// A stored retry (`stored_retry`: its one-off's token) claims no run key.
+    /// `key_claimed`: the run key's claim, made already in a batch (claim_keys).
     [[nodiscard]] claim_answer claim(std::string_view job, std::chrono::sys_seconds slot, const job_options& o,
-                                     fence_token stored_retry = 0) const {
+                                     fence_token stored_retry = 0,
+                                     std::optional<result<grant, backend_error>> key_claimed = {}) const {
         claim_answer answer;
         if (!claims(o.mode)) return answer;
         answer.leases.stored_retry = stored_retry;
@@ -154,7 +170,7 @@ public:
         const bool reads_record = o.mode == distribution::single_runner && records_progress(o.mode);
         // The key first: a slot another replica holds (alive or dead) is told apart from
         // a job lease held for another slot, and a done slot costs no lease.
-        if ((!needs_key || take(run_key(job, slot), o.lease_ttl, answer.leases.key, answer)) &&
+        if ((!needs_key || take(run_key(job, slot), o.lease_ttl, answer.leases.key, answer, std::move(key_claimed))) &&
             (!needs_lock || take(job, o.lease_ttl, answer.leases.lock, answer)) &&
             (!reads_record || not_handled_yet(job, slot, answer)))
             return answer;
@@ -210,11 +226,23 @@ public:
     [[nodiscard]] settled settle(const run_leases& held, std::string_view job, std::chrono::sys_seconds slot,
                                  const job_options& o, bool succeeded, bool final_attempt, steady_instant now) const {
         settled out;
-        if (held.key) settle_key(*held.key, succeeded, o.keep_done, now, out);
+        const bool record = final_attempt && records_progress(o.mode);
         // The record moves before the job's lease is let go: the next holder reads it.
-        if (final_attempt && records_progress(o.mode)) {
-            if (auto recorded = backend_.record_slot(job, slot); !recorded)
-                out.failures.push_back("recording slot of " + std::string(job) + ": " + recorded.error().message());
+        if (held.key && settles_) {  // with the ends of other runs, in one round trip
+            auto answer = settles_->settle({.key = &*held.key,
+                                            .completed = succeeded,
+                                            .keep = o.keep_done,
+                                            .job = job,
+                                            .record = record ? std::optional{slot} : std::nullopt});
+            settle_key(*held.key, succeeded, std::move(answer.key), now, out);
+            if (!answer.recorded) recording_failed(job, answer.recorded.error(), out);
+        } else {
+            if (held.key)
+                settle_key(*held.key, succeeded,
+                           succeeded ? backend_.complete(*held.key, o.keep_done) : backend_.release(*held.key), now,
+                           out);
+            if (auto recorded = record ? backend_.record_slot(job, slot) : false; !recorded)
+                recording_failed(job, recorded.error(), out);
         }
         if (held.lock) {
             if (auto freed = backend_.release(*held.lock); !freed)
@@ -287,9 +315,10 @@ private:
     }
 
     // One claim into `into`; false, with the reason in `answer`, when it was not acquired.
-    bool take(std::string_view name, std::chrono::milliseconds ttl, std::optional<lease>& into,
-              claim_answer& answer) const {
-        auto granted = backend_.claim(name, ttl);
+    // `made`: the claim, when it was made already.
+    bool take(std::string_view name, std::chrono::milliseconds ttl, std::optional<lease>& into, claim_answer& answer,
+              std::optional<result<grant, backend_error>> made = {}) const {
+        auto granted = made ? *std::move(made) : backend_.claim(name, ttl);
         if (!granted) {
             answer.why = skip_reason::backend_unavailable;
             answer.detail = granted.error().message();
@@ -303,14 +332,13 @@ private:
         return answer.why == skip_reason::none;
     }
 
-    void settle_key(const lease& key, bool succeeded, std::chrono::milliseconds keep, steady_instant now,
-                    settled& out) const {
+    // What the backend answered to a run key's complete (succeeded) or release.
+    static void settle_key(const lease& key, bool succeeded, const result<bool, backend_error>& done,
+                           steady_instant now, settled& out) {
         if (!succeeded) {
-            if (auto freed = backend_.release(key); !freed)
-                out.failures.push_back("releasing " + key.name + ": " + freed.error().message());
+            if (!done) out.failures.push_back("releasing " + key.name + ": " + done.error().message());
             return;
         }
-        const auto done = backend_.complete(key, keep);
         if (done && !*done) {
             out.lost = "another holder claimed " + key.name + " after this run's lease ran out";
         } else if (!done) {
@@ -322,7 +350,12 @@ private:
         }
     }
 
+    static void recording_failed(std::string_view job, const backend_error& why, settled& out) {
+        out.failures.push_back("recording slot of " + std::string(job) + ": " + why.message());
+    }
+
     backend_ref backend_;
+    std::unique_ptr<settle_queue> settles_;  // when the backend settles in batches
 };
 
 }  // namespace sked::detail

@@ -53,6 +53,10 @@ struct launch {
     std::uint16_t claim_tries = 0;  // claims of this slot that failed at the backend before this one
     fence_token stored_retry = 0;  // a retry stored in the backend: its one-off's token (no run key claimed)
     std::optional<instant> started{};  // set when the start was already reported
+    // The run key, claimed with those of slots due together (scheduler::claim_together),
+    // at `claimed_at` on the steady clock; empty: the run claims its own.
+    std::optional<result<grant, backend_error>> key_claimed{};
+    steady_instant claimed_at{};
 };
 
 /// An attempt at one slot that starts later than the slot's own fire.

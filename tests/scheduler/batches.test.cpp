@@ -1,0 +1,258 @@
+// Slots that come due together claim their run keys in one batch (scheduler::claim_together),
+// and runs that end together settle in one (detail::settle_queue).
+#include <doctest/doctest.h>
+
+#include <sked/memory_backend.hpp>
+#include <sked/scheduler.hpp>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../support/eventually.hpp"
+#include "sim.hpp"
+
+namespace sked::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A memory key store that counts its calls, and can fail a batch or refuse renewals.
+struct counting_keys {
+    memory_keys inner;
+    std::vector<std::size_t> batches;  // the size of each claim_many
+    int claims = 0, renewals = 0;
+    bool fail_next_batch = false;
+    bool renewals_refused = false;
+
+    explicit counting_keys(lease_clock_function clock) : inner(std::move(clock)) {}
+    result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) {
+        ++claims;
+        return inner.claim(key, ttl);
+    }
+    result<std::vector<grant>, backend_error> claim_many(std::span<const std::string> keys,
+                                                         std::chrono::milliseconds ttl) {
+        batches.push_back(keys.size());
+        if (std::exchange(fail_next_batch, false))
+            return backend_error{backend_errc::unreachable, "redis at 127.0.0.1:1 refused the connection"};
+        return inner.claim_many(keys, ttl);
+    }
+    result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) {
+        ++renewals;
+        if (renewals_refused) return false;
+        return inner.renew(held, ttl);
+    }
+    result<bool, backend_error> complete(const lease& held, std::chrono::milliseconds keep) {
+        return inner.complete(held, keep);
+    }
+    result<bool, backend_error> release(const lease& held) { return inner.release(held); }
+};
+static_assert(batch_claims<counting_keys>);
+
+// `n` exactly-once jobs "job-<i>", every minute, each counting its runs per slot.
+struct fleet_of_jobs {
+    std::map<std::string, int> runs;  // "<job>@<slot>"
+    std::map<std::string, fence_token> fences;
+
+    void add_to(scheduler& s, int n) {
+        for (int i = 0; i < n; ++i) {
+            const auto added = s.add({"job-" + std::to_string(i),
+                                      schedule::every(std::chrono::minutes{1}),
+                                      [this](const job_context& c) {
+                                          const auto key = c.run_key();
+                                          ++runs[key];
+                                          fences[key] = c.fence;
+                                      },
+                                      {.mode = distribution::exactly_once}});
+            REQUIRE(added.has_value());
+        }
+    }
+};
+
+// One scheduler on counting_keys, its runs held by a manual executor.
+struct one_replica {
+    simulation sim;
+    counting_keys keys{sim.clock.steady_source()};
+    manual_executor pool;
+    scheduler s{with_executor(sim.options("a", keys), pool)};
+    fleet_of_jobs jobs;
+
+    static scheduler_options with_executor(scheduler_options o, manual_executor& pool) {
+        o.executor = pool.function();
+        return o;
+    }
+};
+
+TEST_SUITE("batched claims") {
+    TEST_CASE("slots due together on two replicas: one batch per replica and pass, each slot runs once") {
+        simulation sim;
+        counting_keys keys{sim.clock.steady_source()};
+        manual_executor pool_a, pool_b;
+        auto options_a = sim.options("a", keys), options_b = sim.options("b", keys);
+        options_a.executor = pool_a.function();
+        options_b.executor = pool_b.function();
+        scheduler a{options_a}, b{options_b};
+        fleet_of_jobs jobs;
+        jobs.add_to(a, 50);
+        jobs.add_to(b, 50);
+        sim.run_until("2026-11-23T00:00:00Z", {&a, &b});
+        // Both replicas claimed before either ran: b's batch found every key held.
+        CHECK(keys.batches == std::vector<std::size_t>{50, 50});
+        pool_a.run_all();
+        pool_b.run_all();
+        CHECK(keys.claims == 0);  // none claimed alone
+        CHECK(jobs.runs.size() == 50);
+        for (const auto& [key, n] : jobs.runs)
+            CHECK_MESSAGE(n == 1, key << " ran " << n << " times");
+        CHECK(sim.events.count(event_kind::succeeded) == 50);
+        CHECK(sim.events.count(event_kind::skipped) == 50);  // b's: held elsewhere
+    }
+
+    TEST_CASE("a batch that fails at the backend: each of its slots is claimed again, none lost") {
+        one_replica r;
+        auto& [sim, keys, pool, s, jobs] = r;
+        jobs.add_to(s, 10);
+        keys.fail_next_batch = true;
+        sim.run_until("2026-11-23T00:00:00Z", {&s});
+        pool.run_all();  // each run finds its batch failed: the claim is retried, as a failed claim of its own
+        CHECK(jobs.runs.empty());
+        CHECK(sim.events.count(event_kind::backend_error) == 1);  // told once per outage
+        sim.run_for(2s, {&s});
+        pool.run_all();
+        CHECK(keys.batches == std::vector<std::size_t>{10, 10});
+        CHECK(jobs.runs.size() == 10);
+        CHECK(sim.events.count(event_kind::succeeded) == 10);
+    }
+
+    TEST_CASE("a batched key that waited for a thread past its renewal point is renewed before its run") {
+        one_replica r;
+        auto& [sim, keys, pool, s, jobs] = r;
+        jobs.add_to(s, 3);
+        sim.run_until("2026-11-23T00:00:00Z", {&s});
+        REQUIRE(pool.pending() == 3);
+        SUBCASE("renewed: the runs go, under the batch's tokens") {
+            sim.clock.advance(11s);  // the default 30 s lease is renewed every 10 s
+            pool.run_all();
+            CHECK(keys.renewals == 3);
+            CHECK(jobs.runs.size() == 3);
+            CHECK(keys.claims == 0);
+        }
+        SUBCASE("refused: the runs claim again, find the keys held, and do not run") {
+            keys.renewals_refused = true;
+            sim.clock.advance(11s);
+            pool.run_all();
+            CHECK(keys.renewals == 3);
+            CHECK(keys.claims == 3);
+            CHECK(jobs.runs.empty());
+        }
+        SUBCASE("started in time: no renewal") {
+            sim.clock.advance(9s);
+            pool.run_all();
+            CHECK(keys.renewals == 0);
+            CHECK(jobs.runs.size() == 3);
+        }
+    }
+
+    TEST_CASE("runs inline (no executor) claim one at a time: a batch of one is no batch") {
+        simulation sim;
+        counting_keys keys{sim.clock.steady_source()};
+        scheduler s{sim.options("a", keys)};
+        fleet_of_jobs jobs;
+        jobs.add_to(s, 5);
+        sim.run_until("2026-11-23T00:00:00Z", {&s});
+        CHECK(keys.batches.empty());
+        CHECK(keys.claims == 5);
+        CHECK(jobs.runs.size() == 5);
+    }
+}
+
+// A store whose settle_many holds its first batch until the test lets it go, and answers
+// each item from its name: "ok-..." completes, anything else does not.
+struct held_settles {
+    std::mutex mutex;
+    std::condition_variable released;
+    bool holding = true, first_entered = false;
+    std::vector<std::size_t> batches;
+
+    result<grant, backend_error> claim(std::string_view, std::chrono::milliseconds) { return grant{}; }
+    result<bool, backend_error> renew(lease&, std::chrono::milliseconds) { return false; }
+    result<bool, backend_error> complete(const lease&, std::chrono::milliseconds) { return false; }
+    result<bool, backend_error> release(const lease&) { return false; }
+    result<std::vector<key_settled>, backend_error> settle_many(std::span<const key_settlement> batch) {
+        std::unique_lock lock{mutex};
+        batches.push_back(batch.size());
+        if (batches.size() == 1) {
+            first_entered = true;
+            released.wait(lock, [&] { return !holding; });
+        }
+        std::vector<key_settled> out;
+        for (const auto& item : batch)
+            out.push_back({.key = item.key->name.starts_with("ok-"), .recorded = item.record.has_value()});
+        return out;
+    }
+    bool entered() {
+        std::lock_guard hold{mutex};
+        return first_entered;
+    }
+    void let_go() {
+        std::lock_guard hold{mutex};
+        holding = false;
+        released.notify_all();
+    }
+};
+
+TEST_SUITE("settle queue") {
+    TEST_CASE("runs that end while a batch is on the wire go together in the next -- each gets its own answer") {
+        held_settles store;
+        detail::settle_queue queue{backend_ref{store}};
+        std::vector<lease> leases(8);
+        std::vector<key_settled> answers(8);
+        for (std::size_t i = 0; i < leases.size(); ++i)
+            leases[i].name = (i % 2 == 0 ? "ok-" : "no-") + std::to_string(i);
+        const auto settle = [&](std::size_t i) {
+            answers[i] = queue.settle({.key = &leases[i],
+                                       .completed = true,
+                                       .job = "j",
+                                       .record = i == 3 ? std::optional{std::chrono::sys_seconds{}} : std::nullopt});
+        };
+        std::vector<std::thread> runs;
+        runs.emplace_back(settle, 0);
+        REQUIRE(eventually([&] { return store.entered(); }));
+        for (std::size_t i = 1; i < 8; ++i)
+            runs.emplace_back(settle, i);
+        REQUIRE(eventually([&] { return queue.queued() == 7; }));
+        store.let_go();
+        for (auto& t : runs)
+            t.join();
+        CHECK(store.batches == std::vector<std::size_t>{1, 7});
+        for (std::size_t i = 0; i < 8; ++i) {
+            REQUIRE(answers[i].key.has_value());
+            CHECK(*answers[i].key == (i % 2 == 0));
+            CHECK(*answers[i].recorded == (i == 3));
+        }
+    }
+
+    TEST_CASE("a batch that fails gives each of its runs the error") {
+        struct failing : held_settles {
+            result<std::vector<key_settled>, backend_error> settle_many(std::span<const key_settlement>) {
+                return backend_error{backend_errc::timeout, "redis at 127.0.0.1:6379 did not answer within 2000 ms"};
+            }
+        } store;
+        detail::settle_queue queue{backend_ref{store}};
+        lease one;
+        one.name = "ok-1";
+        const auto answer =
+            queue.settle({.key = &one, .completed = true, .job = "j", .record = std::chrono::sys_seconds{}});
+        REQUIRE_FALSE(answer.key.has_value());
+        CHECK(answer.key.error().code == backend_errc::timeout);
+        REQUIRE_FALSE(answer.recorded.has_value());
+        CHECK(answer.recorded.error().code == backend_errc::timeout);
+    }
+}
+
+}  // namespace
+}  // namespace sked::test
