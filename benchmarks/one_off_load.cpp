@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "../tests/support/redis_server.hpp"
+#include "own_redis.hpp"
 #include "sked/redis/store.hpp"
 #include "sked/runner.hpp"
 #include "sked/scheduler.hpp"
@@ -28,13 +28,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
-
-int port() {
-    static std::unique_ptr<sked::test::redis_server> own;
-    if (const char* p = std::getenv("SKED_REDIS_PORT")) return std::atoi(p);
-    own = std::make_unique<sked::test::redis_server>();
-    return own->port();
-}
 
 long long used_memory(sked::redis::detail::connection& link) {
     auto info = link.run({"INFO", "memory"});
@@ -59,7 +52,7 @@ long rss_kib() {
 std::string node(std::size_t i) { return "node-" + std::to_string(i); }
 
 int memory(std::size_t n) {
-    const sked::redis::options settings{.port = port(), .prefix = "load"};
+    const sked::redis::options settings{.port = sked::bench::redis_port(), .prefix = "load"};
     sked::redis::detail::connection link{settings};
     (void)link.run({"FLUSHALL"});
     // A replica that handles the kind, polling as it would in a service.
@@ -104,7 +97,7 @@ int memory(std::size_t n) {
 }
 
 int dispatch(std::size_t n, std::size_t replicas) {
-    const sked::redis::options settings{.port = port(), .prefix = "dispatch"};
+    const sked::redis::options settings{.port = sked::bench::redis_port(), .prefix = "dispatch"};
     sked::redis::detail::connection link{settings};
     (void)link.run({"FLUSHALL"});
     const auto due = std::chrono::ceil<std::chrono::seconds>(sked::system_now()) + 3s;
