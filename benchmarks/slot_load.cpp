@@ -7,7 +7,8 @@
 //                             finish together settled in batches, then each alone
 // For each: did every slot run once? How long after the second did each start (p50, p99,
 // last)? How many round trips (calls to the store, a batch being one) and Redis commands
-// (INFO commandstats, the calls inside scripts too) did a slot cost?
+// (INFO commandstats, the calls inside scripts too) and how much Redis CPU (INFO cpu)
+// did a slot cost?
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -88,6 +89,18 @@ long long redis_commands(sked::redis::detail::connection& link) {
     return total;
 }
 
+// The server's CPU time so far (INFO cpu: used_cpu_sys + used_cpu_user), in µs.
+double redis_cpu_us(sked::redis::detail::connection& link) {
+    auto info = link.run({"INFO", "cpu"});
+    if (!info) return -1;
+    const auto text = sked::redis::detail::text_of(**info);
+    double total = 0;
+    for (const std::string_view field : {"used_cpu_sys:", "used_cpu_user:"})
+        if (const auto at = text.find(field); at != std::string_view::npos)
+            total += std::atof(std::string(text.substr(at + field.size(), 20)).c_str());
+    return total * 1e6;
+}
+
 long long at_quantile(const std::vector<milliseconds>& sorted, double q) {
     if (sorted.empty()) return -1;
     return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1))].count();
@@ -136,6 +149,7 @@ bool run(std::size_t n, std::size_t replicas, std::size_t threads) {
     }
     const auto calls_before = calls.load();
     const auto commands_before = redis_commands(link);
+    const auto cpu_before = redis_cpu_us(link);
     const auto give_up = std::chrono::steady_clock::now() + 30s;
     while (std::chrono::steady_clock::now() < give_up) {
         {
@@ -147,7 +161,8 @@ bool run(std::size_t n, std::size_t replicas, std::size_t threads) {
     std::this_thread::sleep_for(500ms);  // anything run twice shows now, and the completions are in
     for (auto& r : runners)
         (void)r->stop(5s);
-    const auto commands = redis_commands(link) - commands_before - 1;  // less this INFO
+    const auto cpu = redis_cpu_us(link) - cpu_before;
+    const auto commands = redis_commands(link) - commands_before - 2;  // less the two INFOs
     std::lock_guard hold{mutex};
     const auto once = static_cast<std::size_t>(std::count(runs.begin(), runs.end(), 1));
     const auto twice = static_cast<std::size_t>(std::count_if(runs.begin(), runs.end(), [](int k) { return k > 1; }));
@@ -156,10 +171,11 @@ bool run(std::size_t n, std::size_t replicas, std::size_t threads) {
     std::printf(
         "%-8s %zu slots due in one second, %zu replicas x %zu threads: %zu ran once, %zu more than once, %zu never; "
         "start after the second p50 %lld ms, p99 %lld ms, last %lld ms; per slot %.2f round trips, %.2f Redis "
-        "commands\n",
+        "commands, %.1f us of Redis CPU\n",
         Batched ? "batched" : "alone", n, replicas, threads, once, twice, n - once - twice, at_quantile(lateness, 0.5),
         at_quantile(lateness, 0.99), at_quantile(lateness, 1.0),
-        per_slot(static_cast<double>(calls.load() - calls_before)), per_slot(static_cast<double>(commands)));
+        per_slot(static_cast<double>(calls.load() - calls_before)), per_slot(static_cast<double>(commands)),
+        per_slot(cpu));
     return once == n;
 }
 
