@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <iterator>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -132,6 +133,17 @@ inline std::optional<backend_error> check_ttl(std::string_view what, std::chrono
     if (ttl >= min_ttl && ttl <= max_ttl) return std::nullopt;
     return backend_error{backend_errc::invalid_argument,
                          std::string(what) + " of " + std::to_string(ttl.count()) + " ms is outside 1 ms to 30 days"};
+}
+
+/// check_name for each name of a batch; the error names the item.
+inline std::optional<backend_error> check_names(std::string_view what, std::span<const std::string> names) {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (auto bad = check_name(what, names[i])) {
+            if (names.size() > 1) bad->detail += " (item " + std::to_string(i) + " of the batch)";
+            return bad;
+        }
+    }
+    return std::nullopt;
 }
 
 /// The fencing rule every backend follows: one more than the last token issued for the

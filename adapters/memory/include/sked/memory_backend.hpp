@@ -261,12 +261,7 @@ public:
     /// sked::batch_claims: every key checked, then each claimed in order.
     result<std::vector<grant>, backend_error> claim_many(std::span<const std::string> keys,
                                                          std::chrono::milliseconds ttl) {
-        for (std::size_t i = 0; i < keys.size(); ++i) {
-            if (auto bad = detail::check_name("key", keys[i])) {
-                bad->detail += " (item " + std::to_string(i) + " of the batch)";
-                return *std::move(bad);
-            }
-        }
+        if (auto bad = detail::check_names("key", keys)) return *std::move(bad);
         if (auto bad = detail::check_ttl("ttl", ttl)) return *std::move(bad);
         std::vector<grant> grants;
         grants.reserve(keys.size());

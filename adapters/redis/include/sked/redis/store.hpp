@@ -94,18 +94,22 @@ public:
     result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) {
         if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
         const auto sent_at = lease_clock::now();
-        auto renewed = flag(script::renew, held, {held.owner, ms_text(ttl), memory_text()}, "renew");
+        if (auto bad = sked::detail::check_name(what_, held.name)) return *std::move(bad);
+        auto renewed =
+            flag({script::renew, {key_of(held.name)}, {held.owner, ms_text(ttl), memory_text()}}, "renew on ");
         if (renewed && *renewed) held.valid_until = sent_at + ttl - drift_allowance(ttl);
         return renewed;
     }
 
     result<bool, backend_error> release(const lease& held) {
-        return flag(script::release, held, {held.owner, memory_text()}, "release");
+        if (auto bad = sked::detail::check_name(what_, held.name)) return *std::move(bad);
+        return flag(release_call(held), "release on ");
     }
 
     result<bool, backend_error> complete(const lease& held, std::chrono::milliseconds keep_for) {
         if (auto bad = sked::detail::check_ttl("keep_for", keep_for)) return *std::move(bad);
-        return flag(script::complete, held, {held.owner, ms_text(keep_for), memory_text()}, "complete");
+        if (auto bad = sked::detail::check_name(what_, held.name)) return *std::move(bad);
+        return flag(complete_call(held, keep_for), "complete on ");
     }
 
     /// For each name: claimed, and its lease ran out unsettled (kept for the fence memory).
@@ -180,12 +184,7 @@ public:
 
     result<bool, backend_error> record_slot(std::string_view job, std::chrono::sys_seconds slot) {
         if (auto bad = sked::detail::check_name("job", job)) return *std::move(bad);
-        const auto key = record_key(client_.settings().prefix, "slot", job);
-        auto reply = run_one(
-            script::slot_record, key,
-            {std::to_string(slot.time_since_epoch().count()), ms_text(slot_memory), ms_text(slot_ahead_allowance)});
-        if (!reply) return reply.error();
-        return parse_flag(**reply, "recording " + key);
+        return flag(record_call(job, slot), "recording ");
     }
 
     /// The ends of many runs in one round trip: for each, its key's complete or release
@@ -204,17 +203,8 @@ public:
         std::vector<script_call> calls;
         calls.reserve(batch.size() * 2);
         for (const auto& item : batch) {
-            const auto& held = *item.key;
-            if (item.completed)
-                calls.push_back(
-                    {script::complete, {key_of(held.name)}, {held.owner, ms_text(item.keep), memory_text()}});
-            else
-                calls.push_back({script::release, {key_of(held.name)}, {held.owner, memory_text()}});
-            if (item.record)
-                calls.push_back({script::slot_record,
-                                 {record_key(client_.settings().prefix, "slot", item.job)},
-                                 {std::to_string(item.record->time_since_epoch().count()), ms_text(slot_memory),
-                                  ms_text(slot_ahead_allowance)}});
+            calls.push_back(item.completed ? complete_call(*item.key, item.keep) : release_call(*item.key));
+            if (item.record) calls.push_back(record_call(item.job, *item.record));
         }
         std::lock_guard hold{mutex_};
         auto replies = client_.run(calls);
@@ -330,13 +320,25 @@ public:
     }
 
 private:
-    result<bool, backend_error> flag(script which, const lease& held, std::vector<std::string> args,
-                                     std::string_view doing) {
-        if (auto bad = sked::detail::check_name(what_, held.name)) return *std::move(bad);
-        const auto key = key_of(held.name);
-        auto reply = run_one(which, key, std::move(args));
+    // The calls of complete, release and record_slot, alone or in settle_many's batch.
+    script_call complete_call(const lease& held, std::chrono::milliseconds keep) const {
+        return {script::complete, {key_of(held.name)}, {held.owner, ms_text(keep), memory_text()}};
+    }
+    script_call release_call(const lease& held) const {
+        return {script::release, {key_of(held.name)}, {held.owner, memory_text()}};
+    }
+    script_call record_call(std::string_view job, std::chrono::sys_seconds slot) const {
+        return {script::slot_record,
+                {record_key(client_.settings().prefix, "slot", job)},
+                {std::to_string(slot.time_since_epoch().count()), ms_text(slot_memory), ms_text(slot_ahead_allowance)}};
+    }
+
+    // One call, one round trip, its 0/1 answer; an error says `doing` and the key.
+    result<bool, backend_error> flag(script_call call, std::string_view doing) {
+        const auto key = call.keys.front();
+        auto reply = run_one(call.which, key, std::move(call.args));
         if (!reply) return reply.error();
-        return parse_flag(**reply, std::string(doing) + " on " + key);
+        return parse_flag(**reply, std::string(doing) + key);
     }
 
     // One script on one key, one round trip.
