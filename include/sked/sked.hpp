@@ -37,6 +37,7 @@
 #include "job.hpp"  // IWYU pragma: export
 #include "runner.hpp"  // IWYU pragma: export
 #include "schedule.hpp"  // IWYU pragma: export
+#include "schedule_words.hpp"  // IWYU pragma: export
 #include "scheduler.hpp"  // IWYU pragma: export
 #include "thread_pool.hpp"  // IWYU pragma: export
 

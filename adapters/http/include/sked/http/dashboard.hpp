@@ -12,11 +12,10 @@
 #include <string>
 #include <string_view>
 
-#include <sked/cron.hpp>
-#include <sked/cron_explain.hpp>
 #include <sked/duration.hpp>
 #include <sked/job_stats.hpp>
 #include <sked/rfc3339.hpp>
+#include <sked/schedule_words.hpp>
 
 #include "run_history.hpp"
 
@@ -52,29 +51,6 @@ inline void append_html(std::string& out, std::string_view text) {
                 out += c;
         }
     }
-}
-
-// A schedule in words, from schedule::describe()'s text ("cron 0 0 * * * (Asia/Manila)",
-// "every 60s", "once 2026-...Z"); anything else as it is.
-inline std::string schedule_in_words(std::string_view described) {
-    constexpr std::string_view cron_prefix = "cron ";
-    if (described.starts_with(cron_prefix)) {
-        const auto zone_at = described.rfind(" (");
-        const auto text = described.substr(cron_prefix.size(), zone_at - cron_prefix.size());
-        if (const auto expr = cron::parse(text)) {
-            auto words = explain(*expr);
-            if (zone_at != std::string_view::npos) words.append(described.substr(zone_at));
-            return words;
-        }
-    }
-    constexpr std::string_view every_prefix = "every ";
-    if (described.starts_with(every_prefix) && described.ends_with("s")) {
-        const auto seconds = described.substr(every_prefix.size(), described.size() - every_prefix.size() - 1);
-        return "Every " + format_duration(std::chrono::seconds{std::stoll(std::string{seconds})});
-    }
-    constexpr std::string_view once_prefix = "once ";
-    if (described.starts_with(once_prefix)) return "Once, at " + std::string{described.substr(once_prefix.size())};
-    return std::string{described};
 }
 
 inline std::string_view mark_class(const run_mark& m) {
