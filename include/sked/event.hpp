@@ -26,7 +26,10 @@ enum class event_kind : std::uint8_t {
     skipped,  ///< `reason` says why
     lease_lost,  ///< renewing failed mid-run; stop was requested
     backend_error,  ///< a claim, completion or record failed; `message` says which
-    backend_recovered,  ///< the backend answers again after an outage; `duration` is how long it was out (keep last)
+    backend_recovered,  ///< the backend answers again after an outage; `duration` is how long it was out
+    /// An operator's switch changed (pause, resume, stagger on or off); `message` says
+    /// which ("job paused", "stagger off"), `job` which job, empty for every job (keep last)
+    switched,
 };
 
 enum class skip_reason : std::uint8_t {
@@ -42,9 +45,9 @@ enum class skip_reason : std::uint8_t {
 
 namespace detail {
 // One name per enumerator, in order: the metric labels and JSON keys of the status.
-inline constexpr std::string_view event_kind_names[] = {"started",    "succeeded",     "failed",
-                                                        "retrying",   "timed_out",     "skipped",
-                                                        "lease_lost", "backend_error", "backend_recovered"};
+inline constexpr std::string_view event_kind_names[] = {"started",           "succeeded", "failed",     "retrying",
+                                                        "timed_out",         "skipped",   "lease_lost", "backend_error",
+                                                        "backend_recovered", "switched"};
 inline constexpr std::string_view skip_reason_names[] = {
     "none",   "held_elsewhere", "already_done",     "overlap",
     "paused", "misfire",        "outside_calendar", "backend_unavailable"};
@@ -52,7 +55,7 @@ inline constexpr std::string_view skip_reason_names[] = {
 
 inline constexpr std::size_t event_kind_count = std::size(detail::event_kind_names);
 inline constexpr std::size_t skip_reason_count = std::size(detail::skip_reason_names);
-static_assert(event_kind_count == static_cast<std::size_t>(event_kind::backend_recovered) + 1,
+static_assert(event_kind_count == static_cast<std::size_t>(event_kind::switched) + 1,
               "sked::event_kind: give every enumerator a name in detail::event_kind_names, in order");
 static_assert(skip_reason_count == static_cast<std::size_t>(skip_reason::backend_unavailable) + 1,
               "sked::skip_reason: give every enumerator a name in detail::skip_reason_names, in order");

@@ -62,9 +62,12 @@ struct job_status {
     std::string name;
     std::string schedule;  ///< schedule::describe()
     bool paused = false;
+    bool stagger =
+        true;  ///< the job's own stagger switch (its starts are staggered when this and the scheduler's are on)
     std::uint32_t running = 0;
     std::optional<std::chrono::sys_seconds> next_slot;
     std::optional<instant> next_run;  ///< when the next slot is planned to start (offset, jitter)
+    std::chrono::milliseconds grace{0};  ///< job_options::grace: a start later than this is a misfire
     job_stats stats;
 };
 
@@ -79,6 +82,7 @@ struct scheduler_status {
     bool running = false;  ///< a runner drives it, or the engine accepts run_due
     instant now{};
     std::string replica;
+    bool stagger = true;  ///< the stagger switch for every job (scheduler::set_stagger)
     std::vector<job_status> jobs;
     backend_status backend{};
     std::vector<one_off_kind_status> one_offs;  ///< the one-off kinds this replica handles
@@ -121,8 +125,9 @@ inline void job_stats::record(const event& e) {
         case event_kind::backend_error:
             ++counts.backend_errors;
             return;
-        case event_kind::backend_recovered:
-            return;  // the scheduler's status says whether the backend answers
+        case event_kind::backend_recovered:  // the scheduler's status says whether the backend answers
+        case event_kind::switched:  // and whether the job is paused or staggered
+            return;
     }
 }
 

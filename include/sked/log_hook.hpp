@@ -36,10 +36,16 @@ struct line_head {
     std::string_view words;
     bool duration_follows;
 };
-inline constexpr line_head line_heads[] = {
-    {"job started", false},     {"job completed in ", true},    {"job failed after ", true},
-    {"job retrying in ", true}, {"job timed out after ", true}, {"skipped", false},
-    {"job lease lost", false},  {"backend error", false},       {"backend recovered after ", true}};
+inline constexpr line_head line_heads[] = {{"job started", false},
+                                           {"job completed in ", true},
+                                           {"job failed after ", true},
+                                           {"job retrying in ", true},
+                                           {"job timed out after ", true},
+                                           {"skipped", false},
+                                           {"job lease lost", false},
+                                           {"backend error", false},
+                                           {"backend recovered after ", true},
+                                           {"", false}};  // switched: the message is the line's head
 static_assert(std::size(line_heads) == event_kind_count, "sked::log_line: one line head per event_kind");
 
 // A skip's line begins with its reason, by skip_reason. skipped_lock is the name
@@ -58,10 +64,21 @@ inline std::string quoted(std::string_view text) {
     return out += '"';
 }
 
+// "job paused job=daily_reward replica=web-1", "stagger off replica=web-1" (every job):
+// a switch has no slot, attempt or fence.
+inline std::string switch_line(const event& e) {
+    std::string line{e.message};
+    if (!e.job.empty()) line.append(" job=").append(e.job);
+    if (e.job.empty() && e.message.starts_with("stagger")) line.append(" jobs=all");
+    if (!e.replica.empty()) line.append(" replica=").append(e.replica);
+    return line;
+}
+
 }  // namespace detail
 
 /// The line for one event.
 inline std::string log_line(const event& e) {
+    if (e.kind == event_kind::switched) return detail::switch_line(e);
     const auto& head = detail::line_heads[static_cast<unsigned>(e.kind)];
     std::string line{e.kind == event_kind::skipped ? detail::skip_words[static_cast<unsigned>(e.reason)] : head.words};
     if (head.duration_follows) line.append(detail::seconds_text(e.duration));

@@ -127,8 +127,18 @@ public:
     result<registration, job_error> add(job_spec spec);
     /// false when no job has that name.
     bool remove(std::string_view name);
+    /// A paused job's slots are skipped (skip_reason::paused) until it is resumed; each
+    /// change raises event_kind::switched. false when no job has that name.
     bool pause(std::string_view name);
     bool resume(std::string_view name);
+    /// Stagger on or off for every job, at run time: off, each job starts at its slot,
+    /// without its offset and jitter (a rollback of stagger needs no restart). A pending
+    /// slot moves at once; one whose new start has passed starts now. Each job's own
+    /// switch (below) stays as it is. Each change raises event_kind::switched.
+    void set_stagger(bool on);
+    /// Stagger on or off for one job (its start is staggered while both switches are
+    /// on); false when no job has that name. The switch stays when the job is added again.
+    bool set_stagger(std::string_view name, bool on);
     // ---- durable one-off jobs (sked/one_off.hpp, docs/one-offs.md) ---------------------
     /// Handles one-off jobs of `kind` on this replica (every replica registers its kinds
     /// at boot; registering a kind again replaces its handler). Needs a backend that keeps
@@ -313,10 +323,50 @@ inline bool scheduler::pause(std::string_view name) { return set_paused(name, tr
 inline bool scheduler::resume(std::string_view name) { return set_paused(name, false); }
 
 inline bool scheduler::set_paused(std::string_view name, bool paused) {
-    std::lock_guard hold{mutex_};
-    const auto j = jobs_.find(name);
-    if (j != detail::job_table::none) jobs_[j].set(job_record::paused, paused);
-    return j != detail::job_table::none;
+    after_unlock out;
+    {
+        std::lock_guard hold{mutex_};
+        const auto j = jobs_.find(name);
+        if (j == detail::job_table::none) return false;
+        if (jobs_[j].has(job_record::paused) == paused) return true;
+        jobs_[j].set(job_record::paused, paused);
+        dispatch_.switched(name, paused ? "job paused" : "job resumed", clock_(), out);
+    }
+    deliver(out);
+    return true;
+}
+
+inline void scheduler::set_stagger(bool on) {
+    after_unlock out;
+    {
+        std::lock_guard hold{mutex_};
+        if (jobs_.stagger() == on) return;
+        jobs_.set_stagger(on);
+        std::vector<detail::job_table::id> moved;  // jobs whose own switch is on and that stagger
+        jobs_.for_each_live_id([&](detail::job_table::id j) {
+            if (!jobs_[j].has(job_record::unstaggered) && jobs_.has_stagger(jobs_[j])) moved.push_back(j);
+        });
+        const instant now = clock_();
+        dispatch_.replan(std::move(moved), now, out);
+        dispatch_.switched({}, on ? "stagger on" : "stagger off", now, out);
+    }
+    deliver(out);
+}
+
+inline bool scheduler::set_stagger(std::string_view name, bool on) {
+    after_unlock out;
+    {
+        std::lock_guard hold{mutex_};
+        const auto j = jobs_.find(name);
+        if (j == detail::job_table::none) return false;
+        if (jobs_[j].has(job_record::unstaggered) == !on) return true;
+        jobs_[j].set(job_record::unstaggered, !on);
+        const instant now = clock_();
+        if (jobs_.stagger() && jobs_.has_stagger(jobs_[j])) dispatch_.replan({j}, now, out);
+        dispatch_.switched(name, on ? "stagger on" : "stagger off", now, out);
+    }
+    deliver(out);
+    return true;
 }
 
 inline bool scheduler::run_now(std::string_view name) {
@@ -621,6 +671,7 @@ inline scheduler_status scheduler::status(status_detail detail) const {
     s.running = dispatching_;
     s.now = clock_();
     s.replica = replica_;
+    s.stagger = jobs_.stagger();
     s.backend = health_.status();
     if (detail == status_detail::summary) return s;
     s.jobs.reserve(jobs_.size());

@@ -168,6 +168,8 @@ inline std::string to_prometheus(const scheduler_status& status) {
     detail::prometheus_writer w{2048 + status.jobs.size() * 1900 + status.one_offs.size() * 1024};
     w.family("sked_up", "gauge", "1 while the scheduler dispatches jobs");
     w.sample("sked_up", {}, status.running ? 1U : 0U);
+    w.family("sked_stagger_enabled", "gauge", "1 while stagger is on for every job (each job has its own switch too)");
+    w.sample("sked_stagger_enabled", {}, status.stagger ? 1U : 0U);
     w.family("sked_backend_up", "gauge", "0 during a backend outage (from a failed claim to the next answer)");
     w.sample("sked_backend_up", {}, status.backend.reachable ? 1U : 0U);
     w.family("sked_backend_restarts_total", "counter", "Times the backend's identity changed (restart, failover)");
@@ -177,8 +179,9 @@ inline std::string to_prometheus(const scheduler_status& status) {
         w.sample("sked_backend_clock_offset_seconds", {}, detail::seconds_of(*status.backend.clock_offset));
     }
 
+    // Not "job": Prometheus gives every target a `job` label, and renames a scraped one.
     const auto labels =
-        detail::labels_of(status.jobs, "job", [](const job_status& j) -> const std::string& { return j.name; });
+        detail::labels_of(status.jobs, "sked_job", [](const job_status& j) -> const std::string& { return j.name; });
     const auto each_job = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
         detail::family_of(w, name, type, help, status.jobs, labels, value);
     };
@@ -200,6 +203,13 @@ inline std::string to_prometheus(const scheduler_status& status) {
                      status.jobs[i].stats.counts.skipped(why));
         }
     }
+    each_job("sked_job_leases_lost_total", "counter", "Runs stopped because renewing their lease failed",
+             [](const job_status& j) { return std::optional{j.stats.counts.lease_lost}; });
+    each_job("sked_job_paused", "gauge", "1 while the job is paused (its slots are skipped)",
+             [](const job_status& j) { return std::optional{j.paused ? 1U : 0U}; });
+    each_job("sked_job_stagger_enabled", "gauge",
+             "The job's own stagger switch (staggered while it and sked_stagger_enabled are 1)",
+             [](const job_status& j) { return std::optional{j.stagger ? 1U : 0U}; });
     each_job("sked_job_running", "gauge", "Runs in progress on this replica",
              [](const job_status& j) { return std::optional{j.running}; });
     w.family("sked_job_duration_seconds", "histogram", "Run durations");
@@ -221,6 +231,8 @@ inline std::string to_prometheus(const scheduler_status& status) {
              [](const job_status& j) { return detail::epoch_seconds(j.stats.last_start); });
     each_job("sked_job_lateness_seconds", "gauge", "How late the last run started",
              [](const job_status& j) { return std::optional{detail::seconds_of(j.stats.last_lateness)}; });
+    each_job("sked_job_grace_seconds", "gauge", "How late a slot may start before it is a misfire",
+             [](const job_status& j) { return std::optional{detail::seconds_of(j.grace)}; });
     if (!status.one_offs.empty()) detail::one_off_metrics(w, status.one_offs);
     return w.take();
 }
@@ -231,6 +243,7 @@ inline std::string to_json(const scheduler_status& status) {
     std::string out = "{\"running\":";
     out.append(status.running ? "true" : "false").append(",\"now\":").append(when(status.now));
     out.append(",\"replica\":").append(json_quoted(status.replica));
+    out.append(",\"stagger\":").append(status.stagger ? "true" : "false");
     out.append(",\"backend\":{\"reachable\":").append(status.backend.reachable ? "true" : "false");
     out.append(",\"clock_offset_ms\":")
         .append(status.backend.clock_offset ? std::to_string(status.backend.clock_offset->count()) : "null");
@@ -243,6 +256,7 @@ inline std::string to_json(const scheduler_status& status) {
         out.append("{\"name\":").append(json_quoted(j.name));
         out.append(",\"schedule\":").append(json_quoted(j.schedule));
         out.append(",\"paused\":").append(j.paused ? "true" : "false");
+        out.append(",\"stagger\":").append(j.stagger ? "true" : "false");
         out.append(",\"running\":").append(std::to_string(j.running));
         out.append(",\"next_slot\":").append(j.next_slot ? json_quoted(rfc3339(*j.next_slot)) : "null");
         out.append(",\"next_run\":").append(j.next_run ? when(*j.next_run) : "null");
@@ -251,6 +265,7 @@ inline std::string to_json(const scheduler_status& status) {
         out.append(",\"last_result\":").append(s.last_result ? json_quoted(to_string(*s.last_result)) : "null");
         out.append(",\"lateness_ms\":").append(std::to_string(s.last_lateness.count()));
         out.append(",\"max_lateness_ms\":").append(std::to_string(s.max_lateness.count()));
+        out.append(",\"grace_ms\":").append(std::to_string(j.grace.count()));
         out.append(",\"counts\":{\"started\":").append(std::to_string(s.counts.started));
         out.append(",\"succeeded\":").append(std::to_string(s.counts.succeeded));
         out.append(",\"failed\":").append(std::to_string(s.counts.failed));

@@ -38,7 +38,7 @@ check "POST pause without the token is 401" test "$(curl -s -o /dev/null -w '%{h
 check "POST pause with it is 200" bash -c "curl -sf -X POST -H 'Authorization: Bearer s3cret' '$first/scheduler/jobs/daily_reward/pause' | grep -q '\"action\":\"pause\"'"
 sleep 2.5
 check "the pause shows in the status and the metrics" \
-  bash -c "curl -sf '$first/scheduler/status' | grep -q '\"paused\":true' && curl -sf '$first/metrics' | grep -q 'sked_job_skips_total{job=\"daily_reward\",reason=\"paused\"} [1-9]'"
+  bash -c "curl -sf '$first/scheduler/status' | grep -q '\"paused\":true' && curl -sf '$first/metrics' | grep -q 'sked_job_skips_total{sked_job=\"daily_reward\",reason=\"paused\"} [1-9]'"
 check "and in the log, while the other replica goes on" \
   bash -c "grep -q 'skipped_paused job=daily_reward .* replica=replica-1' '$work/log' && grep -q 'job completed .* replica=replica-2' '$work/log'"
 wait "$pid"

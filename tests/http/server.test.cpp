@@ -142,7 +142,7 @@ TEST_SUITE("http") {
         CHECK(r.status == 200);
         CHECK(r.content_type == "text/plain; version=0.0.4; charset=utf-8");
         CHECK(r.body.find("sked_up 1") != std::string::npos);
-        CHECK(r.body.find("job=\"daily_reward\"") != std::string::npos);
+        CHECK(r.body.find("sked_job=\"daily_reward\"") != std::string::npos);
         const std::string file = "http_metrics.prom";
         std::ofstream{file} << r.body;
         const auto out = std::string{"promtool check metrics < "} + file + " > http_promtool.out 2>&1";
@@ -203,6 +203,32 @@ TEST_SUITE("http") {
         CHECK(fetch(bhttp::verb::post, "/scheduler/jobs/broken%20%22one%22/resume", "Bearer s3cret").status == 200);
         CHECK(fetch(bhttp::verb::post, "/scheduler/jobs/daily_reward/run", "Bearer s3cret").status == 200);
         CHECK(fetch(bhttp::verb::post, "/scheduler/jobs/nobody/run", "Bearer s3cret").status == 404);
+    }
+
+    TEST_CASE("http: the stagger switches -- for every job and for one, with the token, seen in status and metrics") {
+        auto& svc = the_service();
+        CHECK(fetch(bhttp::verb::post, "/scheduler/stagger-off").status == 401);
+        CHECK(fetch(bhttp::verb::post, "/scheduler/stagger-off", "Bearer wrong").status == 403);
+        CHECK(get("/scheduler/stagger-off").status == 405);
+        const auto off = fetch(bhttp::verb::post, "/scheduler/stagger-off", "Bearer s3cret");
+        CHECK(off.status == 200);
+        CHECK(json::parse(off.body) == json{{"jobs", "all"}, {"action", "stagger-off"}});
+        CHECK_FALSE(svc.s.status().stagger);
+        CHECK(json::parse(get("/scheduler/status").body)["stagger"] == false);
+        CHECK(get("/metrics").body.find("\nsked_stagger_enabled 0\n") != std::string::npos);
+        CHECK(fetch(bhttp::verb::post, "/scheduler/stagger-on", "Bearer s3cret").status == 200);
+        CHECK(svc.s.status().stagger);
+
+        const auto one = fetch(bhttp::verb::post, "/scheduler/jobs/tick/stagger-off", "Bearer s3cret");
+        CHECK(one.status == 200);
+        CHECK(json::parse(one.body) == json{{"job", "tick"}, {"action", "stagger-off"}});
+        const auto status = json::parse(get("/scheduler/status").body);
+        for (const auto& j : status["jobs"])
+            CHECK_MESSAGE(j["stagger"] == (j["name"] != "tick"), j["name"]);
+        CHECK(get("/metrics").body.find("sked_job_stagger_enabled{sked_job=\"tick\"} 0\n") != std::string::npos);
+        CHECK(fetch(bhttp::verb::post, "/scheduler/jobs/tick/stagger-on", "Bearer s3cret").status == 200);
+        CHECK(fetch(bhttp::verb::post, "/scheduler/jobs/nobody/stagger-off", "Bearer s3cret").status == 404);
+        CHECK(fetch(bhttp::verb::post, "/scheduler/jobs/tick/stagger", "Bearer s3cret").status == 404);
     }
 
     TEST_CASE("http: GET /scheduler is the dashboard -- every job, its schedule in words, results, a timeline") {

@@ -77,18 +77,20 @@ TEST_SUITE("scheduler") {
         const auto metrics = to_prometheus(status);
         CHECK(contains(metrics, "# TYPE sked_job_runs_total counter\n"));
         CHECK(contains(metrics, "sked_up 1\n"));
-        CHECK(contains(metrics, "sked_job_runs_total{job=\"sweep\",outcome=\"succeeded\"} 3\n"));
-        CHECK(contains(metrics, "sked_job_runs_total{job=\"fails \\\"quoted\\\"\",outcome=\"failed\"} 1\n"));
-        CHECK(contains(metrics, "sked_job_skips_total{job=\"paused\",reason=\"paused\"} 3\n"));
-        CHECK(contains(metrics, "sked_job_duration_seconds_bucket{job=\"sweep\",le=\"+Inf\"} 3\n"));
-        CHECK(contains(metrics, "sked_job_next_run_timestamp_seconds{job=\"sweep\"} 1795392185\n"));
+        CHECK(contains(metrics, "sked_job_runs_total{sked_job=\"sweep\",outcome=\"succeeded\"} 3\n"));
+        CHECK(contains(metrics, "sked_job_runs_total{sked_job=\"fails \\\"quoted\\\"\",outcome=\"failed\"} 1\n"));
+        CHECK(contains(metrics, "sked_job_skips_total{sked_job=\"paused\",reason=\"paused\"} 3\n"));
+        CHECK(contains(metrics, "sked_job_duration_seconds_bucket{sked_job=\"sweep\",le=\"+Inf\"} 3\n"));
+        CHECK(contains(metrics, "sked_job_next_run_timestamp_seconds{sked_job=\"sweep\"} 1795392185\n"));
 
         const auto json = to_json(status);
         CHECK(json.starts_with(
-            R"({"running":true,"now":"2026-11-23T00:02:10Z","replica":"r1",)"
+            R"({"running":true,"now":"2026-11-23T00:02:10Z","replica":"r1","stagger":true,)"
             R"("backend":{"reachable":true,"clock_offset_ms":null,"restarts":0},"jobs":[{"name":"sweep")"));
         CHECK(contains(json, R"("name":"fails \"quoted\"")"));
         CHECK(contains(json, R"("next_slot":"2026-11-23T00:03:00Z","next_run":"2026-11-23T00:03:05Z")"));
+        CHECK(contains(json, R"("max_lateness_ms":0,"grace_ms":60000,)"));
+        CHECK(contains(metrics, "sked_job_grace_seconds{sked_job=\"sweep\"} 60\n"));
         CHECK(contains(json, R"("skipped":{"held_elsewhere":0,"already_done":0,"overlap":0,"paused":3,)"));
         CHECK(json.ends_with("}}}]}"));
     }
@@ -102,16 +104,16 @@ TEST_SUITE("scheduler") {
         job.stats.last_lateness = std::chrono::milliseconds{1'500};
         job.stats.durations.add(std::chrono::milliseconds{250});
         auto metrics = to_prometheus(status);
-        CHECK(contains(metrics, "sked_job_next_run_timestamp_seconds{job=\"a\\\\b\\\"c\\nd\"} 1795392185.123\n"));
-        CHECK(contains(metrics, "sked_job_lateness_seconds{job=\"a\\\\b\\\"c\\nd\"} 1.5\n"));
-        CHECK(contains(metrics, "sked_job_duration_seconds_bucket{job=\"a\\\\b\\\"c\\nd\",le=\"0.001\"} 0\n"));
-        CHECK(contains(metrics, "sked_job_duration_seconds_bucket{job=\"a\\\\b\\\"c\\nd\",le=\"0.5\"} 1\n"));
-        CHECK(contains(metrics, "sked_job_duration_seconds_sum{job=\"a\\\\b\\\"c\\nd\"} 0.25\n"));
+        CHECK(contains(metrics, "sked_job_next_run_timestamp_seconds{sked_job=\"a\\\\b\\\"c\\nd\"} 1795392185.123\n"));
+        CHECK(contains(metrics, "sked_job_lateness_seconds{sked_job=\"a\\\\b\\\"c\\nd\"} 1.5\n"));
+        CHECK(contains(metrics, "sked_job_duration_seconds_bucket{sked_job=\"a\\\\b\\\"c\\nd\",le=\"0.001\"} 0\n"));
+        CHECK(contains(metrics, "sked_job_duration_seconds_bucket{sked_job=\"a\\\\b\\\"c\\nd\",le=\"0.5\"} 1\n"));
+        CHECK(contains(metrics, "sked_job_duration_seconds_sum{sked_job=\"a\\\\b\\\"c\\nd\"} 0.25\n"));
 
         job.stats.durations.sum = std::numeric_limits<double>::infinity();
-        CHECK(contains(to_prometheus(status), "_sum{job=\"a\\\\b\\\"c\\nd\"} +Inf\n"));
+        CHECK(contains(to_prometheus(status), "_sum{sked_job=\"a\\\\b\\\"c\\nd\"} +Inf\n"));
         job.stats.durations.sum = std::numeric_limits<double>::quiet_NaN();
-        CHECK(contains(to_prometheus(status), "_sum{job=\"a\\\\b\\\"c\\nd\"} NaN\n"));
+        CHECK(contains(to_prometheus(status), "_sum{sked_job=\"a\\\\b\\\"c\\nd\"} NaN\n"));
     }
 
     TEST_CASE("status(summary): the scheduler's own fields as status() has them, without the jobs") {

@@ -10,6 +10,7 @@
 // after_unlock. The scheduler calls it under its lock, in the order of events.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -107,6 +108,13 @@ public:
     void skip(job_id j, sys_seconds slot, skip_reason why, instant now, after_unlock& out, std::string&& detail = {});
     /// Counts the event in the job's stats and queues it for the hooks.
     void raise(job_record& job, const event& e, after_unlock& out, std::string&& message = {});
+    /// An operator's switch changed (`what`: "job paused", "stagger off"); `job` is empty
+    /// for a switch of every job.
+    void switched(std::string_view job, std::string_view what, instant now, after_unlock& out);
+    /// The start rule of the jobs in `changed` changed (a stagger switch): each pending
+    /// slot is planned again, to start at once if its new start has passed. A slot
+    /// already running or queued is not moved.
+    void replan(std::vector<job_id> changed, instant now, after_unlock& out);
 
     // ---- the steps of a run (the scheduler makes the backend calls between them) -------
     /// The claim was refused: the run ends here; a slot held by another replica is looked
@@ -376,6 +384,22 @@ inline void dispatcher::skip(job_id j, sys_seconds slot, skip_reason why, instan
 inline void dispatcher::raise(job_record& job, const event& e, after_unlock& out, std::string&& message) {
     job.stats_or_new().record(e);
     if (hooked_) out.events.add(e, job.name, std::move(message));
+}
+
+inline void dispatcher::switched(std::string_view job, std::string_view what, instant now, after_unlock& out) {
+    if (hooked_) out.events.add({.kind = event_kind::switched, .at = now}, std::string(job), std::string(what));
+}
+
+inline void dispatcher::replan(std::vector<job_id> changed, instant now, after_unlock& out) {
+    std::sort(changed.begin(), changed.end());
+    fires_.erase_if([&](const due_entry& e) { return std::binary_search(changed.begin(), changed.end(), e.target); });
+    for (const auto j : changed) {
+        const auto& job = jobs_[j];
+        const auto slot = slot_or_none(job.next_slot);
+        if (!job.has(job_record::live) || !slot) continue;
+        const auto s = jobs_.schedule_of(job);
+        push_fire(j, *slot, std::max(jobs_.start_rule_of(job).planned_start(*s, *slot), now), out);
+    }
 }
 
 // ---- the steps of a run ----------------------------------------------------------------

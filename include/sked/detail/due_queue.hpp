@@ -44,9 +44,27 @@ public:
         const due_entry first = entries_.front();
         const due_entry last = entries_.back();
         entries_.pop_back();
+        if (!entries_.empty()) sift_down(0, last);
+        return first;
+    }
+    /// Removes the entries `drop(entry)` is true of; O(n), for changes that are rare (a
+    /// stagger switch), never on the dispatch path.
+    template <class Predicate>
+    std::size_t erase_if(Predicate drop) {
+        const auto erased = std::erase_if(entries_, drop);
+        if (entries_.size() > 1)  // Floyd: sift each parent down, the last first
+            for (std::size_t at = (entries_.size() - 2) / arity + 1; at-- > 0;)
+                sift_down(at, entries_[at]);
+        return erased;
+    }
+    [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+    void reserve(std::size_t n) { entries_.reserve(n); }
+
+private:
+    static constexpr std::size_t arity = 4;
+    // Puts `e` at `at` or below it, moving smaller children up.
+    void sift_down(std::size_t at, const due_entry e) {
         const std::size_t n = entries_.size();
-        if (n == 0) return first;
-        std::size_t at = 0;
         while (true) {
             const std::size_t child = at * arity + 1;
             if (child >= n) break;
@@ -54,18 +72,12 @@ public:
             const std::size_t end = std::min(child + arity, n);
             for (std::size_t c = child + 1; c < end; ++c)
                 if (before(entries_[c], entries_[least])) least = c;
-            if (!before(entries_[least], last)) break;
+            if (!before(entries_[least], e)) break;
             entries_[at] = entries_[least];
             at = least;
         }
-        entries_[at] = last;
-        return first;
+        entries_[at] = e;
     }
-    [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
-    void reserve(std::size_t n) { entries_.reserve(n); }
-
-private:
-    static constexpr std::size_t arity = 4;
     // Ties go by target, so jobs due together run in registration order.
     static bool before(const due_entry& a, const due_entry& b) noexcept {
         return a.due_ms != b.due_ms ? a.due_ms < b.due_ms : a.target < b.target;

@@ -77,8 +77,9 @@ private:
 };
 
 struct job_record {
-    // waiting: a slot is queued (overlap::queue_one); one_off: `slots` is an instant
-    enum flag : std::uint8_t { live = 1, paused = 2, waiting = 4, one_off = 8 };
+    // waiting: a slot is queued (overlap::queue_one); one_off: `slots` is an instant;
+    // unstaggered: the job's stagger switch is off (scheduler::set_stagger)
+    enum flag : std::uint8_t { live = 1, paused = 2, waiting = 4, one_off = 8, unstaggered = 16 };
 
     std::string name{};
     job_function run{};
@@ -178,9 +179,22 @@ public:
     }
     /// The job's options; the reference stays valid for the table's life.
     [[nodiscard]] const job_options& options_of(const job_record& job) const { return *options_[job.options]; }
-    /// How the job's slots become start times.
+    /// How the job's slots become start times: at the slot itself while stagger is off
+    /// for all jobs or for this one.
     [[nodiscard]] start_rule start_rule_of(const job_record& job) const {
+        if (!staggered(job)) return {job.name, {}, {}};
         return {job.name, std::chrono::seconds{job.offset_s}, options_of(job).max_jitter};
+    }
+    /// Stagger (offset and jitter) on or off for every job; each job's own switch stays.
+    void set_stagger(bool on) noexcept { stagger_ = on; }
+    [[nodiscard]] bool stagger() const noexcept { return stagger_; }
+    /// Whether the job's start times are staggered now: both switches on.
+    [[nodiscard]] bool staggered(const job_record& job) const noexcept {
+        return stagger_ && !job.has(job_record::unstaggered);
+    }
+    /// Whether a stagger switch moves the job's start times: it has an offset or jitter.
+    [[nodiscard]] bool has_stagger(const job_record& job) const {
+        return job.offset_s != 0 || options_of(job).max_jitter.count() > 0;
     }
     /// The job's line in scheduler::status().
     [[nodiscard]] job_status status_of(const job_record& job) const {
@@ -189,6 +203,8 @@ public:
         js.name = job.name;
         js.schedule = schedule->describe();
         js.paused = job.has(job_record::paused);
+        js.stagger = !job.has(job_record::unstaggered);
+        js.grace = options_of(job).grace;
         js.running = job.running;
         if (const auto next = slot_or_none(job.next_slot)) {
             js.next_slot = next;
@@ -217,6 +233,12 @@ public:
     void for_each_live(Visit&& visit) const {
         for (const auto& job : jobs_)
             if (job.has(job_record::live)) visit(job);
+    }
+    /// Calls visit(id) for each registered job, in index order.
+    template <class Visit>
+    void for_each_live_id(Visit&& visit) const {
+        for (id j = 0; j < jobs_.size(); ++j)
+            if (jobs_[j].has(job_record::live)) visit(j);
     }
 
 private:
@@ -277,6 +299,7 @@ private:
     std::vector<job_record> jobs_;
     std::vector<id> free_;
     std::size_t live_ = 0;
+    bool stagger_ = true;  // the switch for every job
     name_index index_;
     std::vector<std::shared_ptr<const schedule>> schedules_;
     std::unordered_map<std::string, std::uint32_t> schedule_ids_;  // by describe()

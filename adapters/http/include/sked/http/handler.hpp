@@ -11,7 +11,9 @@
 //     GET  /scheduler/status                 the status as JSON
 //     GET  /health                           200 {"healthy":true,...}, or 503 with the reason
 //     GET  /scheduler                        the dashboard, one HTML page (sked/http/dashboard.hpp)
-//     POST /scheduler/jobs/NAME/pause        also resume, run; needs Authorization: Bearer TOKEN
+//     POST /scheduler/jobs/NAME/pause        also resume, run, stagger-off, stagger-on; needs
+//                                            Authorization: Bearer TOKEN
+//     POST /scheduler/stagger-off            stagger off (or stagger-on) for every job; the token too
 //
 // HEAD is answered as GET (the server leaves out the body). An unknown path is 404, a
 // known one with another method 405 (with Allow), a target that is not an origin-form
@@ -167,11 +169,17 @@ inline response health(const scheduler& s, const handler_options& options) {
     return r;
 }
 
+inline bool is_job_action(std::string_view action) {
+    return action == "pause" || action == "resume" || action == "run" || action == "stagger-off" ||
+           action == "stagger-on";
+}
+
 inline response control(scheduler& s, std::string_view job, std::string_view action) {
     bool found = false;
     if (action == "pause") found = s.pause(job);
     if (action == "resume") found = s.resume(job);
     if (action == "run") found = s.run_now(job);
+    if (action == "stagger-off" || action == "stagger-on") found = s.set_stagger(job, action == "stagger-on");
     if (!found) return error_reply(404, "no job '" + std::string{job} + "'");
     std::string body = "{\"job\":";
     append_json_quoted(body, job);
@@ -209,14 +217,22 @@ inline response method_not_allowed(std::string_view allow) {
                 .status = 200, .content_type = std::string{prometheus_content_type}, .body = to_prometheus(s.status())};
         return json_reply(200, to_json(s.status()));
     }
+    if (path == "/scheduler/stagger-off" || path == "/scheduler/stagger-on") {
+        if (method != "POST") return method_not_allowed("POST");
+        if (auto refused = refuse_control(headers, options)) return std::move(*refused);
+        const bool on = path.ends_with("-on");
+        s.set_stagger(on);
+        return json_reply(200,
+                          on ? R"({"jobs":"all","action":"stagger-on"})" : R"({"jobs":"all","action":"stagger-off"})");
+    }
     constexpr std::string_view jobs = "/scheduler/jobs/";
     if (path.starts_with(jobs)) {
         const auto rest = path.substr(jobs.size());
         const auto slash = rest.rfind('/');
         const auto action = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
-        if (slash == 0 || slash == std::string_view::npos ||
-            (action != "pause" && action != "resume" && action != "run"))
-            return error_reply(404, "no such route: POST /scheduler/jobs/NAME/pause, resume or run");
+        if (slash == 0 || slash == std::string_view::npos || !is_job_action(action))
+            return error_reply(
+                404, "no such route: POST /scheduler/jobs/NAME/pause, resume, run, stagger-off or stagger-on");
         if (method != "POST") return method_not_allowed("POST");
         const auto name = decode_segment(rest.substr(0, slash));
         if (!name || name->empty()) return error_reply(400, "the job name in the path does not decode");
