@@ -3,8 +3,11 @@
 //     sked explain [--name JOB] EXPR
 //     sked check FILE [--all]
 //     sked plan [--json] [--within DUR] [--svg OUT [--window DUR]] FILE
+//     sked status URL [--json] [--watch [SECONDS]]        (service_commands.hpp)
+//     sked pause|resume|run|stagger-off|stagger-on URL [JOB] [--token T]
 // Exit status: 0 success, 1 no occurrence left (next) or a collision (check), 2 bad
-// usage, a bad expression or a malformed job file.
+// usage, a bad expression or a malformed job file; status and the control commands
+// have their own (service_commands.hpp).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +24,7 @@
 #include <sked/rfc3339.hpp>
 #include <sked/zoned.hpp>
 
+#include "service_commands.hpp"
 #include "stagger_commands.hpp"
 
 namespace {
@@ -36,6 +40,11 @@ constexpr const char* usage =
     "CRON_TZ= prefix. INSTANT is RFC 3339 (2026-11-23T12:00:00Z); the default is now.\n"
     "FILE lists jobs, one per line: NAME SCHEDULE [duration=DUR] [offset=DUR] [pinned]\n"
     "(docs/stagger.md). check exits 1 when jobs collide.\n";
+
+void print_usage(std::FILE* out) {
+    std::fputs(usage, out);
+    std::fputs(sked::tool::service_usage, out);
+}
 
 struct arguments {
     std::string command;
@@ -135,19 +144,25 @@ int run_next(const arguments& args, const sked::cron& expr) {
 
 int main(int argc, char** argv) {
     if (argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
-        std::fputs(usage, stdout);
+        print_usage(stdout);
         return 0;
     }
     std::string problem;
+    if (argc >= 2 && sked::tool::is_service_command(argv[1])) {
+        const auto service = sked::tool::read_service_arguments(argc, argv, problem);
+        if (!service) return print_usage(stderr), fail(problem);
+        const int code = sked::tool::run_service_command(*service, problem);
+        return problem.empty() ? code : fail(problem);
+    }
     if (argc >= 2 && (std::string_view(argv[1]) == "check" || std::string_view(argv[1]) == "plan")) {
         const auto stagger = sked::tool::read_stagger_arguments(argc, argv, problem);
-        if (!stagger) return std::fputs(usage, stderr), fail(problem);
+        if (!stagger) return print_usage(stderr), fail(problem);
         return stagger->command == "check" ? sked::tool::run_check(*stagger) : sked::tool::run_plan(*stagger);
     }
     const auto args = read_arguments(argc, argv, problem);
-    if (!args) return std::fputs(usage, stderr), fail(problem);
+    if (!args) return print_usage(stderr), fail(problem);
     if (args->command != "next" && args->command != "explain")
-        return std::fputs(usage, stderr), fail("unknown command '" + args->command + "'");
+        return print_usage(stderr), fail("unknown command '" + args->command + "'");
     const auto expr = sked::cron::parse(args->expression, {.job_name = args->job_name});
     if (!expr) {
         std::fprintf(stderr, "sked: %s\n  %s\n", std::string(expr.error().message().view()).c_str(),
