@@ -58,6 +58,8 @@ check "in the log" \
 check "in the metrics" \
   bash -c "curl -sf '$first/metrics' > '$work/metrics' && grep -q '^sked_job_paused{sked_job=\"daily_reward\"} 1$' '$work/metrics' &&
     grep -q '^sked_stagger_enabled 0$' '$work/metrics'"
+check "run JOB: exit 0 (it runs now, as the slot of this second)" \
+  bash -c "$(declare -f exits); work=$work; exits 0 '$sked' run '$first' daily_reward --token s3cret && grep -q ': run daily_reward$' '$work/said'"
 check "resume and stagger-on undo them" \
   bash -c "'$sked' resume '$first' daily_reward --token s3cret > /dev/null && '$sked' stagger-on '$first' --token s3cret > /dev/null &&
     grep -q '] job resumed job=daily_reward replica=replica-1$' '$work/log' && '$sked' status '$first' | grep -q 'stagger on;'"
@@ -72,9 +74,10 @@ check "Redis gone: exit 1, unhealthy with the reason" \
 kill "$service_pid"
 wait "$service_pid" 2> /dev/null || true
 check "the service gone: exit 2, unreachable with the reason" \
-  bash -c "$(declare -f exits); work=$work; exits 2 '$sked' status '$first' && grep -q 'UNREACHABLE: .*refused' '$work/said'"
-check "control of a service that is gone: exit 2" \
-  bash -c "$(declare -f exits); work=$work; exits 2 '$sked' pause '$first' daily_reward --token s3cret"
+  bash -c "$(declare -f exits); work=$work; exits 2 '$sked' status '$first' && grep -q '^$first: unreachable: Connection refused$' '$work/said'"
+check "control of a service that is gone: exit 2, names it" \
+  bash -c "$(declare -f exits); work=$work; exits 2 '$sked' pause '$first' daily_reward --token s3cret &&
+    grep -q '^sked: $first: unreachable: Connection refused$' '$work/said'"
 
 other=$(free_port)
 mkdir "$work/site"
@@ -83,11 +86,11 @@ pids+=($!)
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$other/" && break; sleep 0.1; done
 check "a server that is not sked: exit 2, says so" \
   bash -c "$(declare -f exits); work=$work; exits 2 '$sked' status 'http://127.0.0.1:$other' &&
-    grep -q 'is not a sked service: GET /scheduler/status answered 404' '$work/said'"
+    grep -q '^http://127.0.0.1:$other: not a sked service: GET /scheduler/status answered 404$' '$work/said'"
 echo '{"hello":"world"}' > "$work/site/status"
 mkdir -p "$work/site/scheduler" && mv "$work/site/status" "$work/site/scheduler/status"
 check "a server that answers JSON that is not sked's: exit 2" \
-  bash -c "$(declare -f exits); work=$work; exits 2 '$sked' status 'http://127.0.0.1:$other' && grep -q \"is not sked's status JSON\" '$work/said'"
+  bash -c "$(declare -f exits); work=$work; exits 2 '$sked' status 'http://127.0.0.1:$other' && grep -q \"not a sked service: GET /scheduler/status is not sked's status JSON\" '$work/said'"
 check "https is refused, saying why" \
   bash -c "$(declare -f exits); work=$work; exits 2 '$sked' status https://example.com && grep -q 'only http:// is supported' '$work/said'"
 check "a bad port is refused, naming it" \

@@ -24,7 +24,9 @@
 #include <sked/rfc3339.hpp>
 #include <sked/zoned.hpp>
 
+#ifdef SKED_TOOL_HTTP
 #include "service_commands.hpp"
+#endif
 #include "stagger_commands.hpp"
 
 namespace {
@@ -41,9 +43,21 @@ constexpr const char* usage =
     "FILE lists jobs, one per line: NAME SCHEDULE [duration=DUR] [offset=DUR] [pinned]\n"
     "(docs/stagger.md). check exits 1 when jobs collide.\n";
 
+constexpr const char* service_usage =
+    "       sked status URL[,URL...] [--json] [--watch [SECONDS]]\n"
+    "       sked pause|resume|run URL[,URL...] JOB [--token T]\n"
+    "       sked stagger-off|stagger-on URL[,URL...] [JOB] [--token T]\n"
+    "URL is a replica's HTTP address (http://127.0.0.1:3000); the token is --token or\n"
+    "SKED_TOKEN. status exits 0 healthy, 1 unhealthy, 2 unreachable (docs/operations.md).\n";
+
+bool is_service_command(std::string_view command) {
+    return command == "status" || command == "pause" || command == "resume" || command == "run" ||
+           command == "stagger-off" || command == "stagger-on";
+}
+
 void print_usage(std::FILE* out) {
     std::fputs(usage, out);
-    std::fputs(sked::tool::service_usage, out);
+    std::fputs(service_usage, out);
 }
 
 struct arguments {
@@ -148,11 +162,17 @@ int main(int argc, char** argv) {
         return 0;
     }
     std::string problem;
-    if (argc >= 2 && sked::tool::is_service_command(argv[1])) {
+    if (argc >= 2 && is_service_command(argv[1])) {
+#ifdef SKED_TOOL_HTTP
         const auto service = sked::tool::read_service_arguments(argc, argv, problem);
         if (!service) return print_usage(stderr), fail(problem);
         const int code = sked::tool::run_service_command(*service, problem);
         return problem.empty() ? code : fail(problem);
+#else
+        return fail(std::string(argv[1]) +
+                    ": this build of sked has no HTTP client (install libboost-dev and nlohmann-json3-dev and "
+                    "configure again)");
+#endif
     }
     if (argc >= 2 && (std::string_view(argv[1]) == "check" || std::string_view(argv[1]) == "plan")) {
         const auto stagger = sked::tool::read_stagger_arguments(argc, argv, problem);

@@ -34,13 +34,6 @@
 
 namespace sked::tool {
 
-constexpr const char* service_usage =
-    "       sked status URL[,URL...] [--json] [--watch [SECONDS]]\n"
-    "       sked pause|resume|run URL[,URL...] JOB [--token T]\n"
-    "       sked stagger-off|stagger-on URL[,URL...] [JOB] [--token T]\n"
-    "URL is a replica's HTTP address (http://127.0.0.1:3000); the token is --token or\n"
-    "SKED_TOKEN. status exits 0 healthy, 1 unhealthy, 2 unreachable (docs/operations.md).\n";
-
 struct service_arguments {
     std::string command;
     std::vector<std::string> urls;
@@ -49,11 +42,6 @@ struct service_arguments {
     bool json = false;
     std::optional<int> watch_seconds;
 };
-
-inline bool is_service_command(std::string_view command) {
-    return command == "status" || command == "pause" || command == "resume" || command == "run" ||
-           command == "stagger-off" || command == "stagger-on";
-}
 
 inline std::vector<std::string> split_urls(std::string_view list) {
     std::vector<std::string> out;
@@ -194,7 +182,7 @@ inline std::optional<answer> exchange(const endpoint& at, boost::beast::http::ve
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
         return answer{r.result_int(), std::string(r[bhttp::field::content_type]), r.body()};
     } catch (const boost::system::system_error& e) {
-        problem = at.text + ": " +
+        problem = "unreachable: " +
                   (e.code() == beast::error::timeout ? std::string("no answer within 5 s") : e.code().message());
         return std::nullopt;
     }
@@ -223,14 +211,13 @@ inline replica_view read_replica(const endpoint& at) {
     const auto status = exchange(at, boost::beast::http::verb::get, "/scheduler/status", {}, problem);
     if (!status) return view.unreachable = problem, view;
     if (status->status != 200) {
-        view.unreachable = at.text + " is not a sked service: GET " + at.prefix + "/scheduler/status answered " +
-                           std::to_string(status->status);
+        view.unreachable =
+            "not a sked service: GET " + at.prefix + "/scheduler/status answered " + std::to_string(status->status);
         return view;
     }
     view.status = nlohmann::json::parse(status->body, nullptr, false);
     if (!looks_like_sked(view.status)) {
-        view.unreachable =
-            at.text + " is not a sked service: GET " + at.prefix + "/scheduler/status is not sked's status JSON";
+        view.unreachable = "not a sked service: GET " + at.prefix + "/scheduler/status is not sked's status JSON";
         return view;
     }
     const auto health = exchange(at, boost::beast::http::verb::get, "/health", {}, problem);
@@ -289,7 +276,7 @@ inline void print_table(std::FILE* out, const std::vector<std::vector<std::strin
 
 inline void print_replica(const replica_view& view) {
     if (view.unreachable) {
-        std::printf("%s: UNREACHABLE: %s\n", view.url.c_str(), view.unreachable->c_str());
+        std::printf("%s: %s\n", view.url.c_str(), view.unreachable->c_str());
         return;
     }
     const auto& s = view.status;
@@ -343,7 +330,7 @@ inline int status_once(const std::vector<endpoint>& replicas, bool json) {
             all.push_back(v.unreachable ? nlohmann::json{{"url", v.url}, {"error", *v.unreachable}} : v.status);
         std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump().c_str());
         for (const auto& v : views)
-            if (v.unreachable) std::fprintf(stderr, "sked: %s\n", v.unreachable->c_str());
+            if (v.unreachable) std::fprintf(stderr, "sked: %s: %s\n", v.url.c_str(), v.unreachable->c_str());
         return worst;
     }
     for (std::size_t i = 0; i < views.size(); ++i) {
@@ -394,7 +381,7 @@ inline int run_control(const service_arguments& args, const std::vector<endpoint
         std::string problem;
         const auto reply = exchange(at, boost::beast::http::verb::post, path, args.token, problem);
         if (!reply) {
-            std::fprintf(stderr, "sked: %s\n", problem.c_str());
+            std::fprintf(stderr, "sked: %s: %s\n", at.text.c_str(), problem.c_str());
             worst = 2;
             continue;
         }
