@@ -89,8 +89,9 @@ inline std::string log_line(const event& e) {
     if (e.fence != 0) line.append(" fence=").append(std::to_string(e.fence));
     if (e.kind == event_kind::started) line.append(" late=").append(detail::seconds_text(e.lateness));
     if (!e.replica.empty()) line.append(" replica=").append(e.replica);
-    if (!e.message.empty())
-        line.append(e.kind == event_kind::skipped ? " detail=" : " error=").append(detail::quoted(e.message));
+    // What went wrong is an error=; why a slot was skipped, or how an outage ended, a detail=.
+    const bool informs = e.kind == event_kind::skipped || e.kind == event_kind::backend_recovered;
+    if (!e.message.empty()) line.append(informs ? " detail=" : " error=").append(detail::quoted(e.message));
     return line;
 }
 
