@@ -8,7 +8,8 @@
 // For each: did every slot run once? How long after the second did each start (p50, p99,
 // last)? How many round trips (calls to the store, a batch being one) and Redis commands
 // (INFO commandstats, the calls inside scripts too) and how much Redis CPU (INFO cpu)
-// did a slot cost?
+// did a slot cost? How many keys and bytes of Redis memory does a slot leave behind (its
+// run key, kept keep_done; here each job's slot record too, each job having one slot)?
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -101,6 +102,15 @@ double redis_cpu_us(sked::redis::detail::connection& link) {
     return total * 1e6;
 }
 
+// A number field of INFO (e.g. "used_memory:"), or -1.
+long long info_number(sked::redis::detail::connection& link, const char* section, std::string_view field) {
+    auto info = link.run({"INFO", section});
+    if (!info) return -1;
+    const auto text = sked::redis::detail::text_of(**info);
+    const auto at = text.find(field);
+    return at == std::string_view::npos ? -1 : std::atoll(std::string(text.substr(at + field.size(), 20)).c_str());
+}
+
 long long at_quantile(const std::vector<milliseconds>& sorted, double q) {
     if (sorted.empty()) return -1;
     return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1))].count();
@@ -147,6 +157,7 @@ bool run(std::size_t n, std::size_t replicas, std::size_t threads) {
         }
         runners.push_back(std::make_unique<sked::runner>(*fleet.back()));
     }
+    const auto memory_before = info_number(link, "memory", "used_memory:");
     const auto calls_before = calls.load();
     const auto commands_before = redis_commands(link);
     const auto cpu_before = redis_cpu_us(link);
@@ -163,6 +174,8 @@ bool run(std::size_t n, std::size_t replicas, std::size_t threads) {
         (void)r->stop(5s);
     const auto cpu = redis_cpu_us(link) - cpu_before;
     const auto commands = redis_commands(link) - commands_before - 2;  // less the two INFOs
+    const auto memory = info_number(link, "memory", "used_memory:") - memory_before;
+    const auto keys = info_number(link, "keyspace", "keys=");
     std::lock_guard hold{mutex};
     const auto once = static_cast<std::size_t>(std::count(runs.begin(), runs.end(), 1));
     const auto twice = static_cast<std::size_t>(std::count_if(runs.begin(), runs.end(), [](int k) { return k > 1; }));
@@ -171,11 +184,11 @@ bool run(std::size_t n, std::size_t replicas, std::size_t threads) {
     std::printf(
         "%-8s %zu slots due in one second, %zu replicas x %zu threads: %zu ran once, %zu more than once, %zu never; "
         "start after the second p50 %lld ms, p99 %lld ms, last %lld ms; per slot %.2f round trips, %.2f Redis "
-        "commands, %.1f us of Redis CPU\n",
+        "commands, %.1f us of Redis CPU; left behind %.2f keys, %.0f bytes\n",
         Batched ? "batched" : "alone", n, replicas, threads, once, twice, n - once - twice, at_quantile(lateness, 0.5),
         at_quantile(lateness, 0.99), at_quantile(lateness, 1.0),
         per_slot(static_cast<double>(calls.load() - calls_before)), per_slot(static_cast<double>(commands)),
-        per_slot(cpu));
+        per_slot(cpu), per_slot(static_cast<double>(keys)), per_slot(static_cast<double>(memory)));
     return once == n;
 }
 
