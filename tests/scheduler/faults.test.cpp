@@ -201,6 +201,34 @@ TEST_SUITE("faults") {
         CHECK(sim.events.count(event_kind::skipped, skip_reason::overlap) == 0);
     }
 
+    TEST_CASE("a recheck still claiming when the job's next slot fires does not make that slot an overlap") {
+        // A replica that lost slot T looks again when the winner's lease would have run
+        // out: T + lease_ttl + 1 s, the very moment slot T+31 fires for a per-second job.
+        // The recheck's claim is no run of the job here: the slot starts (it was skipped
+        // as an overlap, on R-1 replicas, every second, on a healthy fleet).
+        simulation sim;
+        memory_keys keys{sim.clock.steady_source()};
+        manual_executor pool;
+        stepped_wall wall{sim.clock};
+        scheduler b{replica_options(sim, "b", keys, pool, wall)};
+        REQUIRE(b.add({"tick", schedule::every(1s), nothing, {.mode = distribution::exactly_once}}));
+        // Another replica, alive, holds 00:00:00 with the default 30 s lease.
+        const auto other = keys.claim("tick@2026-11-23T00:00:00Z", 30s);
+        REQUIRE(other);
+        REQUIRE(other->acquired());
+        for (int second = 0; second <= 32; ++second) {
+            b.run_due(wall.now());
+            pool.run_all();  // each run claims and ends within its second
+            if (second == 1) REQUIRE(keys.complete(other->lease, std::chrono::hours{1}));  // it ran, at the other
+            sim.clock.advance(1s);
+        }
+        CHECK(sim.events.count(event_kind::skipped, skip_reason::overlap) == 0);
+        const auto ran = sim.events.slots(event_kind::succeeded);
+        CHECK(std::count(ran.begin(), ran.end(), "2026-11-23T00:00:31Z") == 1);
+        CHECK(std::count(ran.begin(), ran.end(), "2026-11-23T00:00:00Z") == 0);  // the recheck found it done
+        CHECK(ran.size() == 32);
+    }
+
     TEST_CASE("a replica that starts after a holder died recovers the slot it abandoned, which it never saw") {
         simulation sim{"2026-11-23T00:00:00Z"};
         memory_keys keys{sim.clock.steady_source()};

@@ -145,6 +145,8 @@ private:
     void job_lease_held(job_id j, const launch& l, const claim_answer& answer, const moment& now, after_unlock& out);
     /// The job neither runs nor waits for its lease here: a slot queued behind it goes.
     void resume_queued(job_id j, instant now, after_unlock& out);
+    /// A recheck's or claim retry's claim was answered: from now on it counts as a run.
+    void claim_answered(run_state& run);
     /// The backend answered a run's call: an outage, if one was going on, has ended.
     void backend_answered(job_record& job, sys_seconds slot, const moment& now, after_unlock& out);
 
@@ -257,12 +259,16 @@ inline void dispatcher::handle_fire(job_id j, instant due, const moment& at, aft
 
 inline bool dispatcher::may_start(job_id j, sys_seconds slot, bool catching_up, instant now, after_unlock& out) {
     const auto& job = jobs_[j];
-    if (job.running == 0 && job.lease_waits == 0) return true;  // the common case, decided without the policy
+    // A recheck or claim retry still claiming is no run of the job here: it claims a slot
+    // the policy decided before, and it usually finds it done. Counted, a recheck due
+    // as a later slot fires (a lost slot + lease_ttl + 1 s) made that slot an overlap.
+    const auto running = static_cast<unsigned>(job.running - job.claiming_again);
+    if (running == 0 && job.lease_waits == 0) return true;  // the common case, decided without the policy
     const auto policy = jobs_.options_of(job).on_overlap;
     // For queue_one and a catch-up, a slot here waiting for the job's lease is the job's
     // run, wherever it is: later slots wait behind it, in order, as behind a run here.
     const bool behind_lease_waits = policy == overlap::queue_one || catching_up;
-    const auto busy = job.running + (behind_lease_waits ? job.lease_waits : 0U);
+    const auto busy = running + (behind_lease_waits ? job.lease_waits : 0U);
     switch (decide_overlap(busy, policy, catching_up, job.has(job_record::waiting))) {
         case overlap_action::start:
             return true;
@@ -348,6 +354,10 @@ inline void dispatcher::handle_deferred(std::uint32_t id, const moment& now, aft
         return;
     }
     start_run(attempt->job, slot, attempt->attempt, planned, now, out);
+    if (same_claim_again) {
+        runs_.find(out.launches.back().run)->claiming_again = true;
+        ++job.claiming_again;
+    }
     out.launches.back().recheck = same_claim_again && attempt->why != kind::claim_retry;
     out.launches.back().confirm = attempt->why == kind::lock_confirm;
     out.launches.back().lock_wait = attempt->why == kind::lock_recheck;
@@ -404,8 +414,13 @@ inline void dispatcher::replan(std::vector<job_id> changed, instant now, after_u
 
 // ---- the steps of a run ----------------------------------------------------------------
 
+inline void dispatcher::claim_answered(run_state& run) {
+    if (std::exchange(run.claiming_again, false)) --jobs_[run.job].claiming_again;
+}
+
 inline void dispatcher::claim_refused(const launch& l, claim_answer&& answer, const moment& now, after_unlock& out) {
     const auto j = runs_.find(l.run)->job;
+    claim_answered(*runs_.find(l.run));
     runs_.end(l.run);
     auto& job = jobs_[j];
     --job.running;
@@ -489,6 +504,7 @@ inline void dispatcher::backend_answered(job_record& job, sys_seconds slot, cons
 inline void dispatcher::run_started(const launch& l, const run_leases& leases, const moment& started,
                                     after_unlock& out) {
     auto& run = *runs_.find(l.run);
+    claim_answered(run);
     run.leases = leases;
     run.started = started.wall;
     run.steady_started = started.steady;

@@ -91,6 +91,7 @@ struct job_record {
     std::int64_t slots = 0;  // see job_table::slots_of()
     std::uint16_t generation = 0;  // moves when a fire entry of the job goes stale
     std::uint16_t running = 0;  // runs in flight here
+    std::uint16_t claiming_again = 0;  // of `running`: rechecks and claim retries not answered yet
     std::uint16_t lease_waits = 0;  // slots here waiting for the job's lease (the serial modes)
     std::uint8_t flags = 0;
 

@@ -36,6 +36,7 @@ struct run_state {
     std::stop_source stop{};
     run_leases leases;  // no braces: value-initialising it would zero 176 bytes per run
     bool timed_out = false, lease_lost = false;
+    bool claiming_again = false;  ///< a recheck or claim retry whose claim is not answered yet
 };
 
 /// A run to start once the scheduler's lock is released: what it needs, copied out.
