@@ -36,7 +36,9 @@ inline std::string schedule_in_words(std::string_view described) {
         const auto digits = described.substr(every_prefix.size(), described.size() - every_prefix.size() - 1);
         long long seconds = 0;
         const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
-        if (error == std::errc{} && end == digits.data() + digits.size() && seconds > 0)
+        // Up to 68 years: a period sked makes; a larger count would overflow as milliseconds.
+        constexpr long long most = 2'147'483'647;
+        if (error == std::errc{} && end == digits.data() + digits.size() && seconds > 0 && seconds <= most)
             return "Every " + format_duration(std::chrono::seconds{seconds});
     }
     constexpr std::string_view once_prefix = "once ";
