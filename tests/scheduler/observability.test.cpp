@@ -45,9 +45,8 @@ TEST_SUITE("scheduler") {
         CHECK(log_line(skipped) == "skipped_lock job=daily_reward slot=2026-11-23T00:00:00Z");
         skipped.reason = skip_reason::already_done;
         CHECK(log_line(skipped) == "skipped_done job=daily_reward slot=2026-11-23T00:00:00Z");
-        const event recovered{.kind = event_kind::backend_recovered,
-                              .duration = 3001ms,
-                              .message = "3 calls failed during the outage"};
+        const event recovered{
+            .kind = event_kind::backend_recovered, .duration = 3001ms, .message = "3 calls failed during the outage"};
         CHECK(log_line(recovered) == R"(backend recovered after 3.001s detail="3 calls failed during the outage")");
     }
 
