@@ -5,28 +5,12 @@
 #     tests/examples/http.test.sh BUILD_DIR/examples
 set -euo pipefail
 bin=$1
-work=$(mktemp -d /tmp/sked-examples-http-XXXXXX)
-pid=""
-cleanup() {
-  if [[ -n "$pid" ]]; then
-    kill "$pid" 2> /dev/null || true
-    wait "$pid" 2> /dev/null || true  # it may still write its log into $work
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-check() {  # check WHAT COMMAND...: passes when the command does
-  if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/../support/processes.sh"
 
-"$bin/reward" --replicas 2 --run 12s --tick 1s --work 10ms --http 127.0.0.1:0 --http-token s3cret \
-  > "$work/out" 2> "$work/log" &
-pid=$!
-for _ in $(seq 100); do grep -q "replica-2 serves" "$work/log" && break; sleep 0.05; done
-first=$(grep -o "replica-1 serves http://[0-9.:]*" "$work/log" | sed 's/.* //')
-second=$(grep -o "replica-2 serves http://[0-9.:]*" "$work/log" | sed 's/.* //')
-check "each replica prints its URL ($first, $second)" test -n "$first" -a -n "$second" -a "$first" != "$second"
+start_reward --replicas 2 --run 12s --tick 1s --work 10ms --http 127.0.0.1:0 --http-token s3cret
+first=http://$(served_by replica-1)
+second=http://$(served_by replica-2)
+check "each replica prints its URL ($first, $second)" test "$first" != http:// -a "$second" != http:// -a "$first" != "$second"
 sleep 1.5
 check "/health answers 200 healthy on both" \
   bash -c "curl -sf '$first/health' | grep -q '\"healthy\":true' && curl -sf '$second/health' | grep -q '\"replica\":\"replica-2\"'"
@@ -41,8 +25,7 @@ check "the pause shows in the status and the metrics" \
   bash -c "curl -sf '$first/scheduler/status' | grep -q '\"paused\":true' && curl -sf '$first/metrics' | grep -q 'sked_job_skips_total{sked_job=\"daily_reward\",reason=\"paused\"} [1-9]'"
 check "and in the log, while the other replica goes on" \
   bash -c "grep -q 'skipped_paused job=daily_reward .* replica=replica-1' '$work/log' && grep -q 'job completed .* replica=replica-2' '$work/log'"
-wait "$pid"
-pid=""
+wait "$service_pid"
 check "the run ends with its summary" grep -q "0 duplicates, 0 misses" "$work/out"
 check "--http in a simulation is refused" \
   bash -c "'$bin/reward' --simulate 1d --http 127.0.0.1:0 2>&1 | grep -q -- '--http: only in real time'"
@@ -50,5 +33,4 @@ check "a bad --http is refused, naming the form" \
   bash -c "'$bin/reward' --run 1s --http nowhere 2>&1 | grep -q -- \"--http: expected ADDR:PORT such as 127.0.0.1:3000, got 'nowhere'\""
 check "an address it cannot listen on refuses the replica, naming it" \
   bash -c "'$bin/reward' --run 2s --http 10.255.255.1:3000 2>&1 | grep -q -- '--http: sked::http::server: cannot listen on 10.255.255.1:3000'"
-echo "$failures failed"
-((failures == 0))
+finish
