@@ -62,8 +62,9 @@ struct job_status {
     std::string name;
     std::string schedule;  ///< schedule::describe()
     bool paused = false;
-    bool stagger =
-        true;  ///< the job's own stagger switch (its starts are staggered when this and the scheduler's are on)
+    /// The job's own stagger switch: its starts are staggered while this and the
+    /// scheduler's (scheduler_status::stagger) are on.
+    bool stagger = true;
     std::uint32_t running = 0;
     std::optional<std::chrono::sys_seconds> next_slot;
     std::optional<instant> next_run;  ///< when the next slot is planned to start (offset, jitter)

@@ -193,7 +193,9 @@ private:
     // at any moment: nothing may touch it after that.
     enum class run_exit : std::uint8_t { still_counted, counted_out };
 
-    bool set_paused(std::string_view name, bool paused);
+    /// A job's switch (paused, or its stagger off: job_record::unstaggered) to `value`;
+    /// a change moves its pending slot when its start times change, and is raised as `said`.
+    bool set_job_switch(std::string_view name, job_record::flag flag, bool value, std::string_view said);
     void deliver(after_unlock& out);
 
     // ---- a run: the backend and the job off the lock, each step recorded under it ------
@@ -319,18 +321,28 @@ inline bool scheduler::remove(std::string_view name) {
     return true;
 }
 
-inline bool scheduler::pause(std::string_view name) { return set_paused(name, true); }
-inline bool scheduler::resume(std::string_view name) { return set_paused(name, false); }
+inline bool scheduler::pause(std::string_view name) {
+    return set_job_switch(name, job_record::paused, true, "job paused");
+}
+inline bool scheduler::resume(std::string_view name) {
+    return set_job_switch(name, job_record::paused, false, "job resumed");
+}
+inline bool scheduler::set_stagger(std::string_view name, bool on) {
+    return set_job_switch(name, job_record::unstaggered, !on, on ? "stagger on" : "stagger off");
+}
 
-inline bool scheduler::set_paused(std::string_view name, bool paused) {
+inline bool scheduler::set_job_switch(std::string_view name, job_record::flag flag, bool value, std::string_view said) {
     after_unlock out;
     {
         std::lock_guard hold{mutex_};
         const auto j = jobs_.find(name);
         if (j == detail::job_table::none) return false;
-        if (jobs_[j].has(job_record::paused) == paused) return true;
-        jobs_[j].set(job_record::paused, paused);
-        dispatch_.switched(name, paused ? "job paused" : "job resumed", clock_(), out);
+        if (jobs_[j].has(flag) == value) return true;
+        const bool was_staggered = jobs_.staggered(jobs_[j]);
+        jobs_[j].set(flag, value);
+        const instant now = clock_();
+        if (jobs_.staggered(jobs_[j]) != was_staggered && jobs_.has_stagger(jobs_[j])) dispatch_.replan({j}, now, out);
+        dispatch_.switched(name, said, now, out);
     }
     deliver(out);
     return true;
@@ -351,22 +363,6 @@ inline void scheduler::set_stagger(bool on) {
         dispatch_.switched({}, on ? "stagger on" : "stagger off", now, out);
     }
     deliver(out);
-}
-
-inline bool scheduler::set_stagger(std::string_view name, bool on) {
-    after_unlock out;
-    {
-        std::lock_guard hold{mutex_};
-        const auto j = jobs_.find(name);
-        if (j == detail::job_table::none) return false;
-        if (jobs_[j].has(job_record::unstaggered) == !on) return true;
-        jobs_[j].set(job_record::unstaggered, !on);
-        const instant now = clock_();
-        if (jobs_.stagger() && jobs_.has_stagger(jobs_[j])) dispatch_.replan({j}, now, out);
-        dispatch_.switched(name, on ? "stagger on" : "stagger off", now, out);
-    }
-    deliver(out);
-    return true;
 }
 
 inline bool scheduler::run_now(std::string_view name) {

@@ -161,11 +161,10 @@ inline std::array<std::string, duration_histogram::bounds.size()> bucket_labels(
 
 }  // namespace detail
 
-/// Prometheus text exposition format (version 0.0.4): sked_up, then per job counters
-/// by outcome and skip reason, a duration histogram, next and last run times.
-inline std::string to_prometheus(const scheduler_status& status) {
-    // About 1.8 KB a job (the histogram is most of it), so the text grows once.
-    detail::prometheus_writer w{2048 + status.jobs.size() * 1900 + status.one_offs.size() * 1024};
+namespace detail {
+
+// The scheduler's own series: whether it dispatches, its stagger switch, the backend.
+inline void scheduler_metrics(prometheus_writer& w, const scheduler_status& status) {
     w.family("sked_up", "gauge", "1 while the scheduler dispatches jobs");
     w.sample("sked_up", {}, status.running ? 1U : 0U);
     w.family("sked_stagger_enabled", "gauge", "1 while stagger is on for every job (each job has its own switch too)");
@@ -178,18 +177,22 @@ inline std::string to_prometheus(const scheduler_status& status) {
         w.family("sked_backend_clock_offset_seconds", "gauge", "This replica's wall clock minus the backend's");
         w.sample("sked_backend_clock_offset_seconds", {}, detail::seconds_of(*status.backend.clock_offset));
     }
+}
 
+// Per job, labelled by its name: counters by outcome and skip reason, the switches, a
+// duration histogram, next and last run times, lateness and grace.
+inline void job_metrics(prometheus_writer& w, const std::vector<job_status>& jobs) {
     // Not "job": Prometheus gives every target a `job` label, and renames a scraped one.
     const auto labels =
-        detail::labels_of(status.jobs, "sked_job", [](const job_status& j) -> const std::string& { return j.name; });
+        detail::labels_of(jobs, "sked_job", [](const job_status& j) -> const std::string& { return j.name; });
     const auto each_job = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
-        detail::family_of(w, name, type, help, status.jobs, labels, value);
+        detail::family_of(w, name, type, help, jobs, labels, value);
     };
 
     w.family("sked_job_runs_total", "counter", "Finished runs by outcome");
     for (std::size_t i = 0; i < labels.size(); ++i) {
-        w.sample("sked_job_runs_total", labels[i], "outcome", "succeeded", status.jobs[i].stats.counts.succeeded);
-        w.sample("sked_job_runs_total", labels[i], "outcome", "failed", status.jobs[i].stats.counts.failed);
+        w.sample("sked_job_runs_total", labels[i], "outcome", "succeeded", jobs[i].stats.counts.succeeded);
+        w.sample("sked_job_runs_total", labels[i], "outcome", "failed", jobs[i].stats.counts.failed);
     }
     each_job("sked_job_timeouts_total", "counter", "Runs that passed their timeout",
              [](const job_status& j) { return std::optional{j.stats.counts.timed_out}; });
@@ -199,8 +202,7 @@ inline std::string to_prometheus(const scheduler_status& status) {
     for (std::size_t i = 0; i < labels.size(); ++i) {
         for (std::size_t r = 1; r < skip_reason_count; ++r) {
             const auto why = static_cast<skip_reason>(r);
-            w.sample("sked_job_skips_total", labels[i], "reason", to_string(why),
-                     status.jobs[i].stats.counts.skipped(why));
+            w.sample("sked_job_skips_total", labels[i], "reason", to_string(why), jobs[i].stats.counts.skipped(why));
         }
     }
     each_job("sked_job_leases_lost_total", "counter", "Runs stopped because renewing their lease failed",
@@ -215,7 +217,7 @@ inline std::string to_prometheus(const scheduler_status& status) {
     w.family("sked_job_duration_seconds", "histogram", "Run durations");
     static const auto bucket_labels = detail::bucket_labels();
     for (std::size_t i = 0; i < labels.size(); ++i) {
-        const auto& h = status.jobs[i].stats.durations;
+        const auto& h = jobs[i].stats.durations;
         std::uint64_t cumulative = 0;
         for (std::size_t b = 0; b < h.bounds.size(); ++b) {
             cumulative += h.buckets[b];
@@ -233,6 +235,17 @@ inline std::string to_prometheus(const scheduler_status& status) {
              [](const job_status& j) { return std::optional{detail::seconds_of(j.stats.last_lateness)}; });
     each_job("sked_job_grace_seconds", "gauge", "How late a slot may start before it is a misfire",
              [](const job_status& j) { return std::optional{detail::seconds_of(j.grace)}; });
+}
+
+}  // namespace detail
+
+/// Prometheus text exposition format (version 0.0.4): sked_up, then per job counters
+/// by outcome and skip reason, a duration histogram, next and last run times.
+inline std::string to_prometheus(const scheduler_status& status) {
+    // About 1.8 KB a job (the histogram is most of it), so the text grows once.
+    detail::prometheus_writer w{2048 + status.jobs.size() * 1900 + status.one_offs.size() * 1024};
+    detail::scheduler_metrics(w, status);
+    detail::job_metrics(w, status.jobs);
     if (!status.one_offs.empty()) detail::one_off_metrics(w, status.one_offs);
     return w.take();
 }

@@ -58,6 +58,16 @@ struct two_replicas {
     scheduler b{replica_options(sim, "b", keys, pool_b, wall_b)};
 };
 
+// Replica b alone on a memory backend, with its own wall clock and an executor that
+// holds its runs until the test lets them go.
+struct replica_b {
+    simulation sim;
+    memory_keys keys{sim.clock.steady_source()};
+    manual_executor pool;
+    stepped_wall wall{sim.clock};
+    scheduler b{replica_options(sim, "b", keys, pool, wall)};
+};
+
 TEST_SUITE("faults") {
     TEST_CASE("a backward wall-clock step on the holder: it keeps renewing on the steady clock -- the slot runs once") {
         two_replicas r;  // references, not a structured binding: clang 14 cannot capture those in lambdas
@@ -178,12 +188,9 @@ TEST_SUITE("faults") {
             if (e.replica == "b") CHECK(e.fence > paused_fence);
     }
 
-    TEST_CASE("a dead holder's slot is recovered even while the job's next slots run here (recheck is no overlap)") {
-        simulation sim;
-        memory_keys keys{sim.clock.steady_source()};
-        manual_executor pool;
-        stepped_wall wall{sim.clock};
-        scheduler b{replica_options(sim, "b", keys, pool, wall)};
+    TEST_CASE_FIXTURE(
+        replica_b,
+        "a dead holder's slot is recovered even while the job's next slots run here (recheck is no overlap)") {
         REQUIRE(b.add({"tick", schedule::every(1s), nothing, {.lease_ttl = 2s}}));
         // Another replica claimed 00:00:00 and was SIGKILLed.
         const auto dead = keys.claim("tick@2026-11-23T00:00:00Z", 2s);
@@ -201,16 +208,12 @@ TEST_SUITE("faults") {
         CHECK(sim.events.count(event_kind::skipped, skip_reason::overlap) == 0);
     }
 
-    TEST_CASE("a recheck still claiming when the job's next slot fires does not make that slot an overlap") {
+    TEST_CASE_FIXTURE(replica_b,
+                      "a recheck still claiming when the job's next slot fires does not make that slot an overlap") {
         // A replica that lost slot T looks again when the winner's lease would have run
         // out: T + lease_ttl + 1 s, the very moment slot T+31 fires for a per-second job.
         // The recheck's claim is no run of the job here: the slot starts (it was skipped
         // as an overlap, on R-1 replicas, every second, on a healthy fleet).
-        simulation sim;
-        memory_keys keys{sim.clock.steady_source()};
-        manual_executor pool;
-        stepped_wall wall{sim.clock};
-        scheduler b{replica_options(sim, "b", keys, pool, wall)};
         REQUIRE(b.add({"tick", schedule::every(1s), nothing, {.mode = distribution::exactly_once}}));
         // Another replica, alive, holds 00:00:00 with the default 30 s lease.
         const auto other = keys.claim("tick@2026-11-23T00:00:00Z", 30s);

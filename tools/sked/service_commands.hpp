@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include <sked/date_zone.hpp>
+#include <sked/log_hook.hpp>
 #include <sked/rfc3339.hpp>
 #include <sked/schedule_words.hpp>
 
@@ -202,10 +203,9 @@ inline std::string in_zone(const std::string& utc, std::string_view zone) {
     return utc + " (zone " + std::string(zone) + " unknown here)";
 }
 
+// "1.204s", as sked's log lines write a duration.
 inline std::string millis_text(std::uint64_t ms) {
-    char out[32];
-    std::snprintf(out, sizeof out, "%.3fs", static_cast<double>(ms) / 1000.0);
-    return out;
+    return sked::detail::seconds_text(std::chrono::milliseconds{static_cast<std::int64_t>(ms)});
 }
 
 // Columns padded to their widest cell; the last one is not padded.

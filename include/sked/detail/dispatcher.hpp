@@ -419,8 +419,9 @@ inline void dispatcher::claim_answered(run_state& run) {
 }
 
 inline void dispatcher::claim_refused(const launch& l, claim_answer&& answer, const moment& now, after_unlock& out) {
-    const auto j = runs_.find(l.run)->job;
-    claim_answered(*runs_.find(l.run));
+    auto& run = *runs_.find(l.run);
+    const auto j = run.job;
+    claim_answered(run);
     runs_.end(l.run);
     auto& job = jobs_[j];
     --job.running;
