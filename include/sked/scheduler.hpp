@@ -206,6 +206,7 @@ private:
     std::optional<result<grant, backend_error>> claimed_key(detail::launch& l);
     run_exit finish(const detail::launch& l, bool succeeded, std::string failure);
     void renew(std::uint32_t run);
+    void resettle(detail::unsettled_run&& end);
     template <class Step>
     void record(Step&& step);
     [[nodiscard]] moment read_clocks() const { return {clock_(), steady_()}; }
@@ -448,8 +449,11 @@ inline std::size_t scheduler::run_due(instant now) {
         }
         for (auto run : out.renewals)
             renew(run);
-        const bool idle = out.launches.empty() && out.renewals.empty();
+        for (auto& end : out.settles)
+            resettle(std::move(end));
+        const bool idle = out.launches.empty() && out.renewals.empty() && out.settles.empty();
         out.renewals.clear();
+        out.settles.clear();
         started += out.launches.size();
         deliver(out);
         claim_together(out.launches);
@@ -613,6 +617,17 @@ inline scheduler::run_exit scheduler::finish(const detail::launch& l, bool succe
         auto settled = claims_.settle(end.leases, l.name, l.slot, *l.options, handed_over,
                                       outcome.final_attempt || outcome.retry_stored, ended.steady);
         outcome.backend_failures = std::move(settled.failures);
+        if (settled.settle_again)
+            outcome.unsettled = detail::unsettled_run{.job = 0,
+                                                      .generation = 0,
+                                                      .name = l.name,
+                                                      .key = *end.leases.key,
+                                                      .slot = l.slot,
+                                                      .attempt = l.attempt,
+                                                      .options = l.options,
+                                                      .succeeded = handed_over,
+                                                      .record = outcome.final_attempt || outcome.retry_stored,
+                                                      .tries = 1};
         if (settled.lost) {
             // Another holder has the slot: this run is not a success, and not retried here.
             outcome.ok = false;
@@ -646,6 +661,15 @@ inline void scheduler::renew(std::uint32_t id) {
     }
     auto lost = claims_.renew(leases, ttl, steady_());
     record([&](after_unlock& out) { dispatch_.renewed(id, leases, std::move(lost), read_clocks(), out); });
+}
+
+// A run's end the backend did not take, sent again (only its run key and slot record:
+// the job's lease, if any, was released or runs out).
+inline void scheduler::resettle(detail::unsettled_run&& end) {
+    detail::run_leases held;
+    held.key = end.key;
+    auto answer = claims_.settle(held, end.name, end.slot, *end.options, end.succeeded, end.record, steady_());
+    record([&](after_unlock& out) { dispatch_.resettled(std::move(end), std::move(answer), read_clocks(), out); });
 }
 
 // One step of a run under the lock, and what it leaves, after it.

@@ -37,8 +37,9 @@ job_spec every(std::string name, std::chrono::seconds period, job_function run =
 struct flaky_keys {
     memory_keys inner;
     int failing_claims = 0;  // the next n claims fail as unreachable
+    int failing_settles = 0;  // the next n completes and releases fail as unreachable
     bool renewals_taken = false;  // renew answers "not yours any more"
-    int claims = 0, renewals = 0;
+    int claims = 0, renewals = 0, settles = 0;
 
     explicit flaky_keys(lease_clock_function clock) : inner(std::move(clock)) {}
     result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) {
@@ -55,9 +56,19 @@ struct flaky_keys {
         return inner.renew(held, ttl);
     }
     result<bool, backend_error> complete(const lease& held, std::chrono::milliseconds keep) {
+        if (auto down = settle_fails()) return *down;
         return inner.complete(held, keep);
     }
-    result<bool, backend_error> release(const lease& held) { return inner.release(held); }
+    result<bool, backend_error> release(const lease& held) {
+        if (auto down = settle_fails()) return *down;
+        return inner.release(held);
+    }
+    std::optional<backend_error> settle_fails() {
+        ++settles;
+        if (failing_settles <= 0) return std::nullopt;
+        --failing_settles;
+        return backend_error{backend_errc::unreachable, "redis at 127.0.0.1:1 refused the connection"};
+    }
 };
 
 // The memory backend's lease clock, driven by the simulation's clock.
@@ -650,6 +661,42 @@ TEST_SUITE("scheduler") {
         sim.run_until("2026-11-24T00:01:00Z", {&s});
         CHECK(sim.events.slots(event_kind::succeeded) == std::vector<std::string>{"2026-11-24T00:00:00Z"});
         CHECK(sim.events.count(event_kind::backend_recovered) == 1);
+    }
+
+    TEST_CASE("a completion the backend did not take is sent again while the lease lasts: the slot is done") {
+        simulation sim;
+        flaky_keys keys{lease_time(sim.clock)};
+        keys.failing_settles = 2;
+        scheduler s{sim.options({}, keys)};
+        REQUIRE(s.add({"daily_reward", schedule::cron(must_parse("0 0 * * *")), nothing}));
+        sim.run_until("2026-11-23T00:01:00Z", {&s});
+        // At the end, then 1 s and 2 s later (the claim retries' back-off): the third took.
+        CHECK(keys.settles == 3);
+        const auto again = keys.inner.claim("daily_reward@2026-11-23T00:00:00Z", 30s);
+        REQUIRE(again);
+        CHECK(again->status == grant_status::already_done);
+        const auto errors = sim.events.of(event_kind::backend_error);
+        REQUIRE(errors.size() == 1);
+        CHECK(errors[0].message ==
+              "completing daily_reward@2026-11-23T00:00:00Z: unreachable: redis at 127.0.0.1:1 "
+              "refused the connection (sent again while the run key's lease lasts)");
+        CHECK(sim.events.count(event_kind::succeeded) == 1);
+    }
+
+    TEST_CASE("a completion the backend never takes is given up when the lease runs out, and says so") {
+        simulation sim;
+        flaky_keys keys{lease_time(sim.clock)};
+        keys.failing_settles = 1'000'000;
+        scheduler s{sim.options({}, keys)};
+        REQUIRE(s.add({"daily_reward", schedule::cron(must_parse("0 0 * * *")), nothing}));
+        sim.run_until("2026-11-23T00:05:00Z", {&s});
+        // Tries at 0, 1, 3, 7, 15, 23 and 31 s; the last one finds the 30 s lease over.
+        CHECK(keys.settles == 7);
+        const auto errors = sim.events.of(event_kind::backend_error);
+        REQUIRE(errors.size() == 2);
+        CHECK(
+            errors[1].message.starts_with("after 7 tries, completing daily_reward@2026-11-23T00:00:00Z: unreachable"));
+        CHECK(errors[1].at == moment("2026-11-23T00:00:31Z"));
     }
 
     TEST_CASE("a slot whose holder died runs again after its lease, with a higher token -- a completed one does not") {

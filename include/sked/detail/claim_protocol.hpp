@@ -216,6 +216,9 @@ public:
     struct settled {
         std::vector<std::string> failures;  ///< calls that failed
         std::optional<std::string> lost;  ///< the run's lease was another holder's by the end: why
+        /// The run key's complete or release, or the slot record, failed for want of an
+        /// answer (unreachable, timeout) while the key's lease lasts: worth sending again.
+        bool settle_again = false;
     };
 
     /// The end of a run: a succeeded run completes its key (kept keep_done), any other
@@ -235,14 +238,14 @@ public:
                                             .job = job,
                                             .record = record ? std::optional{slot} : std::nullopt});
             settle_key(*held.key, succeeded, std::move(answer.key), now, out);
-            if (!answer.recorded) recording_failed(job, answer.recorded.error(), out);
+            if (!answer.recorded) recording_failed(job, answer.recorded.error(), held, now, out);
         } else {
             if (held.key)
                 settle_key(*held.key, succeeded,
                            succeeded ? backend_.complete(*held.key, o.keep_done) : backend_.release(*held.key), now,
                            out);
             if (auto recorded = record ? backend_.record_slot(job, slot) : false; !recorded)
-                recording_failed(job, recorded.error(), out);
+                recording_failed(job, recorded.error(), held, now, out);
         }
         if (held.lock) {
             if (auto freed = backend_.release(*held.lock); !freed)
@@ -335,6 +338,7 @@ private:
     // What the backend answered to a run key's complete (succeeded) or release.
     static void settle_key(const lease& key, bool succeeded, const result<bool, backend_error>& done,
                            steady_instant now, settled& out) {
+        if (!done) out.settle_again = out.settle_again || worth_again(done.error(), key, now);
         if (!succeeded) {
             if (!done) out.failures.push_back("releasing " + key.name + ": " + done.error().message());
             return;
@@ -350,8 +354,17 @@ private:
         }
     }
 
-    static void recording_failed(std::string_view job, const backend_error& why, settled& out) {
+    static void recording_failed(std::string_view job, const backend_error& why, const run_leases& held,
+                                 steady_instant now, settled& out) {
         out.failures.push_back("recording slot of " + std::string(job) + ": " + why.message());
+        if (held.key) out.settle_again = out.settle_again || worth_again(why, *held.key, now);
+    }
+
+    // A settle the backend did not answer may take if sent again, and the key's lease
+    // still keeps other replicas off the slot meanwhile. Each settle is idempotent for
+    // its holder: a completion that did reach the backend completes again.
+    static bool worth_again(const backend_error& why, const lease& key, steady_instant now) {
+        return (why.code == backend_errc::unreachable || why.code == backend_errc::timeout) && now < key.valid_until;
     }
 
     backend_ref backend_;

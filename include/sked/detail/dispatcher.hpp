@@ -43,11 +43,12 @@ struct moment {
 struct after_unlock {
     std::vector<launch> launches;
     std::vector<std::uint32_t> renewals;  ///< run ids
+    std::vector<unsettled_run> settles;  ///< run ends to send to the backend again
     event_batch events;
     bool wake = false;  ///< next_wakeup() may have moved earlier
 
     [[nodiscard]] bool empty() const noexcept {
-        return launches.empty() && renewals.empty() && events.empty() && !wake;
+        return launches.empty() && renewals.empty() && settles.empty() && events.empty() && !wake;
     }
 };
 
@@ -66,6 +67,7 @@ struct run_outcome {
     std::vector<std::string> backend_failures{};  ///< what settling at the backend could not do
     std::optional<std::string> lost{};  ///< settling found the lease lost: why (the run is not ok)
     bool retry_stored = false;  ///< the next attempt is a one-off in the backend, for any replica
+    std::optional<unsettled_run> unsettled{};  ///< the backend did not take the end: sent again later
 };
 
 class dispatcher {
@@ -104,6 +106,8 @@ public:
     void push_fire(job_id j, sys_seconds slot, instant due, after_unlock& out);
     /// A timer entry, due on the steady clock; one that becomes the earliest sets out.wake.
     void push_timer(steady_instant due, std::uint32_t target, due_kind kind, after_unlock& out);
+    /// Sends a run's end to the backend again after claim_retry_delay.
+    void settle_later(unsettled_run&& end, steady_instant now, after_unlock& out);
     void defer(const deferred_attempt& attempt, steady_instant due, after_unlock& out);
     void skip(job_id j, sys_seconds slot, skip_reason why, instant now, after_unlock& out, std::string&& detail = {});
     /// Counts the event in the job's stats and queues it for the hooks.
@@ -127,6 +131,9 @@ public:
     run_end run_returned(const launch& l, const moment& ended, after_unlock& out);
     /// The run is over: its outcome, its backend errors, a retry, or the slot that waited.
     void run_ended(const launch& l, const moment& ended, const run_end& end, run_outcome&& outcome, after_unlock& out);
+    /// A run's end sent again (scheduler::resettle): again later while the lease lasts,
+    /// or what it came to.
+    void resettled(unsettled_run&& end, claim_protocol::settled&& answer, const moment& now, after_unlock& out);
     /// A renewal was made: the next is due, or the lost lease stops the run.
     void renewed(std::uint32_t id, const run_leases& leases, std::optional<std::string> lost, const moment& now,
                  after_unlock& out);
@@ -176,6 +183,9 @@ inline void dispatcher::handle(const due_entry& entry, const moment& now, after_
             return handle_timeout(entry.target, now, out);
         case due_kind::renew:
             if (runs_.find(entry.target) != nullptr) out.renewals.push_back(entry.target);
+            return;
+        case due_kind::settle:
+            if (auto end = runs_.take_unsettled(entry.target)) out.settles.push_back(std::move(*end));
             return;
     }
 }
@@ -378,6 +388,30 @@ inline void dispatcher::handle_timeout(std::uint32_t id, const moment& now, afte
           out);
 }
 
+inline void dispatcher::settle_later(unsettled_run&& end, steady_instant now, after_unlock& out) {
+    const auto due = now + claims_.claim_retry_delay(end.options->lease_ttl, end.tries - 1U);
+    push_timer(due, runs_.park(std::move(end)), due_kind::settle, out);
+}
+
+inline void dispatcher::resettled(unsettled_run&& end, claim_protocol::settled&& answer, const moment& now,
+                                  after_unlock& out) {
+    ++end.tries;
+    if (answer.settle_again) return settle_later(std::move(end), now.steady, out);
+    auto& job = jobs_[end.job];
+    if (!job.has(job_record::live) || job.generation != end.generation) return;
+    const event base{.nominal = end.slot, .at = now.wall, .attempt = end.attempt};
+    if (answer.lost) {
+        auto lost = base;
+        lost.kind = event_kind::lease_lost;
+        raise(job, lost, out, *std::move(answer.lost));
+    }
+    for (auto& what : answer.failures) {
+        auto backend_error = base;
+        backend_error.kind = event_kind::backend_error;
+        raise(job, backend_error, out, "after " + std::to_string(end.tries) + " tries, " + std::move(what));
+    }
+}
+
 inline void dispatcher::defer(const deferred_attempt& attempt, steady_instant due, after_unlock& out) {
     push_timer(due, runs_.defer(attempt), due_kind::deferred, out);
 }
@@ -545,6 +579,7 @@ inline void dispatcher::run_ended(const launch& l, const moment& ended, const ru
     const auto j = run.job;
     const bool current = jobs_[j].has(job_record::live) && jobs_[j].generation == run.generation;
     const bool loss_reported = run.lease_lost;  // a renewal may have found it since the job returned
+    const auto run_generation = run.generation;
     runs_.end(l.run);
     auto& job = jobs_[j];
     --job.running;
@@ -562,7 +597,13 @@ inline void dispatcher::run_ended(const launch& l, const moment& ended, const ru
     for (auto& what : outcome.backend_failures) {
         auto backend_error = base;
         backend_error.kind = event_kind::backend_error;
+        if (outcome.unsettled) what += " (sent again while the run key's lease lasts)";
         raise(job, backend_error, out, std::move(what));
+    }
+    if (outcome.unsettled) {
+        outcome.unsettled->job = j;
+        outcome.unsettled->generation = run_generation;
+        settle_later(*std::move(outcome.unsettled), ended.steady, out);
     }
     if (outcome.final_attempt) {
         job.last_handled = std::max(job.last_handled, slot_value(l.slot));

@@ -12,6 +12,7 @@ enum class due_kind : std::uint8_t {
     deferred,  ///< a deferred attempt: a retry, a claim retry, a run_now, a recheck (target = its id)
     renew,  ///< renew a run's lease (target = run id)
     timeout,  ///< check a run's timeout (target = run id)
+    settle,  ///< settle a run's end again at the backend (target = its id)
 };
 
 struct due_entry {

@@ -78,6 +78,22 @@ struct deferred_attempt {
     std::uint16_t claim_tries;  ///< claim_retry: how many claims of the slot failed so far
 };
 
+/// A run's end the backend did not take (it was unreachable or timed out), tried again
+/// while the run key's lease lasts: a completion lost to a failover or a restart would
+/// let the lease run out, and another replica would run the slot again.
+struct unsettled_run {
+    std::uint32_t job;  // set by the dispatcher, with the generation
+    std::uint16_t generation;
+    std::string name;
+    lease key;
+    std::chrono::sys_seconds slot;
+    std::uint32_t attempt;
+    const job_options* options;  // the job table keeps every option set for its life
+    bool succeeded;  // complete the key (else release it)
+    bool record;  // move the job's record of handled slots
+    std::uint16_t tries;  // settles of it that failed so far
+};
+
 class run_table {
 public:
     /// A new run: its id, and its state to fill in.
@@ -115,6 +131,20 @@ public:
         return attempt;
     }
 
+    /// Keeps `end` until take_unsettled(id); returns the id for the due queue.
+    std::uint32_t park(unsettled_run end) {
+        const auto id = next_deferred_++;
+        unsettled_.emplace(id, std::move(end));
+        return id;
+    }
+    std::optional<unsettled_run> take_unsettled(std::uint32_t id) {
+        const auto found = unsettled_.find(id);
+        if (found == unsettled_.end()) return std::nullopt;
+        auto end = std::move(found->second);
+        unsettled_.erase(found);
+        return end;
+    }
+
     /// Launches handed to the executor whose execute() has not returned yet.
     void count_launch() noexcept { ++in_flight_; }
     /// True when this was the last one.
@@ -124,6 +154,7 @@ public:
 private:
     slot_table<run_state> runs_;
     std::unordered_map<std::uint32_t, deferred_attempt> deferred_;
+    std::unordered_map<std::uint32_t, unsettled_run> unsettled_;
     std::uint32_t next_deferred_ = 0;
     std::size_t in_flight_ = 0;
 };
