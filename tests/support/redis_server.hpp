@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -42,11 +43,18 @@ inline int free_loopback_port() {
 
 class redis_server {
 public:
-    /// `extra` are more redis-server arguments, e.g. {"--requirepass", "secret"}.
-    explicit redis_server(std::vector<std::string> extra = {}) : extra_(std::move(extra)), port_(free_loopback_port()) {
+    /// `extra` are more redis-server arguments, e.g. {"--requirepass", "secret"};
+    /// `config`, when not empty, is written to a file redis-server reads first (a
+    /// sentinel needs one it can rewrite).
+    explicit redis_server(std::vector<std::string> extra = {}, std::string config = {})
+        : extra_(std::move(extra)), port_(free_loopback_port()) {
         char pattern[] = "/tmp/sked-redis-XXXXXX";
         if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
         directory_ = pattern;
+        if (!config.empty()) {
+            config_ = directory_ + "/redis.conf";
+            std::ofstream{config_} << config;
+        }
         start();
     }
 
@@ -78,6 +86,7 @@ public:
         std::vector<std::string> args{"redis-server", "--port",    std::to_string(port_), "--bind",      "127.0.0.1",
                                       "--save",       "",          "--appendonly",        "no",          "--dir",
                                       directory_,     "--logfile", directory_ + "/log",   "--daemonize", "no"};
+        if (!config_.empty()) args.insert(args.begin() + 1, config_);
         args.insert(args.end(), extra_.begin(), extra_.end());
         std::vector<char*> argv;
         for (auto& arg : args)
@@ -128,6 +137,7 @@ private:
     std::vector<std::string> extra_;
     int port_;
     std::string directory_;
+    std::string config_;
     pid_t pid_ = 0;
 };
 

@@ -1,4 +1,5 @@
-// sked/redis/connection.hpp — one hiredis connection with timeouts, AUTH and reconnects.
+// sked/redis/connection.hpp — one hiredis connection with timeouts, AUTH and reconnects,
+// to one server or, through Redis Sentinel, to the master of the moment.
 //
 // Not thread-safe: the classes built on it hold a mutex. A connection that failed is
 // dropped, and the next call connects again, so a restarted server is picked up
@@ -21,26 +22,10 @@
 #include <vector>
 
 #include "sked/backend_error.hpp"
+#include "sked/redis/options.hpp"
 #include "sked/result.hpp"
 
 namespace sked::redis {
-
-/// Where and how to reach one Redis server, and how sked names its keys there.
-struct options {
-    std::string host = "127.0.0.1";
-    int port = 6379;
-    std::string user{};  ///< ACL user name; empty for the default user
-    std::string password{};  ///< empty: no AUTH
-    int database = 0;  ///< SELECT this database after connecting
-    std::chrono::milliseconds connect_timeout{500};
-    std::chrono::milliseconds command_timeout{500};  ///< for each reply; a call never waits longer
-    /// Keys are "<prefix>:lock:{<name>}" and "<prefix>:key:{<key>}": one prefix per
-    /// application sharing a server.
-    std::string prefix = "sked";
-    /// How long a name's record, and with it its fencing counter, outlives its last
-    /// lease. Past it, tokens still grow by the server clock (docs/locks.md).
-    std::chrono::milliseconds fence_memory = std::chrono::hours{24};
-};
 
 namespace detail {
 
@@ -94,11 +79,15 @@ inline std::string_view type_name(int type) {
 
 class connection {
 public:
-    explicit connection(options settings) : options_(std::move(settings)) {}
+    explicit connection(options settings)
+        : options_(std::move(settings)), target_{options_.sentinels.empty() ? options_.host : "", options_.port} {}
 
     [[nodiscard]] const options& settings() const noexcept { return options_; }
     [[nodiscard]] bool connected() const noexcept { return context_ != nullptr; }
-    [[nodiscard]] std::string address() const { return options_.host + ":" + std::to_string(options_.port); }
+    /// The server's HOST:PORT; through Sentinel, the master's last known address.
+    [[nodiscard]] std::string address() const {
+        return target_.host.empty() ? "master '" + options_.master_name + "'" : target_.text();
+    }
 
     /// Sends `commands` in one write and reads one reply per command. Error replies are
     /// returned as replies; a failed connection is an error and is dropped.
@@ -131,6 +120,8 @@ public:
             if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) return drop("waiting for a reply");
             replies.emplace_back(static_cast<redisReply*>(raw));
         }
+        for (const auto& reply : replies)
+            if (auto gone = not_serving(*reply)) return *std::move(gone);
         return replies;
     }
 
@@ -162,25 +153,96 @@ private:
     }
 
     std::optional<backend_error> ensure_connected() {
-        if (context_) return std::nullopt;
-        context_.reset(
-            redisConnectWithTimeout(options_.host.c_str(), options_.port, to_timeval(options_.connect_timeout)));
+        if (context_ && !master_check_due()) return std::nullopt;
+        if (options_.sentinels.empty()) return open(target_);
+        if (context_ && still_master()) return std::nullopt;
+        context_.reset();
+        return open_master();
+    }
+
+    [[nodiscard]] bool master_check_due() const {
+        return !options_.sentinels.empty() && options_.sentinel_check.count() > 0 &&
+               std::chrono::steady_clock::now() - checked_at_ >= options_.sentinel_check;
+    }
+
+    // Whether the sentinel that named the master last names it still. One that does not
+    // answer proves nothing: the connection is kept, and errors will tell.
+    bool still_master() {
+        checked_at_ = std::chrono::steady_clock::now();
+        auto named = ask_sentinel(options_.sentinels[first_sentinel_]);
+        return !named || *named == target_;
+    }
+
+    // Through Sentinel: asks the sentinels in turn, starting with the one that answered
+    // last, and connects to the first master one of them names that says it is one.
+    std::optional<backend_error> open_master() {
+        std::string why;
+        std::size_t unknown = 0;
+        const auto count = options_.sentinels.size();
+        for (std::size_t i = 0; i < count; ++i) {
+            const auto& sentinel = options_.sentinels[(first_sentinel_ + i) % count];
+            auto named = ask_sentinel(sentinel);
+            if (named) target_ = *named;
+            auto failed = named ? open(*named) : std::optional{named.error()};
+            if (!failed) {
+                first_sentinel_ = (first_sentinel_ + i) % count;
+                checked_at_ = std::chrono::steady_clock::now();
+                return std::nullopt;
+            }
+            if (failed->code == backend_errc::server_error) ++unknown;
+            why += (why.empty() ? "" : "; ") + failed->detail;
+        }
+        // Every sentinel that answered not knowing the name is a mistake in the settings,
+        // not an outage.
+        return backend_error{unknown == count ? backend_errc::server_error : backend_errc::unreachable,
+                             "no sentinel led to a master named '" + options_.master_name + "': " + why};
+    }
+
+    // One sentinel's answer to SENTINEL get-master-addr-by-name.
+    result<endpoint, backend_error> ask_sentinel(const endpoint& sentinel) const {
+        options asking{.host = sentinel.host,
+                       .port = sentinel.port,
+                       .password = options_.sentinel_password,
+                       .connect_timeout = options_.connect_timeout,
+                       .command_timeout = options_.command_timeout};
+        connection link{std::move(asking)};
+        auto reply = link.run({"SENTINEL", "get-master-addr-by-name", options_.master_name});
+        if (!reply) return reply.error();
+        const auto& answer = **reply;
+        const auto where = "sentinel " + sentinel.text();
+        if (answer.type == REDIS_REPLY_NIL)
+            return backend_error{backend_errc::server_error,
+                                 where + " knows no master named '" + options_.master_name + "'"};
+        if (answer.type == REDIS_REPLY_ERROR) return error_from_reply(answer, where);
+        if (answer.type == REDIS_REPLY_ARRAY && answer.elements == 2 && answer.element[0]->type == REDIS_REPLY_STRING &&
+            answer.element[1]->type == REDIS_REPLY_STRING) {
+            auto found = parse_endpoints(std::string(text_of(*answer.element[0])) + ":" +
+                                         std::string(text_of(*answer.element[1])));
+            if (found && found->size() == 1) return found->front();
+        }
+        return backend_error{backend_errc::protocol, where + " answered " + std::string(type_name(answer.type)) +
+                                                         " where an address was expected"};
+    }
+
+    std::optional<backend_error> open(const endpoint& server) {
+        context_.reset(redisConnectWithTimeout(server.host.c_str(), server.port, to_timeval(options_.connect_timeout)));
         if (!context_) return backend_error{backend_errc::unreachable, "cannot allocate a connection"};
         if (context_->err != 0) {
             const int saved_errno = errno;
             backend_error error{classify(context_->err, saved_errno),
-                                "cannot connect to " + address() + ": " + context_->errstr};
+                                "cannot connect to " + server.text() + ": " + context_->errstr};
             context_.reset();
             return error;
         }
         redisSetTimeout(context_.get(), to_timeval(options_.command_timeout));
         redisEnableKeepAlive(context_.get());
-        return handshake();
+        return handshake(server);
     }
 
-    // AUTH and SELECT if asked, then PING: a peer that is not Redis fails here, with
-    // a message that says so, rather than in the middle of a claim.
-    std::optional<backend_error> handshake() {
+    // AUTH and SELECT if asked, ROLE through Sentinel, then PING: a peer that is not
+    // Redis, or not the master, fails here, with a message that says so, rather than in
+    // the middle of a claim.
+    std::optional<backend_error> handshake(const endpoint& server) {
         std::vector<command> hello;
         if (!options_.password.empty()) {
             if (options_.user.empty()) {
@@ -190,13 +252,15 @@ private:
             }
         }
         if (options_.database != 0) hello.push_back({"SELECT", std::to_string(options_.database)});
+        const bool check_role = !options_.sentinels.empty();
+        if (check_role) hello.push_back({"ROLE"});
         hello.push_back({"PING"});
         if (auto failed = write(hello, "sending the handshake")) return failed;
         auto replies = receive(hello.size());
         if (!replies) return replies.error();
         for (const auto& reply : *replies) {
             if (reply->type == REDIS_REPLY_ERROR) {
-                auto error = error_from_reply(*reply, "handshake with " + address());
+                auto error = error_from_reply(*reply, "handshake with " + server.text());
                 context_.reset();
                 return error;
             }
@@ -205,7 +269,37 @@ private:
         if (pong.type != REDIS_REPLY_STATUS || text_of(pong) != "PONG") {
             context_.reset();
             return backend_error{backend_errc::protocol,
-                                 address() + " answered PING with " + std::string(type_name(pong.type))};
+                                 server.text() + " answered PING with " + std::string(type_name(pong.type))};
+        }
+        if (check_role) return expect_master(*(*replies)[replies->size() - 2], server);
+        return std::nullopt;
+    }
+
+    // A sentinel named `server` as the master; ROLE says whether it still is one (a
+    // sentinel cut off from the others may name a master that a failover demoted).
+    std::optional<backend_error> expect_master(const redisReply& role, const endpoint& server) {
+        const bool listed =
+            role.type == REDIS_REPLY_ARRAY && role.elements > 0 && role.element[0]->type == REDIS_REPLY_STRING;
+        const auto said = listed ? std::string(text_of(*role.element[0])) : std::string(type_name(role.type));
+        if (said == "master") return std::nullopt;
+        context_.reset();
+        return backend_error{backend_errc::unreachable, "a sentinel named " + server.text() + " as master '" +
+                                                            options_.master_name + "', but its ROLE is " + said};
+    }
+
+    // An error reply that means this server does not serve sked's writes now: a replica
+    // (READONLY: a failover demoted it), or a server still loading its data or cut off
+    // from its master (LOADING, MASTERDOWN). The connection is dropped, so the next call
+    // connects again, through Sentinel to the master of the moment.
+    std::optional<backend_error> not_serving(const redisReply& reply) {
+        if (reply.type != REDIS_REPLY_ERROR) return std::nullopt;
+        const auto text = text_of(reply);
+        for (std::string_view code : {"READONLY", "LOADING", "MASTERDOWN"}) {
+            if (text.starts_with(code)) {
+                context_.reset();
+                return backend_error{backend_errc::unreachable,
+                                     address() + " does not serve writes now: " + std::string(text)};
+            }
         }
         return std::nullopt;
     }
@@ -233,6 +327,9 @@ private:
     }
 
     options options_;
+    endpoint target_;  // the server; through Sentinel, the master last named (empty host: none yet)
+    std::size_t first_sentinel_ = 0;  // the sentinel that named the master last: asked first
+    std::chrono::steady_clock::time_point checked_at_{};  // when a sentinel last named target_
     std::unique_ptr<redisContext, context_deleter> context_;
 };
 

@@ -364,11 +364,11 @@ public:
     /// held_elsewhere, never a second holder). Calls the server answered with NOSCRIPT
     /// run again after loading the scripts.
     result<std::vector<reply_ptr>, backend_error> finish(const std::vector<script_call>& calls) {
-        auto replies = connection_.receive(calls.size());
+        auto replies = receive(calls);
         if (!replies && replies.error().code == backend_errc::unreachable && reused_) {
             reused_ = false;
             if (auto failed = send(calls)) return *std::move(failed);
-            replies = connection_.receive(calls.size());
+            replies = receive(calls);
         }
         if (!replies) return replies.error();
         std::vector<std::size_t> forgotten;
@@ -381,7 +381,8 @@ public:
         std::vector<script_call> again;
         for (auto i : forgotten)
             again.push_back(calls[i]);
-        auto retried = connection_.pipeline(commands_for(again));
+        if (auto failed = connection_.send(commands_for(again))) return *std::move(failed);
+        auto retried = receive(again);
         if (!retried) return retried.error();
         for (std::size_t j = 0; j < forgotten.size(); ++j)
             (*replies)[forgotten[j]] = std::move((*retried)[j]);
@@ -395,10 +396,48 @@ private:
     [[nodiscard]] bool loaded() const noexcept { return !shas_[0].empty(); }
 
     std::optional<backend_error> send(const std::vector<script_call>& calls) {
+        if (auto bad = wait_settings_problem()) return bad;
         if (!loaded()) {
             if (auto failed = load()) return failed;
         }
         return connection_.send(commands_for(calls));
+    }
+
+    // WAIT's timeout must be above zero (0 waits for ever) and end before the reply's.
+    std::optional<backend_error> wait_settings_problem() const {
+        const auto& s = settings();
+        if (s.wait_replicas <= 0 || (s.wait_timeout.count() > 0 && s.wait_timeout < s.command_timeout))
+            return std::nullopt;
+        return backend_error{backend_errc::invalid_argument,
+                             "wait_timeout must be above 0 and below command_timeout (" +
+                                 std::to_string(s.command_timeout.count()) + " ms), got " +
+                                 std::to_string(s.wait_timeout.count()) + " ms"};
+    }
+
+    // Whether the calls are followed by WAIT: asked for, and one of them may write.
+    bool waits(const std::vector<script_call>& calls) const {
+        return settings().wait_replicas > 0 && std::any_of(calls.begin(), calls.end(), [](const script_call& c) {
+                   return c.which != script::slot_read && c.which != script::abandoned;
+               });
+    }
+
+    // The replies of the calls, and, with wait_replicas, of the WAIT after them.
+    result<std::vector<reply_ptr>, backend_error> receive(const std::vector<script_call>& calls) {
+        const auto& s = settings();
+        const bool waited = waits(calls);
+        auto replies = connection_.receive(calls.size() + (waited ? 1 : 0));
+        if (!replies || !waited) return replies;
+        const auto& acked = *replies->back();
+        if (acked.type != REDIS_REPLY_INTEGER)
+            return backend_error{backend_errc::protocol,
+                                 "WAIT on " + address() + " answered " + std::string(type_name(acked.type))};
+        if (acked.integer < s.wait_replicas)
+            return backend_error{backend_errc::timeout,
+                                 "WAIT on " + address() + ": " + std::to_string(acked.integer) + " of " +
+                                     std::to_string(s.wait_replicas) + " replicas had the writes within " +
+                                     std::to_string(s.wait_timeout.count()) + " ms (the master applied them)"};
+        replies->pop_back();
+        return replies;
     }
 
     std::optional<backend_error> load() {
@@ -429,6 +468,9 @@ private:
             args.insert(args.end(), call.args.begin(), call.args.end());
             commands.push_back(std::move(args));
         }
+        const auto& s = settings();
+        if (waits(calls))
+            commands.push_back({"WAIT", std::to_string(s.wait_replicas), std::to_string(s.wait_timeout.count())});
         return commands;
     }
 
