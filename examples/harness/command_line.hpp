@@ -4,6 +4,7 @@
 //     --simulate DUR      a virtual clock from --start: "30d" runs 30 days in seconds
 //     --run DUR           real time: stop after DUR (default: run until Ctrl-C)
 //     --redis HOST:PORT   Redis instead of the in-memory backend
+//     --sentinel H:P,...  Redis through Sentinel (with --master NAME)
 //     --audit FILE        one JSON line per execution, appended
 //     --check FILE...     check merged audit files of earlier runs, print the summary, exit
 //
@@ -46,6 +47,9 @@ struct options {
     std::chrono::sys_seconds start{std::chrono::sys_days{std::chrono::year{2026} / 11 / 1}};
     std::optional<std::string> redis_host{};
     int redis_port = 0;
+    std::vector<std::pair<std::string, int>> sentinels{};  ///< --sentinel: Redis through these
+    std::string master{};  ///< --master: the name the sentinels know the master by
+    int wait_replicas = 0;  ///< --wait-replicas: WAIT for this many replicas after each write
     std::string prefix{};  ///< Redis key prefix; empty: chosen by the example
     std::string name = "replica";  ///< replicas are "<name>-1" .. "<name>-N"
     std::optional<std::string> audit{};
@@ -62,6 +66,9 @@ struct options {
     std::vector<outage> outages{};
     std::vector<std::string> check{};
     std::map<std::string, std::string, std::less<>> extra{};  ///< the example's own options, by flag
+
+    /// Redis, one server (--redis) or through Sentinel (--sentinel), rather than memory.
+    [[nodiscard]] bool uses_redis() const { return redis_host.has_value() || !sentinels.empty(); }
 
     [[nodiscard]] std::string extra_or(std::string_view flag, std::string fallback) const {
         const auto found = extra.find(flag);
@@ -118,6 +125,9 @@ inline std::string usage(std::string_view program, const std::vector<extra_optio
         << "  --lease DUR         lease time-to-live (30s)\n"
         << "  --misfire POLICY    skip, run_once or run_each: overrides the job's misfire policy\n"
         << "  --overlap POLICY    skip, queue_one, allow or cancel_running: overrides its overlap policy\n"
+        << "  --sentinel H:P,...  Redis through these sentinels (with --master), instead of --redis\n"
+        << "  --master NAME       the master's name the sentinels know\n"
+        << "  --wait-replicas N   after each write, wait until N replicas have it (WAIT)\n"
         << "  --redis-user U      Redis ACL user (with --redis-password)\n"
         << "  --redis-password P  Redis AUTH password\n"
         << "  --http ADDR:PORT    real time: serve /health, /metrics, /scheduler (replica i on PORT+i-1)\n"
@@ -158,6 +168,54 @@ inline std::optional<std::string> set_policy(options& o, std::string_view flag, 
         o.on_overlap = sked::overlap::cancel_running;
     else
         return "expected skip, queue_one, allow or cancel_running, got '" + std::string(value) + "'";
+    return std::nullopt;
+}
+
+/// "HOST:PORT" as a host and a port, or nothing.
+inline std::optional<std::pair<std::string, int>> host_port(std::string_view value) {
+    const auto colon = value.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+    const auto digits = std::string(value.substr(colon + 1));
+    const int port = std::atoi(digits.c_str());
+    if (port <= 0 || port > 65535 || std::to_string(port) != digits) return std::nullopt;
+    return std::pair{std::string(value.substr(0, colon)), port};
+}
+
+/// --redis, --sentinel, --master, --wait-replicas: what was wrong with `value`, or nothing.
+inline std::optional<std::string> set_redis(options& o, std::string_view flag, std::string_view value) {
+    if (flag == "--redis") {
+        const auto server = host_port(value);
+        if (!server) return "expected HOST:PORT such as 127.0.0.1:6379, got '" + std::string(value) + "'";
+        o.redis_host = server->first;
+        o.redis_port = server->second;
+    } else if (flag == "--sentinel") {
+        o.sentinels.clear();
+        for (std::size_t begin = 0; begin <= value.size();) {
+            const auto end = std::min(value.find(',', begin), value.size());
+            const auto server = host_port(value.substr(begin, end - begin));
+            if (!server)
+                return "expected HOST:PORT[,HOST:PORT...] such as 127.0.0.1:26379, got '" + std::string(value) + "'";
+            o.sentinels.push_back(*server);
+            begin = end + 1;
+        }
+    } else if (flag == "--master") {
+        if (value.empty()) return std::string("expected the master's name, such as mymaster");
+        o.master = value;
+    } else {
+        const int n = std::atoi(std::string(value).c_str());
+        if (n < 0 || n > 16 || std::to_string(n) != value)
+            return "expected a number from 0 to 16, got '" + std::string(value) + "'";
+        o.wait_replicas = n;
+    }
+    return std::nullopt;
+}
+
+/// The options that need another: what is missing, or nothing.
+inline std::optional<std::string> redis_problem(const options& o) {
+    if (o.redis_host && !o.sentinels.empty()) return std::string("--redis and --sentinel: choose one");
+    if (!o.sentinels.empty() && o.master.empty()) return std::string("--sentinel: also give --master NAME");
+    if (o.sentinels.empty() && !o.master.empty()) return std::string("--master: only with --sentinel");
+    if (o.wait_replicas > 0 && !o.uses_redis()) return std::string("--wait-replicas: only with --redis or --sentinel");
     return std::nullopt;
 }
 
@@ -217,14 +275,8 @@ inline sked::result<options, std::string> parse_command_line(int argc, char** ar
             if (plus == std::string_view::npos || !at || !length || *length <= milliseconds{0})
                 return fail(flag, "expected AT+DURATION such as 9d15h+2h, got '" + std::string(value) + "'");
             o.outages.push_back({*at, *length});
-        } else if (flag == "--redis") {
-            const auto colon = value.rfind(':');
-            const int port =
-                colon == std::string_view::npos ? 0 : std::atoi(std::string(value.substr(colon + 1)).c_str());
-            if (colon == 0 || port <= 0 || port > 65535)
-                return fail(flag, "expected HOST:PORT such as 127.0.0.1:6379, got '" + std::string(value) + "'");
-            o.redis_host = std::string(value.substr(0, colon));
-            o.redis_port = port;
+        } else if (flag == "--redis" || flag == "--sentinel" || flag == "--master" || flag == "--wait-replicas") {
+            if (auto bad = set_redis(o, flag, value)) return fail(flag, *bad);
         } else if (flag == "--http") {
             const auto colon = value.rfind(':');
             const auto port_text =
@@ -258,6 +310,7 @@ inline sked::result<options, std::string> parse_command_line(int argc, char** ar
             if (!known) return fail(flag, "unknown option (see --help)");
         }
     }
+    if (auto bad = redis_problem(o)) return *bad;
     if (o.simulate && o.run_for) return std::string("--simulate and --run: choose one (virtual or real time)");
     if (!o.simulate && !o.outages.empty()) return std::string("--outage: only with --simulate");
     if (o.simulate && o.http_host) return std::string("--http: only in real time (--run, or until Ctrl-C)");

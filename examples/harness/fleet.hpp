@@ -190,7 +190,7 @@ public:
     /// Every audit line this process wrote.
     [[nodiscard]] std::vector<execution> audit_lines() const { return audit_.all(); }
     /// False when other processes share the Redis prefix, so this process sees only its part.
-    [[nodiscard]] bool sees_every_replica() const { return !options_.redis_host || options_.prefix.empty(); }
+    [[nodiscard]] bool sees_every_replica() const { return !options_.uses_redis() || options_.prefix.empty(); }
 
     /// --check: the merged audit files of earlier runs, from their first slot to their last.
     static int check(const sked::job_spec& job, const std::vector<std::string>& files) {
@@ -237,27 +237,48 @@ private:
         if (options_.http_host)
             return std::string("--http: this build has no HTTP support (install libboost-dev and configure again)");
 #endif
-        if (!options_.redis_host) return std::nullopt;
+        if (!options_.uses_redis()) return std::nullopt;
 #ifdef SKED_EXAMPLES_WITH_REDIS
         std::string prefix = options_.prefix;
         if (prefix.empty())  // a simulation starts from a clean slate each time
             prefix = "sked-example-" + std::to_string(::getpid()) + "-" + std::to_string(std::time(nullptr));
         for (std::size_t i = 0; i < options_.replicas; ++i) {
-            redis_.push_back(
-                std::make_unique<sked::redis::keys>(sked::redis::options{.host = *options_.redis_host,
-                                                                         .port = options_.redis_port,
-                                                                         .user = options_.redis_user,
-                                                                         .password = options_.redis_password,
-                                                                         .prefix = prefix}));
+            redis_.push_back(std::make_unique<sked::redis::keys>(redis_options(prefix)));
             if (auto answer = redis_.back()->last_slot("probe"); !answer)
-                return "--redis " + *options_.redis_host + ":" + std::to_string(options_.redis_port) + ": " +
-                       answer.error().message();
+                return redis_flag() + ": " + answer.error().message();
         }
         return std::nullopt;
 #else
-        return std::string("--redis: this build has no Redis support (install libhiredis-dev and configure again)");
+        return std::string(options_.redis_host ? "--redis" : "--sentinel") +
+               ": this build has no Redis support (install libhiredis-dev and configure again)";
 #endif
     }
+
+#ifdef SKED_EXAMPLES_WITH_REDIS
+    [[nodiscard]] sked::redis::options redis_options(std::string prefix) const {
+        sked::redis::options settings{.user = options_.redis_user,
+                                      .password = options_.redis_password,
+                                      .prefix = std::move(prefix),
+                                      .master_name = options_.master,
+                                      .wait_replicas = options_.wait_replicas};
+        if (options_.redis_host) {
+            settings.host = *options_.redis_host;
+            settings.port = options_.redis_port;
+        }
+        for (const auto& [host, port] : options_.sentinels)
+            settings.sentinels.push_back({host, port});
+        return settings;
+    }
+
+    // The option that named the server, for an error: "--redis HOST:PORT" or "--sentinel ...".
+    [[nodiscard]] std::string redis_flag() const {
+        if (options_.redis_host) return "--redis " + *options_.redis_host + ":" + std::to_string(options_.redis_port);
+        std::string text = "--sentinel ";
+        for (const auto& [host, port] : options_.sentinels)
+            text += (text.back() == ' ' ? "" : ",") + host + ":" + std::to_string(port);
+        return text + " --master " + options_.master;
+    }
+#endif
 
     sked::backend_ref backend(std::size_t index) {
 #ifdef SKED_EXAMPLES_WITH_REDIS
