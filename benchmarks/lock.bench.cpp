@@ -6,7 +6,10 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "../tests/support/redis_server.hpp"
@@ -104,31 +107,50 @@ sked::redis::options redis_options() {
     return settings;
 }
 
-void redis_claim(benchmark::State& state) {
-    sked::redis::keys keys{redis_options()};
+// Claims of fresh keys, `batch` per round trip (claim_many, one script), with `settings`.
+void claim_fresh_keys(benchmark::State& state, const sked::redis::options& settings, std::size_t batch) {
+    sked::redis::keys keys{settings};
     const auto names = make_keys(1 << 20, std::to_string(std::rand()) + "_claim_");
     std::size_t next = 0;
     for (auto _ : state) {
-        auto answer = keys.claim(names[next++ % names.size()], 60s);
-        if (!answer) state.SkipWithError(answer.error().message().c_str());
+        if (next + batch > names.size()) next = 0;
+        std::optional<sked::backend_error> failed;
+        if (batch == 1) {
+            if (auto answer = keys.claim(names[next], 60s); !answer) failed = answer.error();
+        } else if (auto answers = keys.claim_many(std::span{names.data() + next, batch}, 60s); !answers) {
+            failed = answers.error();
+        }
+        if (failed) state.SkipWithError(failed->message().c_str());
+        next += batch;
     }
-    state.SetItemsProcessed(state.iterations());
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch));
 }
-BENCHMARK(redis_claim)->UseRealTime();
 
-void redis_claim_pipelined_16(benchmark::State& state) {
-    sked::redis::keys keys{redis_options()};
-    const auto names = make_keys(1 << 20, std::to_string(std::rand()) + "_batch_");
-    std::size_t next = 0;
-    for (auto _ : state) {
-        if (next + 16 > names.size()) next = 0;
-        auto answer = keys.claim_many(std::span{names.data() + next, 16}, 60s);
-        if (!answer) state.SkipWithError(answer.error().message().c_str());
-        next += 16;
+// The server of redis_options() with a replica of its own, in sync: the settings for
+// claims acknowledged by that replica too (WAIT 1, in the same round trip).
+sked::redis::options waiting_for_a_replica() {
+    auto settings = redis_options();
+    static sked::test::redis_server replica{{"--replicaof", "127.0.0.1", std::to_string(settings.port)}};
+    sked::redis::detail::connection link{replica.client()};
+    for (int i = 0; i < 500; ++i) {
+        auto info = link.run({"INFO", "replication"});
+        if (info && sked::redis::detail::text_of(**info).find("master_link_status:up") != std::string_view::npos) break;
+        std::this_thread::sleep_for(10ms);
     }
-    state.SetItemsProcessed(state.iterations() * 16);
+    settings.wait_replicas = 1;
+    return settings;
 }
+
+void redis_claim(benchmark::State& state) { claim_fresh_keys(state, redis_options(), 1); }
+BENCHMARK(redis_claim)->UseRealTime();
+void redis_claim_pipelined_16(benchmark::State& state) { claim_fresh_keys(state, redis_options(), 16); }
 BENCHMARK(redis_claim_pipelined_16)->UseRealTime();
+// What WAIT 1 adds to a claim, and to a batch of 16 (one WAIT per round trip): compare
+// the two above, the same server in the same run.
+void redis_claim_wait_1(benchmark::State& state) { claim_fresh_keys(state, waiting_for_a_replica(), 1); }
+BENCHMARK(redis_claim_wait_1)->UseRealTime();
+void redis_claim_pipelined_16_wait_1(benchmark::State& state) { claim_fresh_keys(state, waiting_for_a_replica(), 16); }
+BENCHMARK(redis_claim_pipelined_16_wait_1)->UseRealTime();
 
 // Creating a durable one-off with a 32-byte payload: one script, one round trip
 // (benchmarks/one_off_compare.sh sets it beside redis-benchmark's ZADD).
