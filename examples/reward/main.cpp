@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
         // The run key names the day: a second grant under it grants nothing. The fencing
         // token refuses a replica that stalled past its lease and writes after a newer one.
         const auto written = store.grant_all(c.run_key(), c.fence);
-        if (written.stale) return example::outcome{"fenced", "a run with a newer fencing token wrote first"};
+        if (written.stale)
+            return example::outcome{"fenced", "a run of the slot with a newer fencing token wrote first"};
         std::string detail = "granted " + std::to_string(written.granted) + " rewards";
         if (written.already_granted > 0) detail += ", " + std::to_string(written.already_granted) + " already granted";
         return example::outcome{"ok", detail};

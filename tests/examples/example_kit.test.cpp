@@ -90,14 +90,17 @@ TEST_CASE("examples: the summary counts duplicates, misses, late runs and serial
     CHECK_FALSE(t.ok());
 }
 
-TEST_CASE("examples: reward grants are idempotent by run key and refuse stale fences") {
+TEST_CASE("examples: reward grants are idempotent by run key and refuse a stale fence of the same run key") {
     reward::reward_store store{3};
     CHECK(store.grant_all("daily@1", 10).granted == 3);
     const auto again = store.grant_all("daily@1", 11);  // a retry, or a second runner
     CHECK(again.granted == 0);
     CHECK(again.already_granted == 3);
-    CHECK(store.grant_all("daily@2", 10).stale);  // older than the last writer: nothing written
-    CHECK(store.reward_range() == std::pair<std::size_t, std::size_t>{1, 1});
+    CHECK(store.grant_all("daily@1", 10).stale);  // older than the slot's last writer: nothing written
+    // Tokens order the holders of one run key: a later slot's run with a lower token (its
+    // slot was claimed before the earlier one's retried claim) still writes.
+    CHECK(store.grant_all("daily@2", 5).granted == 3);
+    CHECK(store.reward_range() == std::pair<std::size_t, std::size_t>{2, 2});
 }
 
 TEST_CASE("examples: one drop per window -- a superseded spawner commits nothing") {
