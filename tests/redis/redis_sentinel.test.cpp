@@ -112,6 +112,29 @@ TEST_SUITE("redis sentinel") {
                       answer.error().detail);
     }
 
+    TEST_CASE(
+        "a claim whose WAIT fell short is the same claim when sent again: the retry gets the key, with its "
+        "token, and nobody else does") {
+        auto& fleet = shared_fleet();
+        auto settings = waiting(fleet.client(fresh_prefix()));
+        settings.wait_timeout = 100ms;
+        redis::keys keys{settings};
+        redis::keys other{settings};
+        fleet.first_replica().pause();  // SIGSTOP: it acknowledges nothing
+        const auto lost = keys.claim("daily@1", 60s);
+        fleet.first_replica().resume();
+        REQUIRE_FALSE(lost);
+        CHECK(lost.error().code == backend_errc::timeout);
+        const auto record = value_on(fleet.first_master(), settings.prefix + ":key:{daily@1}");
+        REQUIRE(record.starts_with("r|"));  // the master applied it
+
+        CHECK(status_of(other.claim("daily@1", 60s)) == grant_status::held_elsewhere);
+        const auto again = acquired_lease(keys.claim("daily@1", 60s));
+        CHECK(record.starts_with("r|" + std::to_string(again.fence) + "|"));
+        CHECK(flag_of(keys.complete(again, 1h)));
+        CHECK(status_of(other.claim("daily@1", 60s)) == grant_status::already_done);
+    }
+
     TEST_CASE("a WAIT timeout of 0 or not below the command timeout is refused before anything is sent") {
         for (const auto wait : {0ms, 500ms, 2000ms}) {
             auto settings = waiting(shared_fleet().client(fresh_prefix()));

@@ -75,8 +75,10 @@ inline constexpr std::size_t script_count = 14;
 // Claims every key in KEYS. ARGV: ttl ms, fence memory ms, then one owner per key.
 // Answers 3 integers per key, {status, fence, ms}: 0 acquired (ms = ttl), 1 held
 // elsewhere or 2 done (ms = time left). The new token is one more than the last and
-// at least the server clock in µs (sked::detail::next_fence). One script for a batch:
-// starting a script costs the server about as much as a SET, so it is paid per chunk.
+// at least the server clock in µs (sked::detail::next_fence). A key held by the same
+// owner is the same claim sent again (its answer was lost): acquired, with its token,
+// for a fresh ttl. One script for a batch: starting a script costs the server about as
+// much as a SET, so it is paid per chunk.
 inline constexpr std::string_view claim_source = SKED_REDIS_NOW
     "local ttl = tonumber(ARGV[1])\n"
     "local expire = ttl + tonumber(ARGV[2])\n"
@@ -91,7 +93,12 @@ inline constexpr std::string_view claim_source = SKED_REDIS_NOW
     "    out[n + 3] = ttl\n"
     "  else\n" SKED_REDIS_READ("key")
     "    local left = untl - now\n"
-    "    if state ~= 'f' and left > 0 then\n"
+    "    if state == 'r' and left > 0 and owner == ARGV[i + 2] then\n"
+    "      redis.call('SET', key, string.format('r|%d', fence) .. fresh_tail .. owner, 'PX', expire)\n"
+    "      out[n + 1] = 0\n"
+    "      out[n + 2] = fence\n"
+    "      out[n + 3] = ttl\n"
+    "    elseif state ~= 'f' and left > 0 then\n"
     "      out[n + 1] = state == 'd' and 2 or 1\n"
     "      out[n + 2] = fence\n"
     "      out[n + 3] = left\n"

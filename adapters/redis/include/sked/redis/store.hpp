@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -62,13 +63,16 @@ public:
         owners.reserve(names.size());
         for (std::size_t i = 0; i < names.size(); ++i) {
             if (i % keys_per_script == 0) calls.push_back({script::claim, {}, {ms_text(ttl), memory_text()}});
-            owners.push_back(owners_.next());
+            owners.push_back(owner_for(names[i]));
             calls.back().keys.push_back(key_of(names[i]));
             calls.back().args.push_back(owners.back());
         }
         const auto sent_at = lease_clock::now();
         auto replies = client_.run(calls);
-        if (!replies) return replies.error();
+        if (!replies) {
+            remember_unanswered(names, owners);
+            return replies.error();
+        }
         std::vector<grant> grants;
         grants.reserve(names.size());
         for (std::size_t c = 0; c < calls.size(); ++c) {
@@ -90,6 +94,9 @@ public:
 
     /// A script holds the server while it runs: 64 keys take it about a third of a ms.
     static constexpr std::size_t keys_per_script = 64;
+    /// How many claims whose answer was lost are remembered for a retry (then forgotten:
+    /// such a claim then holds its key until its ttl runs out, as any lost claim would).
+    static constexpr std::size_t unanswered_memory = 4096;
 
     result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) {
         if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
@@ -372,7 +379,24 @@ private:
 
     std::mutex mutex_;
     script_client client_;
+    // A claim whose answer was lost (a timeout, a WAIT that fell short, a connection that
+    // broke) may have been made. Sent again with the same owner it is the same claim, so
+    // the retry gets the key rather than finding it held by nobody who knows it.
+    std::string owner_for(const std::string& name) {
+        const auto found = unanswered_.find(name);
+        if (found == unanswered_.end()) return owners_.next();
+        auto owner = std::move(found->second);
+        unanswered_.erase(found);
+        return owner;
+    }
+    void remember_unanswered(std::span<const std::string> names, std::vector<std::string>& owners) {
+        if (unanswered_.size() + names.size() > unanswered_memory) unanswered_.clear();
+        for (std::size_t i = 0; i < names.size() && i < unanswered_memory; ++i)
+            unanswered_.insert_or_assign(names[i], std::move(owners[i]));
+    }
+
     owner_tokens owners_;
+    std::unordered_map<std::string, std::string> unanswered_;  // name -> owner of a claim not answered
     std::string_view kind_;
     std::string_view what_;
 };
