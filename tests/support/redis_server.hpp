@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -41,13 +42,31 @@ inline int free_loopback_port() {
     return ntohs(address.sin_port);
 }
 
+/// A port for a Redis Cluster node: free, and its bus port (10,000 above) free too, so
+/// at most 55,535.
+inline int free_cluster_port() {
+    for (;;) {
+        const int port = free_loopback_port();
+        if (port > 55535) continue;
+        const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = htons(static_cast<std::uint16_t>(port + 10000));
+        const bool bus_free = ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        ::close(probe);
+        if (bus_free) return port;
+    }
+}
+
 class redis_server {
 public:
     /// `extra` are more redis-server arguments, e.g. {"--requirepass", "secret"};
     /// `config`, when not empty, is written to a file redis-server reads first (a
     /// sentinel needs one it can rewrite).
-    explicit redis_server(std::vector<std::string> extra = {}, std::string config = {})
-        : extra_(std::move(extra)), port_(free_loopback_port()) {
+    /// `port` 0: one the kernel picks.
+    explicit redis_server(std::vector<std::string> extra = {}, std::string config = {}, int port = 0)
+        : extra_(std::move(extra)), port_(port != 0 ? port : free_loopback_port()) {
         char pattern[] = "/tmp/sked-redis-XXXXXX";
         if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
         directory_ = pattern;

@@ -288,13 +288,14 @@ private:
     }
 
     // An error reply that means this server does not serve sked's writes now: a replica
-    // (READONLY: a failover demoted it), or a server still loading its data or cut off
-    // from its master (LOADING, MASTERDOWN). The connection is dropped, so the next call
-    // connects again, through Sentinel to the master of the moment.
+    // (READONLY: a failover demoted it), a server still loading its data or cut off
+    // from its master (LOADING, MASTERDOWN), or a cluster that misses a master, or
+    // whose slot is half migrated (CLUSTERDOWN, TRYAGAIN). The connection is dropped,
+    // so the next call connects again, through Sentinel to the master of the moment.
     std::optional<backend_error> not_serving(const redisReply& reply) {
         if (reply.type != REDIS_REPLY_ERROR) return std::nullopt;
         const auto text = text_of(reply);
-        for (std::string_view code : {"READONLY", "LOADING", "MASTERDOWN"}) {
+        for (std::string_view code : {"READONLY", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN"}) {
             if (text.starts_with(code)) {
                 context_.reset();
                 return backend_error{backend_errc::unreachable,

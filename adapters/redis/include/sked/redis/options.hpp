@@ -4,9 +4,11 @@
 //     sked::redis::options one{.host = "10.0.0.5", .port = 6379, .prefix = "rewards"};
 //     sked::redis::options ha{.sentinels = {{"10.0.0.7", 26379}, {"10.0.0.8", 26379}},
 //                             .master_name = "sked", .prefix = "rewards"};
+//     sked::redis::options cluster{.cluster = {{"10.0.0.9", 7000}, {"10.0.0.10", 7000}},
+//                                  .prefix = "rewards"};
 //
-// What holds across a Sentinel failover, with and without wait_replicas, is in
-// docs/locks.md ("Redis Sentinel").
+// What holds across a Sentinel or Cluster failover, with and without wait_replicas, is
+// in docs/locks.md ("Redis Sentinel", "Redis Cluster").
 #pragma once
 
 #include <algorithm>
@@ -58,6 +60,12 @@ struct options {
     /// but that still runs (a partition, SENTINEL FAILOVER) takes writes until the
     /// sentinels reconfigure it, up to 10 s later. 0: ask only after an error.
     std::chrono::milliseconds sentinel_check{1000};
+    /// Redis Cluster: when not empty, `host` and `port` are not used. Some of its nodes
+    /// (any role); the first that answers CLUSTER SLOTS gives the map of which master
+    /// serves which slot, and each script goes to the master of its keys' slot. MOVED
+    /// (the map is old) reads the map again; ASK (a slot migrating) is followed for the
+    /// one call. Not with `sentinels` (a cluster fails over by itself) or a `database`.
+    std::vector<endpoint> cluster{};
     /// After each call's scripts, wait until this many replicas have its writes (WAIT,
     /// in the same round trip). A call they do not all reach within wait_timeout fails
     /// with backend_errc::timeout, although the master applied it. 0: do not wait.

@@ -396,6 +396,16 @@ public:
         return replies;
     }
 
+    /// One call after ASKING: Redis Cluster answered ASK, its slot is migrating here.
+    result<reply_ptr, backend_error> run_asking(const script_call& call) {
+        const std::vector<script_call> one{call};
+        asking_ = true;
+        auto replies = run(one);
+        asking_ = false;
+        if (!replies) return replies.error();
+        return std::move(replies->front());
+    }
+
     /// How many times the scripts were loaded (once, plus once per NOSCRIPT recovery).
     [[nodiscard]] std::size_t loads() const noexcept { return loads_; }
 
@@ -432,9 +442,18 @@ private:
     result<std::vector<reply_ptr>, backend_error> receive(const std::vector<script_call>& calls) {
         const auto& s = settings();
         const bool waited = waits(calls);
-        auto replies = connection_.receive(calls.size() + (waited ? 1 : 0));
+        auto replies = connection_.receive((asking_ ? 1 : 0) + calls.size() + (waited ? 1 : 0));
+        if (replies && asking_) replies->erase(replies->begin());
         if (!replies || !waited) return replies;
+        // Nothing written, nothing to wait for: e.g. a cluster node that answered MOVED
+        // to every call is a replica now, and refuses WAIT.
+        const bool wrote = std::any_of(replies->begin(), replies->end() - 1,
+                                       [](const reply_ptr& reply) { return reply->type != REDIS_REPLY_ERROR; });
         const auto& acked = *replies->back();
+        if (!wrote) {
+            replies->pop_back();
+            return replies;
+        }
         if (acked.type != REDIS_REPLY_INTEGER)
             return backend_error{backend_errc::protocol,
                                  "WAIT on " + address() + " answered " + std::string(type_name(acked.type))};
@@ -468,7 +487,8 @@ private:
 
     std::vector<command> commands_for(const std::vector<script_call>& calls) const {
         std::vector<command> commands;
-        commands.reserve(calls.size());
+        commands.reserve(calls.size() + 2);
+        if (asking_) commands.push_back({"ASKING"});
         for (const auto& call : calls) {
             command args{"EVALSHA", shas_[static_cast<std::size_t>(call.which)], std::to_string(call.keys.size())};
             args.insert(args.end(), call.keys.begin(), call.keys.end());
@@ -485,6 +505,7 @@ private:
     std::array<std::string, script_count> shas_;
     std::size_t loads_ = 0;
     bool reused_ = false;  // the last start() went over a connection opened earlier
+    bool asking_ = false;  // within run_asking(): each pipeline begins with ASKING
 };
 
 /// The claim script's answer, checked: {status 0-2, fence, ms}.

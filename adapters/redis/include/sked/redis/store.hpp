@@ -1,4 +1,5 @@
-// sked/redis/store.hpp — locks and a key store on one Redis server (CMake: sked::redis).
+// sked/redis/store.hpp — locks and a key store on Redis: one server, the master that
+// Sentinel names, or a Cluster (CMake: sked::redis).
 //
 //     sked::redis::keys keys{{.host = "127.0.0.1", .port = 6379, .prefix = "rewards"}};
 //     auto g = keys.claim(sked::run_key("daily_reward", slot), 5min);
@@ -8,8 +9,10 @@
 // throughput. What holds when Redis fails is in docs/locks.md.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -23,6 +26,7 @@
 #include "sked/idempotency.hpp"
 #include "sked/lock.hpp"
 #include "sked/one_off.hpp"
+#include "sked/redis/cluster.hpp"
 #include "sked/redis/connection.hpp"
 #include "sked/redis/jobs.hpp"
 #include "sked/redis/scripts.hpp"
@@ -45,9 +49,9 @@ public:
     }
 
     /// Claims every name in one round trip: one script per chunk of up to
-    /// `keys_per_script` names, the chunks pipelined. Names are checked before anything
-    /// is sent; if the connection fails midway, some claims may have been made (they
-    /// expire). Each chunk is atomic; on Redis Cluster its keys must share a slot.
+    /// `keys_per_script` names, the chunks pipelined (on a cluster, one pipeline per
+    /// master, a chunk's keys in one slot). Names are checked before anything is sent;
+    /// if a connection fails midway, some claims may have been made (they expire).
     result<std::vector<grant>, backend_error> claim_many(std::span<const std::string> names,
                                                          std::chrono::milliseconds ttl) {
         for (std::size_t i = 0; i < names.size(); ++i) {
@@ -58,14 +62,16 @@ public:
         }
         if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
         std::lock_guard hold{mutex_};
+        const auto chunks = chunk(names);
         std::vector<script_call> calls;
-        std::vector<std::string> owners;
-        owners.reserve(names.size());
-        for (std::size_t i = 0; i < names.size(); ++i) {
-            if (i % keys_per_script == 0) calls.push_back({script::claim, {}, {ms_text(ttl), memory_text()}});
-            owners.push_back(owner_for(names[i]));
-            calls.back().keys.push_back(key_of(names[i]));
-            calls.back().args.push_back(owners.back());
+        std::vector<std::string> owners(names.size());
+        for (const auto& members : chunks) {
+            auto& call = calls.emplace_back(script_call{script::claim, {}, {ms_text(ttl), memory_text()}});
+            for (const auto i : members) {
+                owners[i] = owner_for(names[i]);
+                call.keys.push_back(key_of(names[i]));
+                call.args.push_back(owners[i]);
+            }
         }
         const auto sent_at = lease_clock::now();
         auto replies = client_.run(calls);
@@ -73,20 +79,20 @@ public:
             remember_unanswered(names, owners);
             return replies.error();
         }
-        std::vector<grant> grants;
-        grants.reserve(names.size());
+        std::vector<grant> grants(names.size());
         for (std::size_t c = 0; c < calls.size(); ++c) {
             auto parsed = parse_claims(*(*replies)[c], calls[c].keys.size(), calls[c].keys.front());
             if (!parsed) return parsed.error();
-            for (const auto& claim : *parsed) {
-                const std::size_t i = grants.size();
-                grant answer{claim.status, {}, {}};
+            for (std::size_t k = 0; k < chunks[c].size(); ++k) {
+                const auto i = chunks[c][k];
+                const auto& claim = (*parsed)[k];
+                auto& answer = grants[i];
+                answer.status = claim.status;
                 if (claim.status == grant_status::held_elsewhere) answer.holder_left = claim.remaining;
                 if (answer.acquired()) {
                     answer.lease = lease{names[i], std::move(owners[i]), claim.fence,
                                          sent_at + claim.remaining - drift_allowance(ttl)};
                 }
-                grants.push_back(std::move(answer));
             }
         }
         return grants;
@@ -124,15 +130,16 @@ public:
         for (const auto& name : names)
             if (auto bad = sked::detail::check_name(what_, name)) return *std::move(bad);
         std::lock_guard hold{mutex_};
+        const auto chunks = chunk(names);
         std::vector<script_call> calls;
-        for (std::size_t i = 0; i < names.size(); ++i) {
-            if (i % keys_per_script == 0) calls.push_back({script::abandoned, {}, {}});
-            calls.back().keys.push_back(key_of(names[i]));
+        for (const auto& members : chunks) {
+            auto& call = calls.emplace_back(script_call{script::abandoned, {}, {}});
+            for (const auto i : members)
+                call.keys.push_back(key_of(names[i]));
         }
         auto replies = client_.run(calls);
         if (!replies) return replies.error();
-        std::vector<bool> out;
-        out.reserve(names.size());
+        std::vector<bool> out(names.size());
         for (std::size_t c = 0; c < calls.size(); ++c) {
             const auto& reply = *(*replies)[c];
             if (reply.type == REDIS_REPLY_ERROR) return error_from_reply(reply, "inspecting " + calls[c].keys.front());
@@ -140,7 +147,7 @@ public:
                 return backend_error{backend_errc::protocol, "inspecting " + calls[c].keys.front() + " answered " +
                                                                  std::string(type_name(reply.type))};
             for (std::size_t k = 0; k < reply.elements; ++k)
-                out.push_back(reply.element[k]->type == REDIS_REPLY_INTEGER && reply.element[k]->integer == 1);
+                out[chunks[c][k]] = reply.element[k]->type == REDIS_REPLY_INTEGER && reply.element[k]->integer == 1;
         }
         return out;
     }
@@ -148,7 +155,7 @@ public:
     /// The server's clock (TIME) and identity (INFO's run_id), in one round trip.
     result<backend_facts, backend_error> facts() {
         std::lock_guard hold{mutex_};
-        auto replies = client_.link().pipeline({{"TIME"}, {"INFO", "server"}});
+        auto replies = client_.commands({{"TIME"}, {"INFO", "server"}});
         if (!replies) return replies.error();
         const auto& time = *(*replies)[0];
         const auto& info = *(*replies)[1];
@@ -368,6 +375,26 @@ private:
         return std::move(replies->front());
     }
 
+    // The names in chunks of up to keys_per_script, each chunk one script: in order on
+    // one server; on a cluster, each chunk's keys in one slot (a script's keys must be).
+    std::vector<std::vector<std::size_t>> chunk(std::span<const std::string> names) const {
+        std::vector<std::size_t> order(names.size());
+        std::vector<std::uint16_t> group(names.size());
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            order[i] = i;
+            group[i] = client_.clustered() ? key_slot(key_of(names[i])) : 0;
+        }
+        std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return group[a] < group[b]; });
+        std::vector<std::vector<std::size_t>> chunks;
+        for (std::size_t n = 0; n < order.size(); ++n) {
+            const auto i = order[n];
+            if (n == 0 || chunks.back().size() == keys_per_script || group[i] != group[order[n - 1]])
+                chunks.emplace_back();
+            chunks.back().push_back(i);
+        }
+        return chunks;
+    }
+
     static backend_error unexpected(const redisReply& reply, const std::string& doing) {
         if (reply.type == REDIS_REPLY_ERROR) return error_from_reply(reply, doing);
         return backend_error{backend_errc::protocol, doing + " answered " + std::string(type_name(reply.type))};
@@ -378,7 +405,7 @@ private:
     std::string memory_text() const { return ms_text(client_.settings().fence_memory); }
 
     std::mutex mutex_;
-    script_client client_;
+    script_router client_;
     // A claim whose answer was lost (a timeout, a WAIT that fell short, a connection that
     // broke) may have been made. Sent again with the same owner it is the same claim, so
     // the retry gets the key rather than finding it held by nobody who knows it.
