@@ -59,44 +59,6 @@ for _ in $(seq 200); do watched && break; sleep 0.1; done
 watched || { echo "FAIL: the sentinels did not find each other and the replicas within 20 s" >&2; exit 1; }
 
 echo "master 127.0.0.1:$master_port, $replicas replica(s), sentinels $sentinels; 3 reward processes for ${seconds}s, --wait-replicas $wait_replicas"
-for name in p1 p2 p3; do
-  "$bin/reward" --sentinel "$sentinels" --master sked --wait-replicas "$wait_replicas" --prefix failover \
-    --tick 1s --work 1s --misfire run_each --run "${seconds}s" --name "$name" \
-    --audit "$work/$name.jsonl" --log "$work/$name.log" > "$work/$name.out" &
-  pids+=($!)
-done
-reward_pids=("${pids[@]: -3}")
-sleep $((seconds / 5))
-killed_ms=$(date +%s%3N)
-kill -9 "$master_pid"
-echo "killed the master (SIGKILL)"
-for pid in "${reward_pids[@]}"; do wait "$pid" || { echo "FAIL: a reward process exited with an error" >&2; exit 1; }; done
-
-summary=$("$bin/reward" --tick 1s --check "$work"/p*.jsonl) || true
-echo "$summary"
-/usr/bin/python3 - "$killed_ms" "$wait_replicas" "$summary" "$work"/p*.jsonl << 'PY'
-import datetime, json, re, sys
-killed_ms, wait, summary, files = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4:]
-ms = lambda t: int(datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() * 1000)
-runs = [json.loads(line) for f in files for line in open(f) if line.strip()]
-before = [r for r in runs if ms(r["started"]) < killed_ms]
-after = [r for r in runs if ms(r["started"]) >= killed_ms]
-duplicates = int(re.search(r"(\d+) duplicates", summary).group(1))
-misses = int(re.search(r"(\d+) misses", summary).group(1))
-failures = []
-if misses: failures.append(f"{misses} slots never ran")
-if duplicates > (0 if wait else 3): failures.append(f"{duplicates} slots ran twice")
-if not before or not after: failures.append("no run before or after the kill")
-else:
-    resumed = min(ms(r["started"]) for r in after) - killed_ms
-    print(f"runs: {len(before)} before the kill, {len(after)} after; the first after it started {resumed} ms after it; "
-          f"{duplicates} duplicates, {misses} misses")
-    # down-after-milliseconds (1 s), the sentinels' election and promotion (about 1.5 s),
-    # one claim retry (1 s): 3.5 s, and room for a loaded machine or a sanitizer build.
-    if resumed > 6000: failures.append(f"the fleet ran nothing for {resumed} ms, more than 6 s")
-    if max(r["fencing"] for r in before) >= min(r["fencing"] for r in after):
-        failures.append("a fencing token after the failover is not above every one before it")
-for f in failures: print("FAIL:", f)
-sys.exit(1 if failures else 0)
-PY
+bash "$(dirname "$0")/failover-fleet.sh" "$bin" "$seconds" "$work" "$master_pid" $((wait_replicas > 0 ? 0 : 3)) \
+  --sentinel "$sentinels" --master sked --wait-replicas "$wait_replicas"
 echo PASS

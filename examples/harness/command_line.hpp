@@ -5,6 +5,7 @@
 //     --run DUR           real time: stop after DUR (default: run until Ctrl-C)
 //     --redis HOST:PORT   Redis instead of the in-memory backend
 //     --sentinel H:P,...  Redis through Sentinel (with --master NAME)
+//     --redis-cluster H:P,...  Redis Cluster, known by some of its nodes
 //     --audit FILE        one JSON line per execution, appended
 //     --check FILE...     check merged audit files of earlier runs, print the summary, exit
 //
@@ -49,6 +50,7 @@ struct options {
     int redis_port = 0;
     std::vector<std::pair<std::string, int>> sentinels{};  ///< --sentinel: Redis through these
     std::string master{};  ///< --master: the name the sentinels know the master by
+    std::vector<std::pair<std::string, int>> cluster{};  ///< --redis-cluster: some of its nodes
     int wait_replicas = 0;  ///< --wait-replicas: WAIT for this many replicas after each write
     std::string prefix{};  ///< Redis key prefix; empty: chosen by the example
     std::string name = "replica";  ///< replicas are "<name>-1" .. "<name>-N"
@@ -67,8 +69,9 @@ struct options {
     std::vector<std::string> check{};
     std::map<std::string, std::string, std::less<>> extra{};  ///< the example's own options, by flag
 
-    /// Redis, one server (--redis) or through Sentinel (--sentinel), rather than memory.
-    [[nodiscard]] bool uses_redis() const { return redis_host.has_value() || !sentinels.empty(); }
+    /// Redis, one server (--redis), through Sentinel (--sentinel) or a Cluster
+    /// (--redis-cluster), rather than memory.
+    [[nodiscard]] bool uses_redis() const { return redis_host.has_value() || !sentinels.empty() || !cluster.empty(); }
 
     [[nodiscard]] std::string extra_or(std::string_view flag, std::string fallback) const {
         const auto found = extra.find(flag);
@@ -127,6 +130,7 @@ inline std::string usage(std::string_view program, const std::vector<extra_optio
         << "  --overlap POLICY    skip, queue_one, allow or cancel_running: overrides its overlap policy\n"
         << "  --sentinel H:P,...  Redis through these sentinels (with --master), instead of --redis\n"
         << "  --master NAME       the master's name the sentinels know\n"
+        << "  --redis-cluster H:P,...  Redis Cluster, known by some of its nodes, instead of --redis\n"
         << "  --wait-replicas N   after each write, wait until N replicas have it (WAIT)\n"
         << "  --redis-user U      Redis ACL user (with --redis-password)\n"
         << "  --redis-password P  Redis AUTH password\n"
@@ -181,23 +185,33 @@ inline std::optional<std::pair<std::string, int>> host_port(std::string_view val
     return std::pair{std::string(value.substr(0, colon)), port};
 }
 
-/// --redis, --sentinel, --master, --wait-replicas: what was wrong with `value`, or nothing.
+/// "HOST:PORT[,HOST:PORT...]" as hosts and ports, or nothing.
+inline std::optional<std::vector<std::pair<std::string, int>>> host_ports(std::string_view value) {
+    std::vector<std::pair<std::string, int>> out;
+    for (std::size_t begin = 0; begin <= value.size();) {
+        const auto end = std::min(value.find(',', begin), value.size());
+        const auto server = host_port(value.substr(begin, end - begin));
+        if (!server) return std::nullopt;
+        out.push_back(*server);
+        begin = end + 1;
+    }
+    return out;
+}
+
+/// --redis, --sentinel, --redis-cluster, --master, --wait-replicas: what was wrong with
+/// `value`, or nothing.
 inline std::optional<std::string> set_redis(options& o, std::string_view flag, std::string_view value) {
     if (flag == "--redis") {
         const auto server = host_port(value);
         if (!server) return "expected HOST:PORT such as 127.0.0.1:6379, got '" + std::string(value) + "'";
         o.redis_host = server->first;
         o.redis_port = server->second;
-    } else if (flag == "--sentinel") {
-        o.sentinels.clear();
-        for (std::size_t begin = 0; begin <= value.size();) {
-            const auto end = std::min(value.find(',', begin), value.size());
-            const auto server = host_port(value.substr(begin, end - begin));
-            if (!server)
-                return "expected HOST:PORT[,HOST:PORT...] such as 127.0.0.1:26379, got '" + std::string(value) + "'";
-            o.sentinels.push_back(*server);
-            begin = end + 1;
-        }
+    } else if (flag == "--sentinel" || flag == "--redis-cluster") {
+        auto servers = host_ports(value);
+        if (!servers)
+            return "expected HOST:PORT[,HOST:PORT...] such as 127.0.0.1:" +
+                   std::string(flag == "--sentinel" ? "26379" : "7000") + ", got '" + std::string(value) + "'";
+        (flag == "--sentinel" ? o.sentinels : o.cluster) = *std::move(servers);
     } else if (flag == "--master") {
         if (value.empty()) return std::string("expected the master's name, such as mymaster");
         o.master = value;
@@ -212,10 +226,12 @@ inline std::optional<std::string> set_redis(options& o, std::string_view flag, s
 
 /// The options that need another: what is missing, or nothing.
 inline std::optional<std::string> redis_problem(const options& o) {
-    if (o.redis_host && !o.sentinels.empty()) return std::string("--redis and --sentinel: choose one");
+    if ((o.redis_host ? 1 : 0) + (o.sentinels.empty() ? 0 : 1) + (o.cluster.empty() ? 0 : 1) > 1)
+        return std::string("--redis, --sentinel and --redis-cluster: choose one");
     if (!o.sentinels.empty() && o.master.empty()) return std::string("--sentinel: also give --master NAME");
     if (o.sentinels.empty() && !o.master.empty()) return std::string("--master: only with --sentinel");
-    if (o.wait_replicas > 0 && !o.uses_redis()) return std::string("--wait-replicas: only with --redis or --sentinel");
+    if (o.wait_replicas > 0 && !o.uses_redis())
+        return std::string("--wait-replicas: only with --redis, --sentinel or --redis-cluster");
     return std::nullopt;
 }
 
@@ -275,7 +291,8 @@ inline sked::result<options, std::string> parse_command_line(int argc, char** ar
             if (plus == std::string_view::npos || !at || !length || *length <= milliseconds{0})
                 return fail(flag, "expected AT+DURATION such as 9d15h+2h, got '" + std::string(value) + "'");
             o.outages.push_back({*at, *length});
-        } else if (flag == "--redis" || flag == "--sentinel" || flag == "--master" || flag == "--wait-replicas") {
+        } else if (flag == "--redis" || flag == "--sentinel" || flag == "--redis-cluster" || flag == "--master" ||
+                   flag == "--wait-replicas") {
             if (auto bad = set_redis(o, flag, value)) return fail(flag, *bad);
         } else if (flag == "--http") {
             const auto colon = value.rfind(':');

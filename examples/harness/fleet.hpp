@@ -249,7 +249,9 @@ private:
         }
         return std::nullopt;
 #else
-        return std::string(options_.redis_host ? "--redis" : "--sentinel") +
+        return std::string(options_.redis_host        ? "--redis"
+                           : options_.cluster.empty() ? "--sentinel"
+                                                      : "--redis-cluster") +
                ": this build has no Redis support (install libhiredis-dev and configure again)";
 #endif
     }
@@ -267,16 +269,20 @@ private:
         }
         for (const auto& [host, port] : options_.sentinels)
             settings.sentinels.push_back({host, port});
+        for (const auto& [host, port] : options_.cluster)
+            settings.cluster.push_back({host, port});
         return settings;
     }
 
-    // The option that named the server, for an error: "--redis HOST:PORT" or "--sentinel ...".
+    // The option that named the server, for an error: "--redis HOST:PORT", "--sentinel
+    // ... --master NAME" or "--redis-cluster ...".
     [[nodiscard]] std::string redis_flag() const {
         if (options_.redis_host) return "--redis " + *options_.redis_host + ":" + std::to_string(options_.redis_port);
-        std::string text = "--sentinel ";
-        for (const auto& [host, port] : options_.sentinels)
+        const bool cluster = !options_.cluster.empty();
+        std::string text = cluster ? "--redis-cluster " : "--sentinel ";
+        for (const auto& [host, port] : cluster ? options_.cluster : options_.sentinels)
             text += (text.back() == ' ' ? "" : ",") + host + ":" + std::to_string(port);
-        return text + " --master " + options_.master;
+        return cluster ? text : text + " --master " + options_.master;
     }
 #endif
 

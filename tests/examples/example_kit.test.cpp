@@ -44,6 +44,16 @@ TEST_CASE("examples: the command line names the option that is wrong") {
     CHECK(parse({"--replicas", "65"}).error() == "--replicas: expected a number from 1 to 64, got '65'");
     CHECK(parse({"--redis", "localhost"}).error() ==
           "--redis: expected HOST:PORT such as 127.0.0.1:6379, got 'localhost'");
+    CHECK(parse({"--redis-cluster", "127.0.0.1:7000,127.0.0.1"}).error() ==
+          "--redis-cluster: expected HOST:PORT[,HOST:PORT...] such as 127.0.0.1:7000, got '127.0.0.1:7000,127.0.0.1'");
+    CHECK(parse({"--redis-cluster", "127.0.0.1:7000", "--redis", "127.0.0.1:6379"}).error() ==
+          "--redis, --sentinel and --redis-cluster: choose one");
+    auto cluster = parse({"--redis-cluster", "127.0.0.1:7000,10.0.0.2:7001"});
+    REQUIRE(cluster.has_value());
+    CHECK(cluster->cluster.size() == 2);
+    CHECK(cluster->cluster[1].first == "10.0.0.2");
+    CHECK(cluster->cluster[1].second == 7001);
+    CHECK(cluster->uses_redis());
     CHECK(parse({"--start", "2026-13-01T00:00:00Z"}).error().starts_with("--start: expected a UTC time"));
     CHECK(parse({"--simulate", "1d", "--run", "1s"}).error() ==
           "--simulate and --run: choose one (virtual or real time)");
