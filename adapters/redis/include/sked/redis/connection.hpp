@@ -12,12 +12,14 @@
 #include <sys/time.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -169,7 +171,7 @@ private:
     // answer proves nothing: the connection is kept, and errors will tell.
     bool still_master() {
         checked_at_ = std::chrono::steady_clock::now();
-        auto named = ask_sentinel(options_.sentinels[first_sentinel_]);
+        auto named = ask_sentinel(first_sentinel_);
         return !named || *named == target_;
     }
 
@@ -180,8 +182,7 @@ private:
         std::size_t unknown = 0;
         const auto count = options_.sentinels.size();
         for (std::size_t i = 0; i < count; ++i) {
-            const auto& sentinel = options_.sentinels[(first_sentinel_ + i) % count];
-            auto named = ask_sentinel(sentinel);
+            auto named = ask_sentinel((first_sentinel_ + i) % count);
             if (named) target_ = *named;
             auto failed = named ? open(*named) : std::optional{named.error()};
             if (!failed) {
@@ -198,15 +199,19 @@ private:
                              "no sentinel led to a master named '" + options_.master_name + "': " + why};
     }
 
-    // One sentinel's answer to SENTINEL get-master-addr-by-name.
-    result<endpoint, backend_error> ask_sentinel(const endpoint& sentinel) const {
-        options asking{.host = sentinel.host,
-                       .port = sentinel.port,
-                       .password = options_.sentinel_password,
-                       .connect_timeout = options_.connect_timeout,
-                       .command_timeout = options_.command_timeout};
-        connection link{std::move(asking)};
-        auto reply = link.run({"SENTINEL", "get-master-addr-by-name", options_.master_name});
+    // One sentinel's answer to SENTINEL get-master-addr-by-name. The connection to the
+    // sentinel asked last is kept: the periodic check asks it again and again.
+    result<endpoint, backend_error> ask_sentinel(std::size_t index) {
+        const auto& sentinel = options_.sentinels[index];
+        if (!sentinel_link_ || sentinel_asked_ != index) {
+            sentinel_link_ = std::make_unique<connection>(options{.host = sentinel.host,
+                                                                  .port = sentinel.port,
+                                                                  .password = options_.sentinel_password,
+                                                                  .connect_timeout = options_.connect_timeout,
+                                                                  .command_timeout = options_.command_timeout});
+            sentinel_asked_ = index;
+        }
+        auto reply = sentinel_link_->run({"SENTINEL", "get-master-addr-by-name", options_.master_name});
         if (!reply) return reply.error();
         const auto& answer = **reply;
         const auto where = "sentinel " + sentinel.text();
@@ -216,9 +221,12 @@ private:
         if (answer.type == REDIS_REPLY_ERROR) return error_from_reply(answer, where);
         if (answer.type == REDIS_REPLY_ARRAY && answer.elements == 2 && answer.element[0]->type == REDIS_REPLY_STRING &&
             answer.element[1]->type == REDIS_REPLY_STRING) {
-            auto found = parse_endpoints(std::string(text_of(*answer.element[0])) + ":" +
-                                         std::string(text_of(*answer.element[1])));
-            if (found && found->size() == 1) return found->front();
+            const auto host = text_of(*answer.element[0]), digits = text_of(*answer.element[1]);
+            int port = 0;
+            const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+            if (!host.empty() && error == std::errc{} && end == digits.data() + digits.size() && port > 0 &&
+                port <= 65535)
+                return endpoint{std::string(host), port};
         }
         return backend_error{backend_errc::protocol, where + " answered " + std::string(type_name(answer.type)) +
                                                          " where an address was expected"};
@@ -330,6 +338,8 @@ private:
     options options_;
     endpoint target_;  // the server; through Sentinel, the master last named (empty host: none yet)
     std::size_t first_sentinel_ = 0;  // the sentinel that named the master last: asked first
+    std::unique_ptr<connection> sentinel_link_;  // to the sentinel asked last
+    std::size_t sentinel_asked_ = 0;
     std::chrono::steady_clock::time_point checked_at_{};  // when a sentinel last named target_
     std::unique_ptr<redisContext, context_deleter> context_;
 };
