@@ -618,16 +618,8 @@ inline scheduler::run_exit scheduler::finish(const detail::launch& l, bool succe
                                       outcome.final_attempt || outcome.retry_stored, ended.steady);
         outcome.backend_failures = std::move(settled.failures);
         if (settled.settle_again)
-            outcome.unsettled = detail::unsettled_run{.job = 0,
-                                                      .generation = 0,
-                                                      .name = l.name,
-                                                      .key = *end.leases.key,
-                                                      .slot = l.slot,
-                                                      .attempt = l.attempt,
-                                                      .options = l.options,
-                                                      .succeeded = handed_over,
-                                                      .record = outcome.final_attempt || outcome.retry_stored,
-                                                      .tries = 1};
+            outcome.settle_again =
+                detail::settle_retry{.completed = handed_over, .record = outcome.final_attempt || outcome.retry_stored};
         if (settled.lost) {
             // Another holder has the slot: this run is not a success, and not retried here.
             outcome.ok = false;

@@ -59,6 +59,12 @@ struct run_end {
     bool timed_out = false, lease_lost = false;
 };
 
+/// An end to send again: complete the run key (else release it), move the slot record.
+struct settle_retry {
+    bool completed = false;
+    bool record = false;
+};
+
 /// What the run came to, once it returned and its leases were settled.
 struct run_outcome {
     bool ok = false;  ///< returned, in time, with its leases
@@ -67,7 +73,7 @@ struct run_outcome {
     std::vector<std::string> backend_failures{};  ///< what settling at the backend could not do
     std::optional<std::string> lost{};  ///< settling found the lease lost: why (the run is not ok)
     bool retry_stored = false;  ///< the next attempt is a one-off in the backend, for any replica
-    std::optional<unsettled_run> unsettled{};  ///< the backend did not take the end: sent again later
+    std::optional<settle_retry> settle_again{};  ///< the backend did not take the end: sent again later
 };
 
 class dispatcher {
@@ -597,14 +603,21 @@ inline void dispatcher::run_ended(const launch& l, const moment& ended, const ru
     for (auto& what : outcome.backend_failures) {
         auto backend_error = base;
         backend_error.kind = event_kind::backend_error;
-        if (outcome.unsettled) what += " (sent again while the run key's lease lasts)";
+        if (outcome.settle_again) what += " (sent again while the run key's lease lasts)";
         raise(job, backend_error, out, std::move(what));
     }
-    if (outcome.unsettled) {
-        outcome.unsettled->job = j;
-        outcome.unsettled->generation = run_generation;
-        settle_later(*std::move(outcome.unsettled), ended.steady, out);
-    }
+    if (outcome.settle_again)
+        settle_later({.job = j,
+                      .generation = run_generation,
+                      .name = l.name,
+                      .key = *end.leases.key,
+                      .slot = l.slot,
+                      .attempt = l.attempt,
+                      .options = l.options,
+                      .succeeded = outcome.settle_again->completed,
+                      .record = outcome.settle_again->record,
+                      .tries = 1},
+                     ended.steady, out);
     if (outcome.final_attempt) {
         job.last_handled = std::max(job.last_handled, slot_value(l.slot));
     } else if (current) {

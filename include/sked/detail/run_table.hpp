@@ -82,7 +82,7 @@ struct deferred_attempt {
 /// while the run key's lease lasts: a completion lost to a failover or a restart would
 /// let the lease run out, and another replica would run the slot again.
 struct unsettled_run {
-    std::uint32_t job;  // set by the dispatcher, with the generation
+    std::uint32_t job;
     std::uint16_t generation;
     std::string name;
     lease key;
