@@ -194,13 +194,7 @@ TEST_SUITE("redis sentinel") {
         settings.sentinel_check = 100ms;
         redis::keys keys{settings};
         const auto before = acquired_lease(keys.claim("daily@1", 60s));
-        {
-            redis::detail::connection link{fleet.sentinel(0).client()};
-            auto reply = link.run({"SENTINEL", "FAILOVER", std::string(sentinel_fleet::master_name)});
-            REQUIRE(reply);
-            REQUIRE_MESSAGE((*reply)->type == REDIS_REPLY_STATUS, redis::detail::text_of(**reply));
-        }
-        fleet.wait_for_master(fleet.first_replica().port());
+        fleet.fail_over();
         std::this_thread::sleep_for(settings.sentinel_check);
         const bool old_master_still_master = role_of(fleet.first_master()) == "master";
 
@@ -219,9 +213,7 @@ TEST_SUITE("redis sentinel") {
         settings.sentinel_check = 0ms;
         redis::keys keys{settings};
         (void)acquired_lease(keys.claim("daily@1", 60s));
-        redis::detail::connection to_sentinel{fleet.sentinel(0).client()};
-        REQUIRE(to_sentinel.run({"SENTINEL", "FAILOVER", std::string(sentinel_fleet::master_name)}));
-        fleet.wait_for_master(fleet.first_replica().port());
+        fleet.fail_over();
         // What the sentinels do to the old master when they next look at it (within 10 s).
         redis::detail::connection to_old{fleet.first_master().client()};
         REQUIRE(to_old.run({"REPLICAOF", "127.0.0.1", std::to_string(fleet.first_replica().port())}));

@@ -52,6 +52,17 @@ public:
         return std::stoi(std::string(sked::redis::detail::text_of(*(*reply)->element[1])));
     }
 
+    /// SENTINEL FAILOVER through the first sentinel, while the master still runs; waits
+    /// until every sentinel names the first replica as master.
+    void fail_over() const {
+        auto reply = ask(*sentinels_[0], {"SENTINEL", "FAILOVER", std::string(master_name)});
+        if (!reply || (*reply)->type != REDIS_REPLY_STATUS)
+            throw std::runtime_error(
+                "SENTINEL FAILOVER was refused: " +
+                (reply ? std::string(sked::redis::detail::text_of(**reply)) : reply.error().detail));
+        wait_for_master(replicas_[0]->port());
+    }
+
     /// Waits (at most `limit`) until every sentinel names the server on `port` as master.
     void wait_for_master(int port, std::chrono::seconds limit = std::chrono::seconds{20}) const {
         const auto until = std::chrono::steady_clock::now() + limit;
