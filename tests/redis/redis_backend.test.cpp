@@ -198,6 +198,69 @@ TEST_SUITE("redis") {
         CHECK(other_type.error().code == backend_errc::server_error);
         CHECK_MESSAGE(other_type.error().detail.find("WRONGTYPE") != std::string::npos, other_type.error().message());
     }
+
+    // settle_many is one round trip: each item still gets what complete, release and
+    // record_slot would have answered alone, its errors included, and the others go on.
+    TEST_CASE("redis: a batch of settlements answers each item as alone, its errors included") {
+        redis_fixture f;
+        redis::detail::connection link{shared_redis_server().client()};
+        const auto slot = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+        std::vector<std::string> names, jobs;
+        for (int i = 0; i < 72; ++i) {
+            names.push_back("run" + std::to_string(i));
+            jobs.push_back("job" + std::to_string(i));
+        }
+        auto claimed = f.keys.claim_many(names, 10s);
+        REQUIRE(claimed.has_value());
+        std::vector<lease> leases;
+        for (const auto& g : *claimed)
+            leases.push_back(g.lease);
+        raw(link, {"SET", f.prefix + ":key:{run68}", "not sked's"});  // a completion that must fail
+        raw(link, {"SET", f.prefix + ":slot:{job71}", "not sked's"});  // a record that must fail
+        raw(link, {"DEL", f.prefix + ":key:{run70}"});
+        raw(link, {"LPUSH", f.prefix + ":key:{run70}", "x"});  // another type
+        std::vector<key_settlement> ends;
+        for (int i = 0; i < 72; ++i)
+            ends.push_back({.key = &leases[static_cast<std::size_t>(i)],
+                            .completed = i != 67,  // 67: a release
+                            .keep = 1h,
+                            .job = jobs[static_cast<std::size_t>(i)],
+                            .record = i == 69 ? slot + 60s : slot});
+        auto settled = f.keys.settle_many(ends);
+        REQUIRE_MESSAGE(settled.has_value(), (settled ? std::string{} : settled.error().message()));
+        REQUIRE(settled->size() == 72);
+        for (int i = 0; i < 67; ++i) {
+            CHECK(flag_of((*settled)[static_cast<std::size_t>(i)].key));
+            CHECK(flag_of((*settled)[static_cast<std::size_t>(i)].recorded));
+        }
+        CHECK(flag_of((*settled)[67].key));  // released
+        CHECK(status_of(f.keys.claim("run67", 10s)) == grant_status::acquired);
+        CHECK(status_of(f.keys.claim("run0", 10s)) == grant_status::already_done);
+        auto last = f.keys.last_slot("job0");
+        REQUIRE(last.has_value());
+        CHECK(*last == slot);
+
+        const auto alone = f.keys.complete(leases[68], 1h);
+        REQUIRE_FALSE(alone);
+        REQUIRE_FALSE((*settled)[68].key);
+        CHECK((*settled)[68].key.error().code == backend_errc::server_error);
+        CHECK((*settled)[68].key.error().detail == alone.error().detail);
+        CHECK(flag_of((*settled)[68].recorded));
+        REQUIRE_FALSE((*settled)[69].recorded);
+        CHECK_MESSAGE((*settled)[69].recorded.error().detail.find(" s ahead of the server clock; this replica's clock "
+                                                                  "is fast") != std::string::npos,
+                      (*settled)[69].recorded.error().detail);
+        CHECK(flag_of((*settled)[69].key));
+        REQUIRE_FALSE((*settled)[70].key);
+        CHECK((*settled)[70].key.error().code == backend_errc::server_error);
+        CHECK_MESSAGE((*settled)[70].key.error().detail.find("WRONGTYPE") != std::string::npos,
+                      (*settled)[70].key.error().detail);
+        const auto record_alone = f.keys.record_slot("job71", slot);
+        REQUIRE_FALSE(record_alone);
+        REQUIRE_FALSE((*settled)[71].recorded);
+        CHECK((*settled)[71].recorded.error().detail == record_alone.error().detail);
+        CHECK(flag_of((*settled)[71].key));
+    }
 }
 
 }  // namespace
