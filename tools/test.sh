@@ -20,6 +20,7 @@ if [[ "${SKED_SKIP_INSTALL:-0}" != 1 ]]; then
   "$root/tools/install-deps.sh"
 fi
 (cd "$root/tests/differential" && npm ci --no-audit --no-fund --loglevel=error)
+(cd "$root/benchmarks/peers" && npm ci --no-audit --no-fund --loglevel=error)
 
 # Tests labelled "processes" (sked_redis_process_tests, two examples) run replica processes
 # in real time: tens of seconds each, nearly all of it asleep (about 4 s of CPU in 130 s
