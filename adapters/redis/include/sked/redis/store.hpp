@@ -62,14 +62,14 @@ public:
         }
         if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
         std::lock_guard hold{mutex_};
-        const auto chunks = chunk(names);
+        auto [keys, chunks] = chunk(names);
         std::vector<script_call> calls;
         std::vector<std::string> owners(names.size());
         for (const auto& members : chunks) {
             auto& call = calls.emplace_back(script_call{script::claim, {}, {ms_text(ttl), memory_text()}});
             for (const auto i : members) {
                 owners[i] = owner_for(names[i]);
-                call.keys.push_back(key_of(names[i]));
+                call.keys.push_back(std::move(keys[i]));
                 call.args.push_back(owners[i]);
             }
         }
@@ -130,12 +130,12 @@ public:
         for (const auto& name : names)
             if (auto bad = sked::detail::check_name(what_, name)) return *std::move(bad);
         std::lock_guard hold{mutex_};
-        const auto chunks = chunk(names);
+        auto [keys, chunks] = chunk(names);
         std::vector<script_call> calls;
         for (const auto& members : chunks) {
             auto& call = calls.emplace_back(script_call{script::abandoned, {}, {}});
             for (const auto i : members)
-                call.keys.push_back(key_of(names[i]));
+                call.keys.push_back(std::move(keys[i]));
         }
         auto replies = client_.run(calls);
         if (!replies) return replies.error();
@@ -375,24 +375,31 @@ private:
         return std::move(replies->front());
     }
 
-    // The names in chunks of up to keys_per_script, each chunk one script: in order on
-    // one server; on a cluster, each chunk's keys in one slot (a script's keys must be).
-    std::vector<std::vector<std::size_t>> chunk(std::span<const std::string> names) const {
+    // The record keys of the names, and their indices in chunks of up to keys_per_script,
+    // each chunk one script: in order on one server; on a cluster, each chunk's keys in
+    // one slot (a script's keys must be).
+    std::pair<std::vector<std::string>, std::vector<std::vector<std::size_t>>> chunk(
+        std::span<const std::string> names) const {
+        std::vector<std::string> keys;
+        keys.reserve(names.size());
+        for (const auto& name : names)
+            keys.push_back(key_of(name));
         std::vector<std::size_t> order(names.size());
-        std::vector<std::uint16_t> group(names.size());
-        for (std::size_t i = 0; i < names.size(); ++i) {
+        for (std::size_t i = 0; i < order.size(); ++i)
             order[i] = i;
-            group[i] = client_.clustered() ? key_slot(key_of(names[i])) : 0;
+        std::vector<std::uint16_t> slot(client_.clustered() ? names.size() : 0);
+        if (client_.clustered()) {
+            for (std::size_t i = 0; i < names.size(); ++i)
+                slot[i] = key_slot(keys[i]);
+            std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return slot[a] < slot[b]; });
         }
-        std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return group[a] < group[b]; });
         std::vector<std::vector<std::size_t>> chunks;
         for (std::size_t n = 0; n < order.size(); ++n) {
-            const auto i = order[n];
-            if (n == 0 || chunks.back().size() == keys_per_script || group[i] != group[order[n - 1]])
-                chunks.emplace_back();
-            chunks.back().push_back(i);
+            const bool new_slot = !slot.empty() && n > 0 && slot[order[n]] != slot[order[n - 1]];
+            if (n == 0 || chunks.back().size() == keys_per_script || new_slot) chunks.emplace_back();
+            chunks.back().push_back(order[n]);
         }
-        return chunks;
+        return {std::move(keys), std::move(chunks)};
     }
 
     static backend_error unexpected(const redisReply& reply, const std::string& doing) {
