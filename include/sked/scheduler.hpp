@@ -23,6 +23,7 @@
 // lock). The policies are described in sked/job.hpp and docs/scheduling.md.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -32,6 +33,7 @@
 #include <exception>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -203,8 +205,13 @@ private:
     run_exit run(detail::launch& l);
     bool claim(detail::launch& l, detail::run_leases& leases);
     void claim_together(std::vector<detail::launch>& launches);
+    void end_refused(std::vector<detail::launch>& launches);
     std::optional<result<grant, backend_error>> claimed_key(detail::launch& l);
-    run_exit finish(const detail::launch& l, bool succeeded, std::string failure);
+    run_exit finish(detail::launch& l, bool succeeded, std::string failure);
+    static void settled_as(detail::run_outcome& outcome, bool handed_over, bool record,
+                           detail::claim_protocol::settled&& settled);
+    run_exit conclude(const detail::launch& l, const moment& ended, const detail::run_end& end,
+                      detail::run_outcome&& outcome);
     void renew(std::uint32_t run);
     void resettle(detail::unsettled_run&& end);
     template <class Step>
@@ -457,6 +464,7 @@ inline std::size_t scheduler::run_due(instant now) {
         started += out.launches.size();
         deliver(out);
         claim_together(out.launches);
+        end_refused(out.launches);
         for (auto& l : out.launches) {
             if (executor_) {
                 executor_([this, l = std::move(l)]() mutable { execute(std::move(l)); });
@@ -567,6 +575,33 @@ inline void scheduler::claim_together(std::vector<detail::launch>& launches) {
     }
 }
 
+// Launches whose run key the batch did not grant (held elsewhere, done, or the backend
+// failed) end here, together under one lock: they call no backend and run no job, so
+// they need no thread. On a replica that loses most keys of a busy second they would
+// otherwise be most of the executor's tasks, queued among the runs that won.
+inline void scheduler::end_refused(std::vector<detail::launch>& launches) {
+    const auto granted_or_own = [](const detail::launch& l) {
+        return !l.key_claimed || (*l.key_claimed && (*l.key_claimed)->acquired());
+    };
+    const auto refused = std::stable_partition(launches.begin(), launches.end(), granted_or_own);
+    if (refused == launches.end()) return;
+    std::vector<detail::claim_answer> answers;
+    answers.reserve(static_cast<std::size_t>(launches.end() - refused));
+    for (auto l = refused; l != launches.end(); ++l)  // the batch's answer: no backend call
+        answers.push_back(claims_.claim(l->name, l->slot, *l->options, 0, std::exchange(l->key_claimed, std::nullopt)));
+    const moment now = read_clocks();
+    after_unlock out;
+    {
+        std::lock_guard hold{mutex_};
+        for (std::size_t i = 0; i < answers.size(); ++i) {
+            dispatch_.claim_refused(refused[static_cast<std::ptrdiff_t>(i)], std::move(answers[i]), now, out);
+            if (runs_.count_return()) idle_.notify_all();
+        }
+    }
+    launches.erase(refused, launches.end());
+    if (!out.empty()) deliver(out);
+}
+
 // The run key claimed in a batch. One that waited for a thread past the point where its
 // run would have renewed it is renewed first; lost, or unconfirmed, the run claims again.
 inline std::optional<result<grant, backend_error>> scheduler::claimed_key(detail::launch& l) {
@@ -595,10 +630,10 @@ inline bool scheduler::claim(detail::launch& l, detail::run_leases& leases) {
     return false;
 }
 
-inline scheduler::run_exit scheduler::finish(const detail::launch& l, bool succeeded, std::string failure) {
+inline scheduler::run_exit scheduler::finish(detail::launch& l, bool succeeded, std::string failure) {
     const moment ended = read_clocks();
     after_unlock out;
-    const auto end = [&] {
+    auto end = [&] {
         std::lock_guard hold{mutex_};
         return dispatch_.run_returned(l, ended, out);
     }();
@@ -610,24 +645,55 @@ inline scheduler::run_exit scheduler::finish(const detail::launch& l, bool succe
     if (failure.empty()) failure = end.timed_out ? "timed out" : end.lease_lost ? "lease lost" : "";
     if (!outcome.ok) outcome.failure = std::move(failure);
     if (!outcome.final_attempt && claims_.stores_retries(l.options->mode)) outcome.retry_stored = store_retry(l, ended);
-    if (claims_.claims(l.options->mode)) {
-        // With its retry stored, the slot is handed over: its run key is completed, so no
-        // replica claims the slot as a first attempt again; the stored retry runs it.
-        const bool handed_over = outcome.ok || outcome.retry_stored;
-        auto settled = claims_.settle(end.leases, l.name, l.slot, *l.options, handed_over,
-                                      outcome.final_attempt || outcome.retry_stored, ended.steady);
-        outcome.backend_failures = std::move(settled.failures);
-        if (settled.settle_again)
-            outcome.settle_again =
-                detail::settle_retry{.completed = handed_over, .record = outcome.final_attempt || outcome.retry_stored};
-        if (settled.lost) {
-            // Another holder has the slot: this run is not a success, and not retried here.
-            outcome.ok = false;
-            outcome.final_attempt = true;
-            outcome.failure = "lease lost: " + *settled.lost;
-            outcome.lost = std::move(settled.lost);
-        }
+    if (!claims_.claims(l.options->mode)) return conclude(l, ended, end, std::move(outcome));
+    // With its retry stored, the slot is handed over: its run key is completed, so no
+    // replica claims the slot as a first attempt again; the stored retry runs it.
+    const bool handed_over = outcome.ok || outcome.retry_stored;
+    const bool record = outcome.final_attempt || outcome.retry_stored;
+    if (!claims_.settles_later(end.leases)) {
+        settled_as(outcome, handed_over, record,
+                   claims_.settle(end.leases, l.name, l.slot, *l.options, handed_over, record, ended.steady));
+        return conclude(l, ended, end, std::move(outcome));
     }
+    // In a batch with other runs' ends: this thread goes back to its executor, and the
+    // answer ends the run on whichever thread sent the batch (detail::settle_queue).
+    struct ending {
+        detail::launch l;
+        moment ended;
+        detail::run_end end;
+        detail::run_outcome outcome;
+        key_settlement item{};
+    };
+    auto e = std::make_shared<ending>(ending{std::move(l), ended, std::move(end), std::move(outcome)});
+    e->item = claims_.settlement(e->end.leases, e->l.name, e->l.slot, *e->l.options, handed_over, record);
+    claims_.settle_later(e->end.leases, e->item, ended.steady, [this, e, handed_over, record](auto answer) {
+        settled_as(e->outcome, handed_over, record, std::move(answer));
+        if (conclude(e->l, e->ended, e->end, std::move(e->outcome)) == run_exit::counted_out) return;
+        std::lock_guard hold{mutex_};
+        if (runs_.count_return()) idle_.notify_all();
+    });
+    return run_exit::counted_out;  // by the answer, perhaps already: the scheduler may be gone
+}
+
+// What settling the run at the backend came to, in its outcome.
+inline void scheduler::settled_as(detail::run_outcome& outcome, bool handed_over, bool record,
+                                  detail::claim_protocol::settled&& settled) {
+    outcome.backend_failures = std::move(settled.failures);
+    if (settled.settle_again) outcome.settle_again = detail::settle_retry{.completed = handed_over, .record = record};
+    if (settled.lost) {
+        // Another holder has the slot: this run is not a success, and not retried here.
+        outcome.ok = false;
+        outcome.final_attempt = true;
+        outcome.failure = "lease lost: " + *settled.lost;
+        outcome.lost = std::move(settled.lost);
+    }
+}
+
+// The run is over: its outcome recorded, and it leaves the runs in flight unless the
+// hooks still have to hear of it.
+inline scheduler::run_exit scheduler::conclude(const detail::launch& l, const moment& ended, const detail::run_end& end,
+                                               detail::run_outcome&& outcome) {
+    after_unlock out;
     {
         std::lock_guard hold{mutex_};
         dispatch_.run_ended(l, ended, end, std::move(outcome), out);

@@ -97,6 +97,10 @@ TEST_SUITE("batched claims") {
         sim.run_until("2026-11-23T00:00:00Z", {&a, &b});
         // Both replicas claimed before either ran: b's batch found every key held.
         CHECK(keys.batches == std::vector<std::size_t>{50, 50});
+        // b's slots ended in its pass, told as skipped, with no task for its executor.
+        CHECK(pool_a.pending() == 50);
+        CHECK(pool_b.pending() == 0);
+        CHECK(sim.events.count(event_kind::skipped) == 50);
         pool_a.run_all();
         pool_b.run_all();
         CHECK(keys.claims == 0);  // none claimed alone
@@ -111,7 +115,8 @@ TEST_SUITE("batched claims") {
         jobs.add_to(s, 10);
         keys.fail_next_batch = true;
         sim.run_until("2026-11-23T00:00:00Z", {&s});
-        pool.run_all();  // each run finds its batch failed: the claim is retried, as a failed claim of its own
+        // Each slot's claim failed with the batch, in the pass: retried as a failed claim of its own.
+        CHECK(pool.pending() == 0);
         CHECK(jobs.runs.empty());
         CHECK(sim.events.count(event_kind::backend_error) == 1);  // told once per outage
         sim.run_for(2s, {&s});
@@ -226,6 +231,48 @@ TEST_SUITE("settle queue") {
             CHECK(*answers[i].key == (i % 2 == 0));
             CHECK(*answers[i].recorded == (i == 3));
         }
+    }
+
+    TEST_CASE("a run that ends while a batch is on the wire does not wait: the sender hands its answer on") {
+        held_settles store;
+        detail::settle_queue queue{backend_ref{store}};
+        std::vector<lease> leases(4);
+        std::vector<key_settlement> items(4);
+        for (std::size_t i = 0; i < leases.size(); ++i) {
+            leases[i].name = "ok-" + std::to_string(i);
+            items[i] = {.key = &leases[i], .completed = true, .job = "j"};
+        }
+        std::mutex mutex;
+        std::vector<std::pair<std::size_t, std::thread::id>> answered;  // item, thread
+        const auto then = [&](std::size_t i) {
+            return [&, i](key_settled a) {
+                CHECK(*a.key);
+                std::lock_guard hold{mutex};
+                answered.emplace_back(i, std::this_thread::get_id());
+            };
+        };
+        std::thread::id sender_id;
+        std::thread sender{[&] {
+            sender_id = std::this_thread::get_id();
+            queue.settle(items[0], then(0));
+        }};
+        REQUIRE(eventually([&] { return store.entered(); }));
+        for (std::size_t i = 1; i < 4; ++i)
+            queue.settle(items[i], then(i));  // returns at once: the batch on the wire is not its
+        CHECK(queue.queued() == 3);
+        {
+            std::lock_guard hold{mutex};
+            CHECK(answered.empty());
+        }
+        store.let_go();
+        sender.join();  // the sender went on with what queued, and answered it
+        CHECK(store.batches == std::vector<std::size_t>{1, 3});
+        REQUIRE(answered.size() == 4);
+        for (std::size_t i = 0; i < 4; ++i) {
+            CHECK(answered[i].first == i);
+            CHECK(answered[i].second == sender_id);
+        }
+        CHECK(queue.queued() == 0);
     }
 
     TEST_CASE("a batch that fails gives each of its runs the error") {

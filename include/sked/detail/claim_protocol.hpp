@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -229,21 +230,16 @@ public:
     [[nodiscard]] settled settle(const run_leases& held, std::string_view job, std::chrono::sys_seconds slot,
                                  const job_options& o, bool succeeded, bool final_attempt, steady_instant now) const {
         settled out;
-        const bool record = final_attempt && records_progress(o.mode);
         // The record moves before the job's lease is let go: the next holder reads it.
         if (held.key && settles_) {  // with the ends of other runs, in one round trip
-            auto answer = settles_->settle({.key = &*held.key,
-                                            .completed = succeeded,
-                                            .keep = o.keep_done,
-                                            .job = job,
-                                            .record = record ? std::optional{slot} : std::nullopt});
-            settle_key(*held.key, succeeded, std::move(answer.key), now, out);
-            if (!answer.recorded) recording_failed(job, answer.recorded.error(), held, now, out);
+            const auto item = settlement(held, job, slot, o, succeeded, final_attempt);
+            out = settled_by(held, item, settles_->settle(item), now);
         } else {
             if (held.key)
                 settle_key(*held.key, succeeded,
                            succeeded ? backend_.complete(*held.key, o.keep_done) : backend_.release(*held.key), now,
                            out);
+            const bool record = final_attempt && records_progress(o.mode);
             if (auto recorded = record ? backend_.record_slot(job, slot) : false; !recorded)
                 recording_failed(job, recorded.error(), held, now, out);
         }
@@ -254,6 +250,31 @@ public:
                 out.lost = "lease on " + held.lock->name + " expired before the run returned";
         }
         return out;
+    }
+
+    /// Whether settle_later() can take this run's end: it holds only its run key, and
+    /// the backend settles in batches.
+    [[nodiscard]] bool settles_later(const run_leases& held) const noexcept {
+        return settles_ && held.key && !held.lock;
+    }
+    /// What settle() sends for a run whose end goes in a batch.
+    [[nodiscard]] key_settlement settlement(const run_leases& held, std::string_view job, std::chrono::sys_seconds slot,
+                                            const job_options& o, bool succeeded, bool final_attempt) const {
+        const bool record = final_attempt && records_progress(o.mode);
+        return {.key = held.key ? &*held.key : nullptr,
+                .completed = succeeded,
+                .keep = o.keep_done,
+                .job = job,
+                .record = record ? std::optional{slot} : std::nullopt};
+    }
+    /// settle() without waiting (settles_later()): `then` gets what it came to, on
+    /// whichever thread sends the batch, perhaps before this returns. `held` and `item`
+    /// (settlement()) must stay valid until `then` is called.
+    void settle_later(const run_leases& held, const key_settlement& item, steady_instant now,
+                      std::function<void(settled)> then) const {
+        settles_->settle(item, [&held, &item, now, then = std::move(then)](key_settled answer) {
+            then(settled_by(held, item, std::move(answer), now));
+        });
     }
 
     /// How long after a claim or renewal the next renewal is due (lease_guard's rule).
@@ -333,6 +354,15 @@ private:
             answer.holder_left = granted->holder_left;
         }
         return answer.why == skip_reason::none;
+    }
+
+    // What a batch's answer to one run's end came to.
+    static settled settled_by(const run_leases& held, const key_settlement& item, key_settled answer,
+                              steady_instant now) {
+        settled out;
+        settle_key(*held.key, item.completed, std::move(answer.key), now, out);
+        if (!answer.recorded) recording_failed(item.job, answer.recorded.error(), held, now, out);
+        return out;
     }
 
     // What the backend answered to a run key's complete (succeeded) or release.

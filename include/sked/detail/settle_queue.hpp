@@ -1,18 +1,23 @@
 // sked/detail/settle_queue.hpp — the ends of runs that finish together, sent to the
 // backend in one round trip (sked::batch_settles), as a database commits a group.
 //
-// No thread waits to fill a batch. A run that ends while no batch is on the wire sends
-// at once, alone or with whatever else is queued; a run that ends while one is on the
-// wire queues, and the first of the queued to wake after it sends all of them. A run's
-// end so waits for at most the batch before it and its own: two round trips, never a
-// timer. Batches hold at most max_batch items; the rest go in the next.
+// No thread waits to fill a batch, and none waits for another's. A run that ends while
+// no batch is on the wire sends at once, alone or with whatever is queued, and goes on
+// sending what queued meanwhile until nothing is left; a run that ends while a batch is
+// on the wire queues its end with what to do with the answer, and its thread goes back
+// to work. The sender hands each answer on as it comes. A run's end so waits for at most
+// the batch before it and its own: two round trips, never a timer. Batches hold at most
+// max_batch items; the rest go in the next.
+//
+// A thread blocked on a run's end costs a sleep and a wake-up per run: with a pool
+// busy with short runs, that was half of the CPU a replica spent (docs/benchmarks.md).
 #pragma once
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstddef>
+#include <functional>
+#include <future>
 #include <mutex>
-#include <optional>
 #include <utility>
 #include <vector>
 
@@ -24,20 +29,35 @@ namespace sked::detail {
 class settle_queue {
 public:
     static constexpr std::size_t max_batch = 256;
+    /// What to do with an end's answer. It is called on whichever thread sent the batch,
+    /// with no lock held; `item`'s pointers must stay valid until it has been called.
+    using answered = std::function<void(key_settled)>;
 
     explicit settle_queue(backend_ref backend) : backend_(std::move(backend)) {}
 
-    /// Settles `one` with whatever else is queued; returns its answer.
-    key_settled settle(const key_settlement& one) {
-        waiting me{&one, {}};
-        std::unique_lock lock{mutex_};
-        queued_.push_back(&me);
-        while (true) {
-            while (!me.answer && sending_)
-                answered_.wait(lock);
-            if (me.answer) return *std::move(me.answer);
-            send_queued(lock);  // nobody is sending, and this run is still queued: it sends
+    /// Settles `item` with whatever else is queued, and hands its answer to `then`:
+    /// before this returns when this thread sends the batch, else on the sender's thread.
+    /// After the last answer it hands on, the queue is not touched again, so an answer
+    /// may end what owns the queue.
+    void settle(const key_settlement& item, answered then) {
+        std::vector<waiting> batch;
+        {
+            std::lock_guard hold{mutex_};
+            queued_.push_back({&item, std::move(then)});
+            if (sending_) return;  // the sender takes it with the next batch
+            sending_ = true;
+            take_batch(batch);
         }
+        while (!batch.empty())
+            batch = send(std::move(batch));
+    }
+
+    /// Settles `item` and waits for its answer.
+    key_settled settle(const key_settlement& item) {
+        std::promise<key_settled> answer;
+        auto ready = answer.get_future();
+        settle(item, [&answer](key_settled a) { answer.set_value(std::move(a)); });
+        return ready.get();
     }
 
     /// How many run ends wait for a batch (not the one on the wire).
@@ -49,32 +69,39 @@ public:
 private:
     struct waiting {
         const key_settlement* item;
-        std::optional<key_settled> answer;
+        answered then;
     };
 
-    // Sends the first max_batch queued (the caller among them, unless more were ahead).
-    void send_queued(std::unique_lock<std::mutex>& lock) {
-        sending_ = true;
-        const auto n = std::min(queued_.size(), max_batch);
-        std::vector<waiting*> batch(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(n));
-        queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(n));
-        lock.unlock();
+    // Moves the first max_batch queued into `batch`; under the lock.
+    void take_batch(std::vector<waiting>& batch) {
+        const auto n = static_cast<std::ptrdiff_t>(std::min(queued_.size(), max_batch));
+        batch.assign(std::make_move_iterator(queued_.begin()), std::make_move_iterator(queued_.begin() + n));
+        queued_.erase(queued_.begin(), queued_.begin() + n);
+    }
+
+    // Sends `batch`, takes the next (or stops sending), then hands on the answers: the
+    // queue is touched before the answers, never after the last of them.
+    std::vector<waiting> send(std::vector<waiting> batch) {
         std::vector<key_settlement> items;
         items.reserve(batch.size());
-        for (const auto* w : batch)
-            items.push_back(*w->item);
+        for (const auto& w : batch)
+            items.push_back(*w.item);
         auto answers = backend_.settle_many(items);
-        lock.lock();
+        std::vector<waiting> next;
+        {
+            std::lock_guard hold{mutex_};
+            take_batch(next);
+            sending_ = !next.empty();
+        }
         for (std::size_t i = 0; i < batch.size(); ++i) {
             if (answers && i < answers->size())
-                batch[i]->answer = std::move((*answers)[i]);
+                batch[i].then(std::move((*answers)[i]));
             else if (answers)
-                batch[i]->answer = key_settled{unanswered(), unanswered()};
+                batch[i].then(key_settled{unanswered(), unanswered()});
             else
-                batch[i]->answer = key_settled{answers.error(), answers.error()};
+                batch[i].then(key_settled{answers.error(), answers.error()});
         }
-        sending_ = false;
-        answered_.notify_all();  // the answered return; the first still queued sends next
+        return next;
     }
 
     static backend_error unanswered() {
@@ -83,8 +110,7 @@ private:
 
     backend_ref backend_;
     mutable std::mutex mutex_;
-    std::condition_variable answered_;
-    std::vector<waiting*> queued_;
+    std::vector<waiting> queued_;
     bool sending_ = false;
 };
 
