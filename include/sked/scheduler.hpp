@@ -57,6 +57,7 @@
 #include "detail/slot_policy.hpp"
 #include "event.hpp"
 #include "executor.hpp"
+#include "hash.hpp"
 #include "job.hpp"
 #include "job_stats.hpp"
 #include "one_off.hpp"
@@ -234,6 +235,7 @@ private:
     // Under the lock: whether an entry is due, and the first of them (timers first).
     [[nodiscard]] bool something_due(std::int64_t wall_ms, std::int64_t steady_ms) const;
     detail::due_entry pop_due(std::int64_t steady_ms);
+    [[nodiscard]] std::uint32_t tie_salt() const;
 
     clock_source clock_;
     steady_source steady_;
@@ -274,7 +276,21 @@ inline scheduler::scheduler(scheduler_options options)
       backend_check_every_(options.backend_check_every),
       max_clock_offset_(options.max_clock_offset),
       one_off_poll_every_(options.one_off_poll_every),
+      fires_(tie_salt()),
       dispatch_(jobs_, fires_, timers_, runs_, claims_, health_, !executor_, !hooks_.empty()) {}
+
+// Replicas that claim in batches race for the run keys of jobs due together. Were they
+// all to take ties in registration order, the first batch to reach the backend would win
+// nearly every key, and its replica would run them all while the others idle. So each
+// takes ties in an order of its own, from its name (at random when it has none): their
+// batches meet different keys first, and the runs spread across the replicas.
+inline std::uint32_t scheduler::tie_salt() const {
+    if (!executor_ || !claims_.claims_in_batches()) return 0;
+    const auto unnamed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+                         reinterpret_cast<std::uintptr_t>(this);
+    const auto salt = static_cast<std::uint32_t>(replica_.empty() ? splitmix64(unnamed) : fnv1a_64(replica_));
+    return salt == 0 ? 1 : salt;
+}
 
 inline scheduler::~scheduler() {
     std::unique_lock hold{mutex_};

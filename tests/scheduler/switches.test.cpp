@@ -6,10 +6,13 @@
 #include <doctest/doctest.h>
 
 #include <sked/detail/due_queue.hpp>
+#include <sked/hash.hpp>
 #include <sked/log_hook.hpp>
 #include <sked/status_format.hpp>
 
 #include <algorithm>
+#include <iterator>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -164,6 +167,46 @@ TEST_SUITE("switches") {
         CHECK(sim.events.count(event_kind::switched) == 2);
         // A switch is not a run: the job's counts do not move.
         CHECK(s.status().jobs[0].stats.counts.started == 1);
+    }
+
+    TEST_CASE("due_queue: ties go by target, or by an order the salt picks; time always first") {
+        const auto pops = [](std::uint32_t salt) {
+            detail::due_queue queue{salt};
+            for (std::uint32_t target = 0; target < 64; ++target) {
+                queue.push({1000, target, 0, detail::due_kind::fire});
+                queue.push({500 + (target % 2) * 1000, target + 100, 0, detail::due_kind::fire});
+            }
+            std::vector<std::uint32_t> order;
+            std::int64_t last = 0;
+            while (!queue.empty()) {
+                const auto e = queue.pop();
+                CHECK(e.due_ms >= last);
+                last = e.due_ms;
+                if (e.due_ms == 1000 && e.target < 64) order.push_back(e.target);
+            }
+            return order;
+        };
+        std::vector<std::uint32_t> registration(64);
+        std::iota(registration.begin(), registration.end(), 0U);
+        CHECK(pops(0) == registration);
+        const auto salt = [](std::string_view name) { return static_cast<std::uint32_t>(fnv1a_64(name)); };
+        const auto a = pops(salt("replica-a")), b = pops(salt("replica-b"));
+        CHECK(a != registration);
+        CHECK(a != b);
+        CHECK(a == pops(salt("replica-a")));  // the same salt, the same order
+        for (const auto* order : {&a, &b}) {  // a permutation: each target once
+            auto sorted = *order;
+            std::sort(sorted.begin(), sorted.end());
+            CHECK(sorted == registration);
+        }
+        // Replicas meet different jobs first: of the first 16 each takes, few are shared.
+        std::vector<std::uint32_t> first_a(a.begin(), a.begin() + 16), first_b(b.begin(), b.begin() + 16);
+        std::sort(first_a.begin(), first_a.end());
+        std::sort(first_b.begin(), first_b.end());
+        std::vector<std::uint32_t> shared;
+        std::set_intersection(first_a.begin(), first_a.end(), first_b.begin(), first_b.end(),
+                              std::back_inserter(shared));
+        CHECK(shared.size() < 12);
     }
 
     TEST_CASE("due_queue::erase_if leaves a heap: what is left pops in order") {

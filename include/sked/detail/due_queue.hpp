@@ -28,6 +28,12 @@ static_assert(sizeof(due_entry) == 16);
 // line (4 x 16 bytes), so a pop touches fewer lines (docs/benchmarks.md has the figures).
 class due_queue {
 public:
+    /// `tie_salt`: the order of entries due at the same ms. 0 (the default) orders them by
+    /// target, so jobs due together run in registration order; any other value orders
+    /// them by a permutation of the targets that the salt picks (see scheduler: replicas
+    /// that claim in batches each take jobs due together in an order of their own).
+    explicit due_queue(std::uint32_t tie_salt = 0) noexcept : tie_salt_(tie_salt) {}
+
     void push(due_entry e) {
         std::size_t at = entries_.size();
         entries_.push_back(e);
@@ -79,11 +85,17 @@ private:
         }
         entries_[at] = e;
     }
-    // Ties go by target, so jobs due together run in registration order.
-    static bool before(const due_entry& a, const due_entry& b) noexcept {
-        return a.due_ms != b.due_ms ? a.due_ms < b.due_ms : a.target < b.target;
+    [[nodiscard]] bool before(const due_entry& a, const due_entry& b) const noexcept {
+        return a.due_ms != b.due_ms ? a.due_ms < b.due_ms : tie_rank(a.target) < tie_rank(b.target);
+    }
+    // A bijection of the targets (xor, then an odd multiplier and a fold): no two tie.
+    [[nodiscard]] std::uint32_t tie_rank(std::uint32_t target) const noexcept {
+        if (tie_salt_ == 0) return target;
+        const std::uint32_t x = (target ^ tie_salt_) * 0x9E3779B1U;
+        return x ^ (x >> 16);
     }
     std::vector<due_entry> entries_;
+    std::uint32_t tie_salt_;
 };
 
 }  // namespace sked::detail
