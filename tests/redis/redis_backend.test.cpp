@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstring>
 #include <string>
 #include <thread>
 
@@ -42,6 +43,14 @@ redis::detail::reply_ptr raw(redis::detail::connection& link, redis::detail::com
     auto reply = link.run(std::move(args));
     REQUIRE_MESSAGE(reply.has_value(), (reply ? std::string{} : reply.error().message()));
     return std::move(*reply);
+}
+
+// EVALSHA calls the server has run (INFO commandstats), 0 before the first.
+long long script_calls(redis::detail::connection& link) {
+    const auto info = raw(link, {"INFO", "commandstats"});
+    const auto text = std::string(redis::detail::text_of(*info));
+    const auto at = text.find("cmdstat_evalsha:calls=");
+    return at == std::string::npos ? 0 : std::stoll(text.substr(at + std::strlen("cmdstat_evalsha:calls=")));
 }
 
 TEST_SUITE("redis") {
@@ -226,9 +235,11 @@ TEST_SUITE("redis") {
                             .keep = 1h,
                             .job = jobs[static_cast<std::size_t>(i)],
                             .record = i == 69 ? slot + 60s : slot});
+        const auto scripts_before = script_calls(link);
         auto settled = f.keys.settle_many(ends);
         REQUIRE_MESSAGE(settled.has_value(), (settled ? std::string{} : settled.error().message()));
         REQUIRE(settled->size() == 72);
+        CHECK(script_calls(link) - scripts_before == 2);  // one settle script per 64 runs
         for (int i = 0; i < 67; ++i) {
             CHECK(flag_of((*settled)[static_cast<std::size_t>(i)].key));
             CHECK(flag_of((*settled)[static_cast<std::size_t>(i)].recorded));

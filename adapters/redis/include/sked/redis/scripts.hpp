@@ -69,8 +69,9 @@ enum class script : std::uint8_t {
     job_renew,
     job_finish,
     job_reschedule,
+    settle,
 };
-inline constexpr std::size_t script_count = 14;
+inline constexpr std::size_t script_count = 15;
 
 // Claims every key in KEYS. ARGV: ttl ms, fence memory ms, then one owner per key.
 // Answers 3 integers per key, {status, fence, ms}: 0 acquired (ms = ttl), 1 held
@@ -120,20 +121,64 @@ inline constexpr std::string_view renew_source = SKED_REDIS_NOW SKED_REDIS_READ(
     "redis.call('SET', KEYS[1], string.format('r|%d|%d|', fence, now + ttl) .. owner, 'PX', ttl + tonumber(ARGV[3]))\n"
     "return 1\n";
 
-// ARGV: owner, fence memory ms. Compare and release: the fencing counter is kept.
-inline constexpr std::string_view release_source = SKED_REDIS_NOW SKED_REDIS_READ("KEYS[1]")
-    "if state ~= 'r' or owner ~= ARGV[1] or untl <= now then return 0 end\n"
-    "redis.call('SET', KEYS[1], string.format('f|%d|0|', fence), 'PX', tonumber(ARGV[2]))\n"
-    "return 1\n";
+// The ends of runs, as Lua functions that answer 0, 1 or an error (a table, which a
+// batch carries as one element of its answer, so one bad key fails only its own run):
+// complete, release, and the slot record. A value sked did not write is an error rather
+// than a guess; a read that fails (WRONGTYPE) is caught with pcall, for the same reason.
+//   complete(key, owner, keep, memory): 0 when another holder claimed the key after
+//     this lease expired and still holds it, or completed it.
+//   release(key, owner, memory): compare and release; the fencing counter is kept.
+//   record(key, slot, keep, ahead): moves "<prefix>:slot:{<job>}" (the latest slot, in
+//     seconds since the epoch) forward only, answering 1 when it moved, and never past
+//     the server's clock by more than `ahead` ms: a replica whose clock is fast would
+//     otherwise move it into the future, and every replica would then wait for that.
+#define SKED_REDIS_SETTLE_FUNCTIONS                                                                          \
+    "local function not_ours(key)\n"                                                                         \
+    "  return redis.error_reply('sked: ' .. key .. ' holds a value sked did not write')\n"                   \
+    "end\n"                                                                                                  \
+    "local function read(key)\n"                                                                             \
+    "  local v = redis.pcall('GET', key)\n"                                                                  \
+    "  if type(v) == 'table' then return v end\n"                                                            \
+    "  if not v then return 'f', 0, 0, '' end\n"                                                             \
+    "  local s, f, u, o = string.match(v, '^([rdf])|(%d+)|(%d+)|(.*)$')\n"                                   \
+    "  if not s then return not_ours(key) end\n"                                                             \
+    "  return s, tonumber(f), tonumber(u), o\n"                                                              \
+    "end\n"                                                                                                  \
+    "local function complete(key, owner, keep, memory)\n"                                                    \
+    "  local state, fence, untl, holder = read(key)\n"                                                       \
+    "  if type(state) == 'table' then return state end\n"                                                    \
+    "  if holder ~= owner and (state == 'd' or (state == 'r' and untl > now)) then return 0 end\n"           \
+    "  redis.call('SET', key, string.format('d|%d|%d|', fence, now + keep) .. owner, 'PX', keep + memory)\n" \
+    "  return 1\n"                                                                                           \
+    "end\n"                                                                                                  \
+    "local function release(key, owner, memory)\n"                                                           \
+    "  local state, fence, untl, holder = read(key)\n"                                                       \
+    "  if type(state) == 'table' then return state end\n"                                                    \
+    "  if state ~= 'r' or holder ~= owner or untl <= now then return 0 end\n"                                \
+    "  redis.call('SET', key, string.format('f|%d|0|', fence), 'PX', memory)\n"                              \
+    "  return 1\n"                                                                                           \
+    "end\n"                                                                                                  \
+    "local function record(key, slot, keep, ahead)\n"                                                        \
+    "  local v = redis.pcall('GET', key)\n"                                                                  \
+    "  if type(v) == 'table' then return v end\n"                                                            \
+    "  if v and not string.match(v, '^%-?%d+$') then return not_ours(key) end\n"                             \
+    "  local early = tonumber(slot) * 1000 - now\n"                                                          \
+    "  if early > ahead then\n"                                                                              \
+    "    return redis.error_reply(string.format('sked: slot %s of %s is %d s ahead of the server clock; '\n" \
+    "      .. 'this replica\\'s clock is fast', slot, key, math.floor(early / 1000)))\n"                     \
+    "  end\n"                                                                                                \
+    "  if v and tonumber(v) >= tonumber(slot) then return 0 end\n"                                           \
+    "  redis.call('SET', key, slot, 'PX', keep)\n"                                                           \
+    "  return 1\n"                                                                                           \
+    "end\n"
 
-// ARGV: owner, keep ms, fence memory ms. 0 when another holder claimed the key after
-// this lease expired and still holds it, or completed it.
-inline constexpr std::string_view complete_source = SKED_REDIS_NOW SKED_REDIS_READ("KEYS[1]")
-    "if owner ~= ARGV[1] and (state == 'd' or (state == 'r' and untl > now)) then return 0 end\n"
-    "local keep = tonumber(ARGV[2])\n"
-    "redis.call('SET', KEYS[1], string.format('d|%d|%d|', fence, now + keep) .. ARGV[1], 'PX',"
-    " keep + tonumber(ARGV[3]))\n"
-    "return 1\n";
+// ARGV: owner, fence memory ms.
+inline constexpr std::string_view release_source =
+    SKED_REDIS_NOW SKED_REDIS_SETTLE_FUNCTIONS "return release(KEYS[1], ARGV[1], tonumber(ARGV[2]))\n";
+
+// ARGV: owner, keep ms, fence memory ms.
+inline constexpr std::string_view complete_source = SKED_REDIS_NOW SKED_REDIS_SETTLE_FUNCTIONS
+    "return complete(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))\n";
 
 // ARGV: token, fence memory ms. Redlock's write-back: the counter becomes at least
 // the token, so a later quorum (which shares a server with this one) issues more.
@@ -146,32 +191,45 @@ inline constexpr std::string_view raise_fence_source = SKED_REDIS_READ("KEYS[1]"
     "end\n"
     "return 1\n";
 
-// Slot progress, "<prefix>:slot:{<job>}" = the latest slot in seconds since the epoch.
-// slot_read answers the number (nil when absent); slot_record (ARGV: slot, keep ms,
-// ahead ms) moves it forward only, answering 1 when it moved, and never past the
-// server's clock by more than `ahead`: a replica whose clock is fast would otherwise
-// move it into the future, and every replica would then wait for that future.
-#define SKED_REDIS_SLOT                                                                        \
-    "local v = redis.call('GET', KEYS[1])\n"                                                   \
-    "if v and not string.match(v, '^%-?%d+$') then\n"                                          \
-    "  return redis.error_reply('sked: ' .. KEYS[1] .. ' holds a value sked did not write')\n" \
+// Slot progress, "<prefix>:slot:{<job>}": the number (nil when absent); slot_record
+// moves it (record() above).
+inline constexpr std::string_view slot_read_source =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if v and not string.match(v, '^%-?%d+$') then\n"
+    "  return redis.error_reply('sked: ' .. KEYS[1] .. ' holds a value sked did not write')\n"
     "end\n"
-
-inline constexpr std::string_view slot_read_source = SKED_REDIS_SLOT
     "if not v then return false end\n"
     "return tonumber(v)\n";
 
-inline constexpr std::string_view slot_record_source = SKED_REDIS_NOW SKED_REDIS_SLOT
-    "local ahead = tonumber(ARGV[1]) * 1000 - now\n"
-    "if ahead > tonumber(ARGV[3]) then\n"
-    "  return redis.error_reply(string.format('sked: slot %s of %s is %d s ahead of the server clock; "
-    "this replica\\'s clock is fast', ARGV[1], KEYS[1], math.floor(ahead / 1000)))\n"
-    "end\n"
-    "if v and tonumber(v) >= tonumber(ARGV[1]) then return 0 end\n"
-    "redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))\n"
-    "return 1\n";
+// ARGV: slot, keep ms, ahead ms.
+inline constexpr std::string_view slot_record_source = SKED_REDIS_NOW SKED_REDIS_SETTLE_FUNCTIONS
+    "return record(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))\n";
 
-#undef SKED_REDIS_SLOT
+// The ends of many runs on one server, in one script (one TIME, one start). ARGV: fence
+// memory ms, slot record keep ms, ahead ms, then 4 per run: 'c' (complete), 'r'
+// (release) or '-' (neither), owner, keep ms, slot ('' for no record). KEYS: per run,
+// its run key unless '-', then its slot record's key if it has a slot. Answers 2 per
+// run: the complete's or release's (0 for '-'), then the record's (0 for none).
+inline constexpr std::string_view settle_source = SKED_REDIS_NOW SKED_REDIS_SETTLE_FUNCTIONS
+    "local memory, slot_keep, ahead = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+    "local out, k = {}, 1\n"
+    "for i = 4, #ARGV, 4 do\n"
+    "  local op, owner, slot, j = ARGV[i], ARGV[i + 1], ARGV[i + 3], (i - 4) / 2\n"
+    "  out[j + 1] = 0\n"
+    "  out[j + 2] = 0\n"
+    "  if op == 'c' then\n"
+    "    out[j + 1] = complete(KEYS[k], owner, tonumber(ARGV[i + 2]), memory)\n"
+    "    k = k + 1\n"
+    "  elseif op == 'r' then\n"
+    "    out[j + 1] = release(KEYS[k], owner, memory)\n"
+    "    k = k + 1\n"
+    "  end\n"
+    "  if slot ~= '' then\n"
+    "    out[j + 2] = record(KEYS[k], slot, slot_keep, ahead)\n"
+    "    k = k + 1\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
 
 // For each of KEYS: 1 when it was claimed and its lease ran out with no completion or
 // release (the record outlives the lease by the fence memory), else 0.
@@ -311,11 +369,12 @@ inline constexpr std::string_view job_reschedule_source = SKED_REDIS_HELD
 #undef SKED_REDIS_HELD
 #undef SKED_REDIS_NOW
 #undef SKED_REDIS_READ
+#undef SKED_REDIS_SETTLE_FUNCTIONS
 
 inline constexpr std::array<std::string_view, script_count> script_sources = {
-    claim_source,     renew_source,       release_source,    complete_source,      raise_fence_source,
-    slot_read_source, slot_record_source, abandoned_source,  job_create_source,    job_cancel_source,
-    job_take_source,  job_renew_source,   job_finish_source, job_reschedule_source};
+    claim_source,     renew_source,       release_source,    complete_source,       raise_fence_source,
+    slot_read_source, slot_record_source, abandoned_source,  job_create_source,     job_cancel_source,
+    job_take_source,  job_renew_source,   job_finish_source, job_reschedule_source, settle_source};
 
 /// One script run: which script, on which keys, with which ARGV.
 struct script_call {

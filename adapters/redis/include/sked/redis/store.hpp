@@ -201,9 +201,10 @@ public:
         return flag(record_call(job, slot), "recording ");
     }
 
-    /// The ends of many runs in one round trip: for each, its key's complete or release
-    /// script, then its slot record's, all pipelined (each script on its own keys, so a
-    /// Cluster can route each alone).
+    /// The ends of many runs in one round trip: on one server, one settle script per
+    /// keys_per_script runs; on a cluster, for each run its key's complete or release
+    /// script, then its slot record's, all pipelined (each on its own keys, so each can
+    /// be routed alone).
     result<std::vector<key_settled>, backend_error> settle_many(std::span<const key_settlement> batch) {
         for (std::size_t i = 0; i < batch.size(); ++i) {
             auto bad = sked::detail::check_name(what_, batch[i].key->name);
@@ -214,29 +215,8 @@ public:
                 return *std::move(bad);
             }
         }
-        std::vector<script_call> calls;
-        calls.reserve(batch.size() * 2);
-        for (const auto& item : batch) {
-            calls.push_back(item.completed ? complete_call(*item.key, item.keep) : release_call(*item.key));
-            if (item.record) calls.push_back(record_call(item.job, *item.record));
-        }
         std::lock_guard hold{mutex_};
-        auto replies = client_.run(calls);
-        if (!replies) return replies.error();
-        std::vector<key_settled> out;
-        out.reserve(batch.size());
-        std::size_t next = 0;
-        for (const auto& item : batch) {
-            auto& answer = out.emplace_back();
-            answer.key = parse_flag(*(*replies)[next],
-                                    (item.completed ? "complete on " : "release on ") + calls[next].keys.front());
-            ++next;
-            if (item.record) {
-                answer.recorded = parse_flag(*(*replies)[next], "recording " + calls[next].keys.front());
-                ++next;
-            }
-        }
-        return out;
+        return client_.clustered() ? settle_alone(batch) : settle_together(batch);
     }
 
     /// How far past the server's clock a slot may be recorded (a replica's clock may
@@ -334,6 +314,66 @@ public:
     }
 
 private:
+    // settle_many on one server: a settle script per chunk of runs.
+    result<std::vector<key_settled>, backend_error> settle_together(std::span<const key_settlement> batch) {
+        std::vector<script_call> calls;
+        for (std::size_t first = 0; first < batch.size(); first += keys_per_script) {
+            auto& call = calls.emplace_back(
+                script_call{script::settle, {}, {memory_text(), ms_text(slot_memory), ms_text(slot_ahead_allowance)}});
+            for (const auto& item : batch.subspan(first, std::min(keys_per_script, batch.size() - first))) {
+                call.keys.push_back(key_of(item.key->name));
+                if (item.record) call.keys.push_back(slot_key_of(item.job));
+                call.args.insert(call.args.end(),
+                                 {item.completed ? "c" : "r", item.key->owner, ms_text(item.keep),
+                                  item.record ? std::to_string(item.record->time_since_epoch().count()) : ""});
+            }
+        }
+        auto replies = client_.run(calls);
+        if (!replies) return replies.error();
+        std::vector<key_settled> out;
+        out.reserve(batch.size());
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            const auto& item = batch[i];
+            const redisReply& reply = *(*replies)[i / keys_per_script];
+            const auto at = 2 * (i % keys_per_script);
+            const auto doing = (item.completed ? "complete on " : "release on ") + key_of(item.key->name);
+            if (reply.type != REDIS_REPLY_ARRAY || reply.elements < at + 2) {
+                out.push_back({unexpected(reply, doing), unexpected(reply, doing)});
+                continue;
+            }
+            auto& answer = out.emplace_back();
+            answer.key = parse_flag(*reply.element[at], doing);
+            answer.recorded = parse_flag(*reply.element[at + 1], "recording " + slot_key_of(item.job));
+        }
+        return out;
+    }
+
+    // settle_many on a cluster: each run's calls alone, pipelined.
+    result<std::vector<key_settled>, backend_error> settle_alone(std::span<const key_settlement> batch) {
+        std::vector<script_call> calls;
+        calls.reserve(batch.size() * 2);
+        for (const auto& item : batch) {
+            calls.push_back(item.completed ? complete_call(*item.key, item.keep) : release_call(*item.key));
+            if (item.record) calls.push_back(record_call(item.job, *item.record));
+        }
+        auto replies = client_.run(calls);
+        if (!replies) return replies.error();
+        std::vector<key_settled> out;
+        out.reserve(batch.size());
+        std::size_t next = 0;
+        for (const auto& item : batch) {
+            auto& answer = out.emplace_back();
+            answer.key = parse_flag(*(*replies)[next],
+                                    (item.completed ? "complete on " : "release on ") + calls[next].keys.front());
+            ++next;
+            if (item.record) {
+                answer.recorded = parse_flag(*(*replies)[next], "recording " + calls[next].keys.front());
+                ++next;
+            }
+        }
+        return out;
+    }
+
     // The calls of complete, release and record_slot, alone or in settle_many's batch.
     script_call complete_call(const lease& held, std::chrono::milliseconds keep) const {
         return {script::complete, {key_of(held.name)}, {held.owner, ms_text(keep), memory_text()}};
@@ -343,7 +383,7 @@ private:
     }
     script_call record_call(std::string_view job, std::chrono::sys_seconds slot) const {
         return {script::slot_record,
-                {record_key(client_.settings().prefix, "slot", job)},
+                {slot_key_of(job)},
                 {std::to_string(slot.time_since_epoch().count()), ms_text(slot_memory), ms_text(slot_ahead_allowance)}};
     }
 
@@ -408,6 +448,7 @@ private:
     }
 
     std::string key_of(std::string_view name) const { return record_key(client_.settings().prefix, kind_, name); }
+    std::string slot_key_of(std::string_view job) const { return record_key(client_.settings().prefix, "slot", job); }
 
     std::string memory_text() const { return ms_text(client_.settings().fence_memory); }
 
