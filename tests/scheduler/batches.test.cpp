@@ -111,6 +111,14 @@ TEST_SUITE("batched claims") {
         CHECK(sim.events.count(event_kind::skipped) == 50);  // b's: held elsewhere
     }
 
+    TEST_CASE_FIXTURE(one_replica, "many slots due together: rounds of 256, 512, ... entries, one batch each") {
+        jobs.add_to(s, 1000);
+        sim.run_until("2026-11-23T00:00:00Z", {&s});
+        CHECK(keys.batches == std::vector<std::size_t>{256, 512, 232});
+        pool.run_all();
+        CHECK(jobs.runs.size() == 1000);
+    }
+
     TEST_CASE_FIXTURE(one_replica, "a batch that fails at the backend: each of its slots is claimed again, none lost") {
         jobs.add_to(s, 10);
         keys.fail_next_batch = true;
