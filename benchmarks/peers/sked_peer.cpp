@@ -76,7 +76,8 @@ int main(int argc, char** argv) {
 
     sked::redis::keys store{{.port = port, .prefix = "peers"}};
     sked::thread_pool pool{threads};
-    sked::scheduler engine{{.backend = store, .replica = name, .executor = pool.executor()}};
+    sked::scheduler engine{
+        {.backend = store, .replica = name, .executor = pool.executor(), .executor_threads = pool.size()}};
     for (std::size_t i = 0; i < jobs; ++i) {
         const auto job = "j" + std::to_string(i);
         auto added = engine.add({job,

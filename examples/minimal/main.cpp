@@ -29,6 +29,7 @@ int main() {
         {.backend = keys,
          .replica = "app-1",
          .executor = pool.executor(),
+         .executor_threads = pool.size(),  // so a replica claims no more than it can start soon
          .hooks = {sked::log_lines([](std::string_view line) { std::puts(std::string(line).c_str()); })}}};
 
     const auto manila = *sked::date_zone::locate("Asia/Manila");

@@ -75,6 +75,18 @@ struct scheduler_options {
     backend_ref backend{};  ///< empty: every job runs in this process only
     std::string replica{};  ///< this replica's name in events and status
     executor_function executor{};  ///< empty: runs happen inline, inside run_due
+    /// How many runs the executor runs at once (a sked::thread_pool's size()); 0: not
+    /// said. When said, a replica claims in one batch only the slots due together that
+    /// it would start within `claim_ahead`: as many as it has free threads, and more
+    /// while, judging by each job's mean run time here, its threads would reach them in
+    /// time. The rest go to the executor unclaimed and each claims alone when a thread
+    /// takes it, so a replica with free threads takes them first. Not said, a replica
+    /// claims every slot of a round it can win, and long runs queue where they were won.
+    std::size_t executor_threads = 0;
+    /// See executor_threads. Lower starts long runs sooner on another replica; each slot
+    /// left out of a batch costs a claim of its own on every replica. 0 (or less): only
+    /// as many as there are free threads.
+    std::chrono::milliseconds claim_ahead{250};
     std::vector<event_hook> hooks{};
     /// How often run_due asks a backend that reports its facts (sked::reports_facts, e.g.
     /// Redis) for its clock and identity, and how far the clocks may disagree before it
@@ -207,6 +219,7 @@ private:
     bool claim(detail::launch& l, detail::run_leases& leases);
     void claim_together(std::vector<detail::launch>& launches);
     void end_refused(std::vector<detail::launch>& launches);
+    void limit_claims_ahead(std::vector<detail::launch>& launches);
     std::optional<result<grant, backend_error>> claimed_key(detail::launch& l);
     run_exit finish(detail::launch& l, bool succeeded, std::string failure);
     static void settled_as(detail::run_outcome& outcome, bool handed_over, bool record,
@@ -244,6 +257,8 @@ private:
     executor_function executor_;
     std::vector<event_hook> hooks_;
     std::chrono::milliseconds backend_check_every_, max_clock_offset_, one_off_poll_every_;
+    std::size_t executor_threads_;
+    std::chrono::milliseconds claim_ahead_;
 
     mutable std::mutex mutex_;
     std::condition_variable idle_;
@@ -276,6 +291,8 @@ inline scheduler::scheduler(scheduler_options options)
       backend_check_every_(options.backend_check_every),
       max_clock_offset_(options.max_clock_offset),
       one_off_poll_every_(options.one_off_poll_every),
+      executor_threads_(options.executor_threads),
+      claim_ahead_(options.claim_ahead),
       fires_(tie_salt()),
       dispatch_(jobs_, fires_, timers_, runs_, claims_, health_, !executor_, !hooks_.empty()) {}
 
@@ -474,6 +491,7 @@ inline std::size_t scheduler::run_due(instant now) {
                 dispatch_.handle(pop_due(steady_ms), at, out);
                 if (!executor_ && !out.launches.empty()) break;
             }
+            limit_claims_ahead(out.launches);
         }
         for (auto run : out.renewals)
             renew(run);
@@ -572,7 +590,8 @@ inline scheduler::run_exit scheduler::run(detail::launch& l) {
 inline void scheduler::claim_together(std::vector<detail::launch>& launches) {
     if (!executor_ || launches.size() < 2 || !claims_.claims_in_batches()) return;
     const auto batched = [this](const detail::launch& l) {
-        return claims_.claims_run_keys(l.options->mode) && l.stored_retry == 0 && !l.confirm && !l.key_claimed;
+        return claims_.claims_run_keys(l.options->mode) && l.stored_retry == 0 && !l.confirm && !l.key_claimed &&
+               !l.claims_alone;
     };
     std::vector<detail::launch*> batch;
     std::vector<std::string> keys;
@@ -594,6 +613,29 @@ inline void scheduler::claim_together(std::vector<detail::launch>& launches) {
             batch[i]->key_claimed = grants ? result<grant, backend_error>{std::move((*grants)[i])}
                                            : result<grant, backend_error>{grants.error()};
         }
+    }
+}
+
+// Under the lock: with executor_threads said, the launches this replica cannot start
+// soon claim alone, when a thread takes them (scheduler_options::executor_threads).
+// A launch starts at once while threads are free; after that, at about the thread-time
+// of the runs queued before it (each its job's mean run time here) over the threads.
+inline void scheduler::limit_claims_ahead(std::vector<detail::launch>& launches) {
+    if (executor_threads_ == 0 || launches.empty()) return;
+    const auto busy = runs_.in_flight() - std::min(runs_.in_flight(), launches.size());
+    std::size_t free = executor_threads_ > busy ? executor_threads_ - busy : 0;
+    double queued_ms = 0;  // thread-ms of the runs queued once the threads are taken
+    const double limit_ms = static_cast<double>(claim_ahead_.count()) * static_cast<double>(executor_threads_);
+    for (auto& l : launches) {
+        if (free > 0) {
+            --free;
+            continue;
+        }
+        const auto* run = runs_.find(l.run);
+        const auto* stats = run ? jobs_[run->job].stats.get() : nullptr;
+        if (stats && stats->durations.count > 0)
+            queued_ms += stats->durations.sum * 1000.0 / static_cast<double>(stats->durations.count);
+        l.claims_alone = queued_ms > limit_ms;
     }
 }
 
@@ -672,7 +714,7 @@ inline scheduler::run_exit scheduler::finish(detail::launch& l, bool succeeded, 
     // replica claims the slot as a first attempt again; the stored retry runs it.
     const bool handed_over = outcome.ok || outcome.retry_stored;
     const bool record = outcome.final_attempt || outcome.retry_stored;
-    if (!claims_.settles_later(end.leases)) {
+    if (!claims_.settles_in_batch(end.leases)) {
         settled_as(outcome, handed_over, record,
                    claims_.settle(end.leases, l.name, l.slot, *l.options, handed_over, record, ended.steady));
         return conclude(l, ended, end, std::move(outcome));
@@ -688,7 +730,7 @@ inline scheduler::run_exit scheduler::finish(detail::launch& l, bool succeeded, 
     };
     auto e = std::make_shared<ending>(ending{std::move(l), ended, std::move(end), std::move(outcome)});
     e->item = claims_.settlement(e->end.leases, e->l.name, e->l.slot, *e->l.options, handed_over, record);
-    claims_.settle_later(e->end.leases, e->item, ended.steady, [this, e, handed_over, record](auto answer) {
+    claims_.settle_in_batch(e->end.leases, e->item, ended.steady, [this, e, handed_over, record](auto answer) {
         settled_as(e->outcome, handed_over, record, std::move(answer));
         if (conclude(e->l, e->ended, e->end, std::move(e->outcome)) == run_exit::counted_out) return;
         std::lock_guard hold{mutex_};

@@ -119,6 +119,39 @@ TEST_SUITE("batched claims") {
         CHECK(jobs.runs.size() == 1000);
     }
 
+    TEST_CASE("executor_threads said: slots it cannot start soon claim alone, when a thread takes them") {
+        simulation sim;
+        counting_keys keys{sim.clock.steady_source()};
+        manual_executor pool;
+        auto options = sim.options("a", keys);
+        options.executor = pool.function();
+        options.executor_threads = 2;
+        scheduler s{options};
+        std::map<std::string, int> runs;
+        for (int i = 0; i < 10; ++i) {
+            REQUIRE(s.add({"job-" + std::to_string(i),
+                           schedule::every(std::chrono::minutes{1}),
+                           [&](const job_context& c) {
+                               ++runs[c.run_key()];
+                               sim.clock.advance(300ms);  // each run takes 300 ms
+                           },
+                           {.mode = distribution::exactly_once}}));
+        }
+        sim.run_until("2026-11-23T00:00:00Z", {&s});
+        CHECK(keys.batches == std::vector<std::size_t>{10});  // no run time known yet: all in the batch
+        pool.run_all();
+        sim.run_until("2026-11-23T00:01:00Z", {&s});
+        // 2 threads, runs of 300 ms, claim_ahead 250 ms: the 3rd and 4th would start 150
+        // and 300 ms late (the queued runs' time over the threads), the 4th past it.
+        CHECK(keys.batches == std::vector<std::size_t>{10, 3});
+        CHECK(keys.claims == 0);
+        pool.run_all();
+        CHECK(keys.claims == 7);  // each claimed alone in its run
+        CHECK(runs.size() == 20);
+        for (const auto& run : runs)
+            CHECK_MESSAGE(run.second == 1, run.first << " ran " << run.second << " times");
+    }
+
     TEST_CASE_FIXTURE(one_replica, "a batch that fails at the backend: each of its slots is claimed again, none lost") {
         jobs.add_to(s, 10);
         keys.fail_next_batch = true;

@@ -252,9 +252,9 @@ public:
         return out;
     }
 
-    /// Whether settle_later() can take this run's end: it holds only its run key, and
+    /// Whether settle_in_batch() can take this run's end: it holds only its run key, and
     /// the backend settles in batches.
-    [[nodiscard]] bool settles_later(const run_leases& held) const noexcept {
+    [[nodiscard]] bool settles_in_batch(const run_leases& held) const noexcept {
         return settles_ && held.key && !held.lock;
     }
     /// What settle() sends for a run whose end goes in a batch.
@@ -267,11 +267,11 @@ public:
                 .job = job,
                 .record = record ? std::optional{slot} : std::nullopt};
     }
-    /// settle() without waiting (settles_later()): `then` gets what it came to, on
+    /// settle() without waiting (settles_in_batch()): `then` gets what it came to, on
     /// whichever thread sends the batch, perhaps before this returns. `held` and `item`
     /// (settlement()) must stay valid until `then` is called.
-    void settle_later(const run_leases& held, const key_settlement& item, steady_instant now,
-                      std::function<void(settled)> then) const {
+    void settle_in_batch(const run_leases& held, const key_settlement& item, steady_instant now,
+                         std::function<void(settled)> then) const {
         settles_->settle(item, [&held, &item, now, then = std::move(then)](key_settled answer) {
             then(settled_by(held, item, std::move(answer), now));
         });

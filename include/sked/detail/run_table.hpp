@@ -58,6 +58,7 @@ struct launch {
     // at `claimed_at` on the steady clock; empty: the run claims its own.
     std::optional<result<grant, backend_error>> key_claimed{};
     steady_instant claimed_at{};
+    bool claims_alone = false;  // not in its round's batch: its replica would start it late
 };
 
 /// An attempt at one slot that starts later than the slot's own fire.
@@ -150,6 +151,8 @@ public:
     /// True when this was the last one.
     bool count_return() noexcept { return --in_flight_ == 0; }
     [[nodiscard]] bool idle() const noexcept { return in_flight_ == 0; }
+    /// Runs launched and not yet over: queued at the executor, claiming, or running.
+    [[nodiscard]] std::size_t in_flight() const noexcept { return in_flight_; }
 
 private:
     slot_table<run_state> runs_;
