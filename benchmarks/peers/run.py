@@ -140,6 +140,11 @@ def measure(stack, args, redis, jobs, fault):
     concurrency = concurrency_for(jobs, work)
     redis.ask("FLUSHALL")
     redis.ask("CONFIG", "RESETSTAT")
+    # The server's own CPU with no client (its timers), in the same run: a floor under
+    # every stack's Redis CPU per slot, and most of it at J = 100.
+    idle_before, idle_t0 = counters(redis.info())[0], time.time()
+    time.sleep(2)
+    idle_cpu_ms_per_s = (counters(redis.info())[0] - idle_before) / 1000 / (time.time() - idle_t0)
     work_dir = tempfile.mkdtemp(prefix=f"sked-peers-{stack}-")
     logs = [f"{work_dir}/r{i}.log" for i in range(3)]
     start = lambda i: subprocess.Popen(
@@ -211,13 +216,17 @@ def measure(stack, args, redis, jobs, fault):
                 if ends:
                     recovered_after.append(min(ends) / 1000 - killed_at)
     per = lambda x: x / executed if executed else float("nan")
+    # The server and client figures cover [t0, t1]: per slot due in it that ran.
+    measured = sum(1 for k, v in runs.items() if t0 * 1000 <= k[1] < t1 * 1000 and any(e[0] == "S" for e in v))
+    per_measured = lambda x: x / measured if measured else float("nan")
     return {
         "stack": stack, "jobs": jobs, "work": work, "concurrency": concurrency, "slots": jobs * seconds,
         "executed": executed, "duplicates": duplicates, "misses": misses, "never_completed": never_completed,
         "died": died, "recovered": len(recovered_after), "recovered_max_s": max(recovered_after, default=0.0),
         "p50": quantile(late, 0.5), "p99": quantile(late, 0.99), "max": quantile(late, 1.0),
-        "round_trips": per(after[1] - before[1]), "commands": per(after[2] - before[2]),
-        "redis_cpu_us": per(after[0] - before[0]), "client_cpu_us": per(sum(cpu_spent)),
+        "round_trips": per_measured(after[1] - before[1]), "commands": per_measured(after[2] - before[2]),
+        "redis_cpu_us": per_measured(after[0] - before[0]), "client_cpu_us": per_measured(sum(cpu_spent)),
+        "idle_redis_cpu_ms_per_s": idle_cpu_ms_per_s,
         "rss_mb": max(rss),
         "share": [sum(1 for v in starts.values() for e in v if e[2] == f"r{i}") for i in range(3)],
     }
@@ -260,7 +269,7 @@ def main():
     print(versions(args))
     print(f"{os.cpu_count()} cores; {args.seconds} s per run, 3 replicas{', fault run' if args.fault else ''}")
     header = (f"{'stack':<12}{'J':>6}{'conc':>5}{'slots':>8}{'dup':>5}{'miss':>6}{'lost':>5}{'p50':>6}{'p99':>6}"
-              f"{'max':>7}{'rt/slot':>8}{'cmd/slot':>9}{'rCPU us':>8}{'cCPU us':>8}{'RSS MB':>7}")
+              f"{'max':>7}{'rt/slot':>8}{'cmd/slot':>9}{'rCPU us':>8}{'idle':>6}{'cCPU us':>8}{'RSS MB':>7}")
     if args.fault:
         header += f"{'died':>5}{'recov':>6}{'by s':>6}"
     header += "  runs per replica"
@@ -275,7 +284,7 @@ def main():
                 row = (f"{r['stack']:<12}{r['jobs']:>6}{r['concurrency']:>5}{r['slots']:>8}{r['duplicates']:>5}"
                        f"{r['misses']:>6}{r['never_completed']:>5}{r['p50']:>6}{r['p99']:>6}{r['max']:>7}"
                        f"{r['round_trips']:>8.2f}{r['commands']:>9.1f}{r['redis_cpu_us']:>8.0f}"
-                       f"{r['client_cpu_us']:>8.0f}{r['rss_mb']:>7.0f}")
+                       f"{r['idle_redis_cpu_ms_per_s']:>6.1f}{r['client_cpu_us']:>8.0f}{r['rss_mb']:>7.0f}")
                 if args.fault:
                     row += f"{r['died']:>5}{r['recovered']:>6}{r['recovered_max_s']:>6.1f}"
                 row += "  " + "/".join(str(n) for n in r["share"])
