@@ -34,6 +34,11 @@ struct duration_histogram {
         ++count;
         sum += s;
     }
+
+    /// The mean run time, or zero before the first run.
+    std::chrono::duration<double, std::milli> mean() const {
+        return std::chrono::duration<double, std::milli>{count == 0 ? 0.0 : sum * 1000.0 / static_cast<double>(count)};
+    }
 };
 
 struct job_counters {

@@ -207,6 +207,15 @@ private:
     // Once a run is counted out of the runs in flight, the scheduler may be destroyed
     // at any moment: nothing may touch it after that.
     enum class run_exit : std::uint8_t { still_counted, counted_out };
+    // A run leaves the runs in flight; the last one out wakes the destructor's wait.
+    // count_out_held() is for a caller that holds the lock (so no waiter misses it).
+    void count_out_held() {
+        if (runs_.count_return()) idle_.notify_all();
+    }
+    void count_out() {
+        std::lock_guard hold{mutex_};
+        count_out_held();
+    }
 
     /// A job's switch (paused, or its stagger off: job_record::unstaggered) to `value`;
     /// a change moves its pending slot when its start times change, and is raised as `said`.
@@ -562,8 +571,7 @@ inline void scheduler::deliver(after_unlock& out) {
 // Whatever happens in the run, the scheduler may be destroyed only after this returns.
 inline void scheduler::execute(detail::launch l) {
     if (run(l) == run_exit::counted_out) return;
-    std::lock_guard hold{mutex_};  // a waiter cannot miss the notification
-    if (runs_.count_return()) idle_.notify_all();
+    count_out();
 }
 
 inline scheduler::run_exit scheduler::run(detail::launch& l) {
@@ -633,8 +641,7 @@ inline void scheduler::limit_claims_ahead(std::vector<detail::launch>& launches)
         }
         const auto* run = runs_.find(l.run);
         const auto* stats = run ? jobs_[run->job].stats.get() : nullptr;
-        if (stats && stats->durations.count > 0)
-            queued_ms += stats->durations.sum * 1000.0 / static_cast<double>(stats->durations.count);
+        if (stats) queued_ms += stats->durations.mean().count();
         l.claims_alone = queued_ms > limit_ms;
     }
 }
@@ -659,7 +666,7 @@ inline void scheduler::end_refused(std::vector<detail::launch>& launches) {
         std::lock_guard hold{mutex_};
         for (std::size_t i = 0; i < answers.size(); ++i) {
             dispatch_.claim_refused(refused[static_cast<std::ptrdiff_t>(i)], std::move(answers[i]), now, out);
-            if (runs_.count_return()) idle_.notify_all();
+            count_out_held();
         }
     }
     launches.erase(refused, launches.end());
@@ -732,9 +739,7 @@ inline scheduler::run_exit scheduler::finish(detail::launch& l, bool succeeded, 
     e->item = claims_.settlement(e->end.leases, e->l.name, e->l.slot, *e->l.options, handed_over, record);
     claims_.settle_in_batch(e->end.leases, e->item, ended.steady, [this, e, handed_over, record](auto answer) {
         settled_as(e->outcome, handed_over, record, std::move(answer));
-        if (conclude(e->l, e->ended, e->end, std::move(e->outcome)) == run_exit::counted_out) return;
-        std::lock_guard hold{mutex_};
-        if (runs_.count_return()) idle_.notify_all();
+        if (conclude(e->l, e->ended, e->end, std::move(e->outcome)) == run_exit::still_counted) count_out();
     });
     return run_exit::counted_out;  // by the answer, perhaps already: the scheduler may be gone
 }
@@ -762,7 +767,7 @@ inline scheduler::run_exit scheduler::conclude(const detail::launch& l, const mo
         std::lock_guard hold{mutex_};
         dispatch_.run_ended(l, ended, end, std::move(outcome), out);
         if (out.empty()) {  // nothing left to do after the lock
-            if (runs_.count_return()) idle_.notify_all();
+            count_out_held();
             return run_exit::counted_out;
         }
     }
@@ -1082,8 +1087,7 @@ inline void scheduler::put_back_one_off(std::uint32_t id, const taken_job& job, 
 inline void scheduler::one_off_ended(after_unlock& out) {
     out.wake = true;
     deliver(out);
-    std::lock_guard hold{mutex_};
-    if (runs_.count_return()) idle_.notify_all();
+    count_out();
 }
 
 // Finishes, retries or releases the job at the backend, and ends the run here.

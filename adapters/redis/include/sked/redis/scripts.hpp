@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -610,6 +611,15 @@ inline result<bool, backend_error> parse_flag(const redisReply& reply, std::stri
             std::string(doing) + " answered " + std::string(type_name(reply.type)) + " where 0 or 1 was expected"};
     }
     return reply.integer == 1;
+}
+
+/// parse_flag with the text of what was done made only when the reply is not a flag: a
+/// batch's replies are nearly all flags, and need no text.
+template <std::invocable Doing>
+result<bool, backend_error> parse_flag(const redisReply& reply, Doing&& doing) {
+    if (reply.type == REDIS_REPLY_INTEGER && (reply.integer == 0 || reply.integer == 1)) return reply.integer == 1;
+    const std::string text = std::forward<Doing>(doing)();
+    return parse_flag(reply, std::string_view{text});
 }
 
 /// Owner tokens: 128 random bits per client object and a counter, so two processes

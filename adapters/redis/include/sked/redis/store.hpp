@@ -336,14 +336,16 @@ private:
             const auto& item = batch[i];
             const redisReply& reply = *(*replies)[i / keys_per_script];
             const auto at = 2 * (i % keys_per_script);
-            const auto doing = (item.completed ? "complete on " : "release on ") + key_of(item.key->name);
+            const auto doing = [&] {
+                return (item.completed ? "complete on " : "release on ") + key_of(item.key->name);
+            };
             if (reply.type != REDIS_REPLY_ARRAY || reply.elements < at + 2) {
-                out.push_back({unexpected(reply, doing), unexpected(reply, doing)});
+                out.push_back({unexpected(reply, doing()), unexpected(reply, doing())});
                 continue;
             }
             auto& answer = out.emplace_back();
             answer.key = parse_flag(*reply.element[at], doing);
-            answer.recorded = parse_flag(*reply.element[at + 1], "recording " + slot_key_of(item.job));
+            answer.recorded = parse_flag(*reply.element[at + 1], [&] { return "recording " + slot_key_of(item.job); });
         }
         return out;
     }
@@ -363,12 +365,13 @@ private:
         std::size_t next = 0;
         for (const auto& item : batch) {
             auto& answer = out.emplace_back();
-            answer.key = parse_flag(*(*replies)[next],
-                                    (item.completed ? "complete on " : "release on ") + calls[next].keys.front());
-            ++next;
+            const auto& call = calls[next];
+            answer.key = parse_flag(*(*replies)[next++], [&] {
+                return (item.completed ? "complete on " : "release on ") + call.keys.front();
+            });
             if (item.record) {
-                answer.recorded = parse_flag(*(*replies)[next], "recording " + calls[next].keys.front());
-                ++next;
+                const auto& recorded = calls[next];
+                answer.recorded = parse_flag(*(*replies)[next++], [&] { return "recording " + recorded.keys.front(); });
             }
         }
         return out;
