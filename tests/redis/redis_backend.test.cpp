@@ -175,7 +175,8 @@ TEST_SUITE("redis") {
         auto odd = fake_server::speaking([&](const std::vector<std::string>& command) -> std::string {
             if (command[0] == "PING") return "+PONG\r\n";
             if (command[0] == "SCRIPT") return "$40\r\n" + std::string(40, 'a') + "\r\n";
-            return ++evals == 1 ? ":7\r\n" : "*2\r\n:0\r\n:1\r\n";
+            if (command[0] == "EVAL") return "$6\r\n7.0.15\r\n";  // redis.REDIS_VERSION
+            return ++evals == 1 ? ":7\r\n" : "*2\r\n:1\r\n:1\r\n";
         });
         auto settings = shared_redis_server().client();
         settings.port = odd.port();
@@ -184,10 +185,30 @@ TEST_SUITE("redis") {
         REQUIRE_FALSE(first);
         CHECK(first.error().code == backend_errc::protocol);
         CHECK(first.error().detail ==
-              "claim on test:key:{k} answered an integer where an array of 3 integers was expected");
+              "claim on test:key:{k} answered an integer where an array of integers, the first the server's clock, "
+              "then 1 or 3 per key (1 keys), was expected");
         auto second = keys.claim("k", 10s);
         REQUIRE_FALSE(second);
-        CHECK(second.error().detail.find("answered an array where") != std::string::npos);
+        CHECK(second.error().detail == "claim on test:key:{k} answered status 1 for key 1 of 1");
+    }
+
+    TEST_CASE("redis: a server older than Redis 7.0 is refused with a message that says so") {
+        // Redis 6 scripts have no redis.REDIS_VERSION: the version EVAL answers nil.
+        std::atomic<int> evalshas{0};
+        auto old = fake_server::speaking([&](const std::vector<std::string>& command) -> std::string {
+            if (command[0] == "PING") return "+PONG\r\n";
+            if (command[0] == "EVAL") return "$-1\r\n";
+            if (command[0] == "SCRIPT") return "$40\r\n" + std::string(40, 'a') + "\r\n";
+            ++evalshas;
+            return "-ERR syntax error\r\n";
+        });
+        auto settings = shared_redis_server().client();
+        settings.port = old.port();
+        auto answer = redis::keys{settings}.claim("k", 10s);
+        REQUIRE_FALSE(answer);
+        CHECK(answer.error().code == backend_errc::protocol);
+        CHECK_MESSAGE(answer.error().detail.find("older than 7.0") != std::string::npos, answer.error().message());
+        CHECK(evalshas == 0);  // nothing was run
     }
 
     TEST_CASE("redis: a name used by something else is a clear server error, never overwritten") {

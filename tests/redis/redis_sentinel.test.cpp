@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "../lock/contract.hpp"
 #include "../lock/jobs_contract.hpp"
@@ -133,6 +134,36 @@ TEST_SUITE("redis sentinel") {
         CHECK(record.starts_with("r|" + std::to_string(again.fence) + "|"));
         CHECK(flag_of(keys.complete(again, 1h)));
         CHECK(status_of(other.claim("daily@1", 60s)) == grant_status::already_done);
+    }
+
+    TEST_CASE(
+        "a batch sent again with new names among the lost ones: each lost claim is recognised by its owner, "
+        "the new ones are claimed fresh") {
+        auto& fleet = shared_fleet();
+        auto settings = waiting(fleet.client(fresh_prefix()));
+        settings.wait_timeout = 100ms;
+        redis::keys keys{settings};
+        redis::keys other{settings};
+        const std::vector<std::string> first{"a@1", "b@1"};
+        fleet.first_replica().pause();
+        const auto lost = keys.claim_many(first, 60s);
+        fleet.first_replica().resume();
+        REQUIRE_FALSE(lost);
+        // "c@1" leads the chunk, so the chunk's owner is new and the lost two are sent
+        // with their own owners after it.
+        const std::vector<std::string> again{"c@1", "a@1", "b@1"};
+        auto grants = keys.claim_many(again, 60s);
+        REQUIRE(grants);
+        for (std::size_t i = 0; i < again.size(); ++i) {
+            CAPTURE(again[i]);
+            REQUIRE((*grants)[i].acquired());
+            const auto record = value_on(fleet.first_master(), settings.prefix + ":key:{" + again[i] + "}");
+            CHECK(record.starts_with("r|" + std::to_string((*grants)[i].lease.fence) + "|"));
+            CHECK(record.ends_with("|" + (*grants)[i].lease.owner));
+            CHECK(status_of(other.claim(again[i], 60s)) == grant_status::held_elsewhere);
+        }
+        CHECK((*grants)[1].lease.owner == (*grants)[2].lease.owner);  // the lost chunk's
+        CHECK((*grants)[0].lease.owner != (*grants)[1].lease.owner);
     }
 
     TEST_CASE("a WAIT timeout of 0 or not below the command timeout is refused before anything is sent") {

@@ -53,7 +53,7 @@ public:
         std::size_t granted = 0;
         std::vector<std::string> failures;
         for (std::size_t i = 0; i < servers_.size(); ++i) {
-            auto parsed = replies[i] ? detail::parse_claims(*replies[i].value(), 1, servers_[i]->address())
+            auto parsed = replies[i] ? detail::parse_claims(*replies[i].value(), 1, ttl, servers_[i]->address())
                                      : result<std::vector<detail::claim_reply>, backend_error>{replies[i].error()};
             if (!parsed) {
                 failures.push_back(parsed.error().message());

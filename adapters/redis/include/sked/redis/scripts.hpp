@@ -37,16 +37,19 @@ namespace sked::redis::detail {
 
 // Lua that reads a record into state, fence, untl, owner ('f', 0, 0, '' when absent);
 // a value sked did not write is an error reply rather than a guess.
-#define SKED_REDIS_READ(key)                                               \
-    "local v = redis.call('GET', " key                                     \
-    ")\n"                                                                  \
-    "local state, fence, untl, owner = 'f', 0, 0, ''\n"                    \
-    "if v then\n"                                                          \
-    "  local s, f, u, o = string.match(v, '^([rdf])|(%d+)|(%d+)|(.*)$')\n" \
-    "  if not s then return redis.error_reply('sked: ' .. " key            \
-    " .. ' holds a value sked did not "                                    \
-    "write') end\n"                                                        \
-    "  state, fence, untl, owner = s, tonumber(f), tonumber(u), o\n"       \
+#define SKED_REDIS_READ(key) "local v = redis.call('GET', " key ")\n" SKED_REDIS_PARSE("v", key)
+
+// Lua that parses a record read into `value` (false when absent) the same way.
+#define SKED_REDIS_PARSE(value, key)                                 \
+    "local state, fence, untl, owner = 'f', 0, 0, ''\n"              \
+    "if " value                                                      \
+    " then\n"                                                        \
+    "  local s, f, u, o = string.match(" value                       \
+    ", '^([rdf])|(%d+)|(%d+)|(.*)$')\n"                              \
+    "  if not s then return redis.error_reply('sked: ' .. " key      \
+    " .. ' holds a value sked did not "                              \
+    "write') end\n"                                                  \
+    "  state, fence, untl, owner = s, tonumber(f), tonumber(u), o\n" \
     "end\n"
 
 // Server time in ms and µs.
@@ -74,43 +77,49 @@ enum class script : std::uint8_t {
 };
 inline constexpr std::size_t script_count = 15;
 
-// Claims every key in KEYS. ARGV: ttl ms, fence memory ms, then one owner per key.
-// Answers 3 integers per key, {status, fence, ms}: 0 acquired (ms = ttl), 1 held
-// elsewhere or 2 done (ms = time left). The new token is one more than the last and
-// at least the server clock in µs (sked::detail::next_fence). A key held by the same
-// owner is the same claim sent again (its answer was lost): acquired, with its token,
-// for a fresh ttl. One script for a batch: starting a script costs the server about as
-// much as a SET, so it is paid per chunk.
+// Claims every key in KEYS. ARGV: ttl ms, fence memory ms, the owner of the claims,
+// then, for a key claimed again after its answer was lost, its index and the owner it
+// was claimed with. The answer starts with the server clock in µs, the token of every
+// key claimed fresh; then per key either 0 (acquired fresh: that token, ttl ms) or
+// {status, fence, ms}: 3 acquired with that token, 1 held elsewhere or 2 done (ms =
+// time left). A new token is one more than the last and at least the server clock in µs
+// (sked::detail::next_fence). A key held by the same owner is the same claim sent again:
+// acquired, with its token, for a fresh ttl; a name that comes twice in one call is
+// held elsewhere the second time. One script for a batch: starting a script
+// costs the server about as much as a SET, so it is paid per chunk; and per key the
+// common case is one `SET NX GET` (Redis 7.0) and one integer of answer.
 inline constexpr std::string_view claim_source = SKED_REDIS_NOW
     "local ttl = tonumber(ARGV[1])\n"
     "local expire = ttl + tonumber(ARGV[2])\n"
-    "local out = {}\n"
-    "local fresh = string.format('r|%d|%d|', now_us, now + ttl)\n"
-    "local fresh_tail = string.format('|%d|', now + ttl)\n"
+    "local owner_of = {}\n"
+    "for j = 4, #ARGV, 2 do owner_of[tonumber(ARGV[j])] = ARGV[j + 1] end\n"
+    "local head = string.format('r|%d|%d|', now_us, now + ttl)\n"
+    "local fresh = head .. ARGV[3]\n"
+    "local tail = string.format('|%d|', now + ttl)\n"
+    "local out, n = {now_us}, 1\n"
     "for i, key in ipairs(KEYS) do\n"
-    "  local n = #out\n"
-    "  if redis.call('SET', key, fresh .. ARGV[i + 2], 'NX', 'PX', expire) then\n"
-    "    out[n + 1] = 0\n"  // a name with no record: the common case, one call
-    "    out[n + 2] = now_us\n"
-    "    out[n + 3] = ttl\n"
-    "  else\n" SKED_REDIS_READ("key")
+    "  local mine = owner_of[i]\n"
+    "  local value = mine and head .. mine or fresh\n"
+    "  local v = redis.call('SET', key, value, 'NX', 'GET', 'PX', expire)\n"
+    "  if not v then\n"  // a name with no record: the common case, one call
+    "    n = n + 1\n"
+    "    out[n] = 0\n"
+    "  else\n" SKED_REDIS_PARSE("v", "key")
     "    local left = untl - now\n"
-    "    if state == 'r' and left > 0 and owner == ARGV[i + 2] then\n"
-    "      redis.call('SET', key, string.format('r|%d', fence) .. fresh_tail .. owner, 'PX', expire)\n"
-    "      out[n + 1] = 0\n"
-    "      out[n + 2] = fence\n"
-    "      out[n + 3] = ttl\n"
+    "    mine = mine or ARGV[3]\n"
+    "    if v == value then\n"  // written by this call: the name came twice
+    "      out[n + 1], out[n + 2], out[n + 3] = 1, fence, left\n"
+    "    elseif state == 'r' and left > 0 and owner == mine then\n"
+    "      redis.call('SET', key, string.format('r|%d', fence) .. tail .. owner, 'PX', expire)\n"
+    "      out[n + 1], out[n + 2], out[n + 3] = 3, fence, ttl\n"
     "    elseif state ~= 'f' and left > 0 then\n"
-    "      out[n + 1] = state == 'd' and 2 or 1\n"
-    "      out[n + 2] = fence\n"
-    "      out[n + 3] = left\n"
+    "      out[n + 1], out[n + 2], out[n + 3] = state == 'd' and 2 or 1, fence, left\n"
     "    else\n"
     "      fence = math.max(fence + 1, now_us)\n"
-    "      redis.call('SET', key, string.format('r|%d', fence) .. fresh_tail .. ARGV[i + 2], 'PX', expire)\n"
-    "      out[n + 1] = 0\n"
-    "      out[n + 2] = fence\n"
-    "      out[n + 3] = ttl\n"
+    "      redis.call('SET', key, string.format('r|%d', fence) .. tail .. mine, 'PX', expire)\n"
+    "      out[n + 1], out[n + 2], out[n + 3] = 3, fence, ttl\n"
     "    end\n"
+    "    n = n + 3\n"
     "  end\n"
     "end\n"
     "return out\n";
@@ -370,6 +379,7 @@ inline constexpr std::string_view job_reschedule_source = SKED_REDIS_HELD
 #undef SKED_REDIS_HELD
 #undef SKED_REDIS_NOW
 #undef SKED_REDIS_READ
+#undef SKED_REDIS_PARSE
 #undef SKED_REDIS_SETTLE_FUNCTIONS
 
 inline constexpr std::array<std::string_view, script_count> script_sources = {
@@ -526,14 +536,17 @@ private:
         return replies;
     }
 
+    // Loads the scripts, after checking the server runs them: redis.REDIS_VERSION is
+    // there from Redis 7.0, which the claim script's SET NX GET needs.
     std::optional<backend_error> load() {
-        std::vector<command> loads;
+        std::vector<command> loads{{"EVAL", "return redis.REDIS_VERSION", "0"}};
         for (auto source : script_sources)
             loads.push_back({"SCRIPT", "LOAD", std::string(source)});
         auto replies = connection_.pipeline(loads);
         if (!replies) return replies.error();
+        if (auto old = version_problem(*replies->front())) return old;
         for (std::size_t i = 0; i < script_count; ++i) {
-            const auto& reply = *(*replies)[i];
+            const auto& reply = *(*replies)[i + 1];
             if (reply.type == REDIS_REPLY_ERROR) return error_from_reply(reply, "SCRIPT LOAD on " + address());
             if (reply.type != REDIS_REPLY_STRING) {
                 return backend_error{backend_errc::protocol,
@@ -543,6 +556,13 @@ private:
         }
         ++loads_;
         return std::nullopt;
+    }
+
+    std::optional<backend_error> version_problem(const redisReply& version) const {
+        if (version.type == REDIS_REPLY_STRING) return std::nullopt;
+        if (version.type == REDIS_REPLY_ERROR) return error_from_reply(version, "asking the version of " + address());
+        return backend_error{backend_errc::protocol, address() + " runs a Redis older than 7.0 (its scripts have no " +
+                                                         "redis.REDIS_VERSION); sked needs 7.0 or later"};
     }
 
     std::vector<command> commands_for(const std::vector<script_call>& calls) const {
@@ -568,37 +588,51 @@ private:
     bool asking_ = false;  // within run_asking(): each pipeline begins with ASKING
 };
 
-/// The claim script's answer, checked: {status 0-2, fence, ms}.
+/// The claim script's answer for one key, checked.
 struct claim_reply {
     grant_status status;
     fence_token fence;
     std::chrono::milliseconds remaining;
 };
 
-/// The claim script's answer for `count` keys, checked.
+/// The claim script's answer for `count` keys claimed for `ttl`, checked: the server
+/// clock in µs, then per key 0 (acquired with that token) or {status, fence, ms}.
 inline result<std::vector<claim_reply>, backend_error> parse_claims(const redisReply& reply, std::size_t count,
+                                                                    std::chrono::milliseconds ttl,
                                                                     std::string_view where) {
+    const auto wrong = [&](std::string what) {
+        return backend_error{backend_errc::protocol, "claim on " + std::string(where) + " answered " + what};
+    };
     if (reply.type == REDIS_REPLY_ERROR) return error_from_reply(reply, "claim on " + std::string(where));
-    const bool shaped = reply.type == REDIS_REPLY_ARRAY && reply.elements == 3 * count &&
-                        std::all_of(reply.element, reply.element + reply.elements,
-                                    [](const redisReply* e) { return e->type == REDIS_REPLY_INTEGER; });
-    if (!shaped) {
-        return backend_error{backend_errc::protocol, "claim on " + std::string(where) + " answered " +
-                                                         std::string(type_name(reply.type)) + " where an array of " +
-                                                         std::to_string(3 * count) + " integers was expected"};
-    }
+    const auto integers = [&] {
+        return std::all_of(reply.element, reply.element + reply.elements,
+                           [](const redisReply* e) { return e->type == REDIS_REPLY_INTEGER; });
+    };
+    if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 1 + count || !integers())
+        return wrong(std::string(type_name(reply.type)) +
+                     " where an array of integers, the first the server's clock, " + "then 1 or 3 per key (" +
+                     std::to_string(count) + " keys), was expected");
+    const auto fresh = static_cast<fence_token>(reply.element[0]->integer);
     std::vector<claim_reply> claims;
     claims.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        const auto status = reply.element[3 * i]->integer;
-        if (status < 0 || status > 2) {
-            return backend_error{backend_errc::protocol,
-                                 "claim on " + std::string(where) + " answered status " + std::to_string(status)};
+    std::size_t at = 1;
+    for (; at < reply.elements && claims.size() < count; ++at) {
+        const auto status = reply.element[at]->integer;
+        if (status == 0) {
+            claims.push_back({grant_status::acquired, fresh, ttl});
+            continue;
         }
-        claims.push_back({static_cast<grant_status>(status),
-                          static_cast<fence_token>(reply.element[3 * i + 1]->integer),
-                          std::chrono::milliseconds{reply.element[3 * i + 2]->integer}});
+        if (status < 1 || status > 3 || at + 2 >= reply.elements)
+            return wrong("status " + std::to_string(status) + " for key " + std::to_string(claims.size() + 1) + " of " +
+                         std::to_string(count));
+        claims.push_back({status == 3 ? grant_status::acquired : static_cast<grant_status>(status),
+                          static_cast<fence_token>(reply.element[at + 1]->integer),
+                          std::chrono::milliseconds{reply.element[at + 2]->integer}});
+        at += 2;
     }
+    if (claims.size() != count || at != reply.elements)
+        return wrong("an array of " + std::to_string(reply.elements) + " integers that does not fit " +
+                     std::to_string(count) + " keys");
     return claims;
 }
 

@@ -66,11 +66,16 @@ public:
         std::vector<script_call> calls;
         std::vector<std::string> owners(names.size());
         for (const auto& members : chunks) {
-            auto& call = calls.emplace_back(script_call{script::claim, {}, {ms_text(ttl), memory_text()}});
-            for (const auto i : members) {
-                owners[i] = owner_for(names[i]);
+            // One owner for a chunk's claims, sent once. A name whose claim went unanswered
+            // is claimed with the owner it was sent with (the chunk's, when the chunk is
+            // sent again as it was), so a claim that did reach the server is recognised.
+            const auto owner = owner_for(names[members.front()], owners_.next());
+            auto& call = calls.emplace_back(script_call{script::claim, {}, {ms_text(ttl), memory_text(), owner}});
+            for (std::size_t k = 0; k < members.size(); ++k) {
+                const auto i = members[k];
+                owners[i] = owner_for(names[i], owner);
                 call.keys.push_back(std::move(keys[i]));
-                call.args.push_back(owners[i]);
+                if (owners[i] != owner) call.args.insert(call.args.end(), {std::to_string(k + 1), owners[i]});
             }
         }
         const auto sent_at = lease_clock::now();
@@ -81,7 +86,7 @@ public:
         }
         std::vector<grant> grants(names.size());
         for (std::size_t c = 0; c < calls.size(); ++c) {
-            auto parsed = parse_claims(*(*replies)[c], calls[c].keys.size(), calls[c].keys.front());
+            auto parsed = parse_claims(*(*replies)[c], calls[c].keys.size(), ttl, calls[c].keys.front());
             if (!parsed) return parsed.error();
             for (std::size_t k = 0; k < chunks[c].size(); ++k) {
                 const auto i = chunks[c][k];
@@ -460,9 +465,11 @@ private:
     // A claim whose answer was lost (a timeout, a WAIT that fell short, a connection that
     // broke) may have been made. Sent again with the same owner it is the same claim, so
     // the retry gets the key rather than finding it held by nobody who knows it.
-    std::string owner_for(const std::string& name) {
+    // The owner a claim of `name` was sent with and not answered, or else `otherwise`.
+    std::string owner_for(const std::string& name, std::string otherwise) {
+        if (unanswered_.empty()) return otherwise;
         const auto found = unanswered_.find(name);
-        if (found == unanswered_.end()) return owners_.next();
+        if (found == unanswered_.end()) return otherwise;
         auto owner = std::move(found->second);
         unanswered_.erase(found);
         return owner;
