@@ -10,6 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 benchmarks=${1:-$root/build/rel/benchmarks}
 rounds=${ROUNDS:-3}
+command -v valgrind > /dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 2; }
 [[ -x $benchmarks/redis_claim_source ]] || { echo "no $benchmarks/redis_claim_source: build it first" >&2; exit 2; }
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 dir=$(mktemp -d)
