@@ -79,13 +79,14 @@ struct scheduler_options {
     /// said. When said, a replica claims in one batch only the slots due together that
     /// it would start within `claim_ahead`: as many as it has free threads, and more
     /// while, judging by each job's mean run time here, its threads would reach them in
-    /// time. The rest go to the executor unclaimed and each claims alone when a thread
-    /// takes it, so a replica with free threads takes them first. Not said, a replica
-    /// claims every slot of a round it can win, and long runs queue where they were won.
+    /// time. The rest go to the executor unclaimed, in groups of executor_threads: the
+    /// first of a group a thread takes claims the group's keys in one round trip, so a
+    /// replica with free threads takes them first. Not said, a replica claims every slot
+    /// of a round it can win, and long runs queue where they were won.
     std::size_t executor_threads = 0;
-    /// See executor_threads. Lower starts long runs sooner on another replica; each slot
-    /// left out of a batch costs a claim of its own on every replica. 0 (or less): only
-    /// as many as there are free threads.
+    /// See executor_threads. Lower starts long runs sooner on another replica; slots left
+    /// out of a batch cost every replica a round trip per group of executor_threads.
+    /// 0 (or less): only as many as there are free threads.
     std::chrono::milliseconds claim_ahead{250};
     std::vector<event_hook> hooks{};
     /// How often run_due asks a backend that reports its facts (sked::reports_facts, e.g.
@@ -229,6 +230,11 @@ private:
     void claim_together(std::vector<detail::launch>& launches);
     void end_refused(std::vector<detail::launch>& launches);
     void limit_claims_ahead(std::vector<detail::launch>& launches);
+    void group_later_claims(std::vector<detail::launch>& launches);
+    void take_group_answer(detail::launch& l);
+    bool joins_batches(const detail::launch& l) const {
+        return claims_.claims_run_keys(l.options->mode) && l.stored_retry == 0 && !l.confirm && !l.key_claimed;
+    }
     std::optional<result<grant, backend_error>> claimed_key(detail::launch& l);
     run_exit finish(detail::launch& l, bool succeeded, std::string failure);
     static void settled_as(detail::run_outcome& outcome, bool handed_over, bool record,
@@ -512,6 +518,7 @@ inline std::size_t scheduler::run_due(instant now) {
         started += out.launches.size();
         deliver(out);
         claim_together(out.launches);
+        group_later_claims(out.launches);
         end_refused(out.launches);
         for (auto& l : out.launches) {
             if (executor_) {
@@ -576,6 +583,7 @@ inline void scheduler::execute(detail::launch l) {
 
 inline scheduler::run_exit scheduler::run(detail::launch& l) {
     detail::run_leases leases;
+    take_group_answer(l);
     if (!claim(l, leases)) return run_exit::still_counted;
     const moment started = read_clocks();
     if (!l.started) record([&](after_unlock& out) { dispatch_.run_started(l, leases, started, out); });
@@ -597,10 +605,7 @@ inline scheduler::run_exit scheduler::run(detail::launch& l) {
 // before the next is found due, so there is nothing to batch.
 inline void scheduler::claim_together(std::vector<detail::launch>& launches) {
     if (!executor_ || launches.size() < 2 || !claims_.claims_in_batches()) return;
-    const auto batched = [this](const detail::launch& l) {
-        return claims_.claims_run_keys(l.options->mode) && l.stored_retry == 0 && !l.confirm && !l.key_claimed &&
-               !l.claims_alone;
-    };
+    const auto batched = [this](const detail::launch& l) { return joins_batches(l) && !l.claims_later; };
     std::vector<detail::launch*> batch;
     std::vector<std::string> keys;
     for (auto& lead : launches) {
@@ -625,7 +630,7 @@ inline void scheduler::claim_together(std::vector<detail::launch>& launches) {
 }
 
 // Under the lock: with executor_threads said, the launches this replica cannot start
-// soon claim alone, when a thread takes them (scheduler_options::executor_threads).
+// soon claim later, when a thread takes them (scheduler_options::executor_threads).
 // A launch starts at once while threads are free; after that, at about the thread-time
 // of the runs queued before it (each its job's mean run time here) over the threads.
 inline void scheduler::limit_claims_ahead(std::vector<detail::launch>& launches) {
@@ -642,8 +647,42 @@ inline void scheduler::limit_claims_ahead(std::vector<detail::launch>& launches)
         const auto* run = runs_.find(l.run);
         const auto* stats = run ? jobs_[run->job].stats.get() : nullptr;
         if (stats) queued_ms += stats->durations.mean().count();
-        l.claims_alone = queued_ms > limit_ms;
+        l.claims_later = queued_ms > limit_ms;
     }
+}
+
+// The launches left out of the round's batch, in groups of as many as the executor runs
+// at once: a group's keys are claimed when a thread takes its first launch, in one round
+// trip, so each left-out slot costs a replica a share of a round trip rather than one.
+inline void scheduler::group_later_claims(std::vector<detail::launch>& launches) {
+    if (!claims_.claims_in_batches()) return;
+    std::shared_ptr<detail::claim_group> group;
+    for (auto& l : launches) {
+        if (!l.claims_later || !joins_batches(l)) continue;
+        if (!group || group->keys.size() == executor_threads_ || group->ttl != l.options->lease_ttl) {
+            group = std::make_shared<detail::claim_group>();
+            group->ttl = l.options->lease_ttl;
+        }
+        l.in_group = static_cast<std::uint32_t>(group->keys.size());
+        group->keys.push_back(run_key(l.name, l.slot));
+        l.group = group;
+    }
+}
+
+// A launch of a group: its answer, claimed by the first of the group a thread took
+// (this one, perhaps); then it goes on as one claimed in its round's batch.
+inline void scheduler::take_group_answer(detail::launch& l) {
+    const auto group = std::exchange(l.group, nullptr);
+    if (!group) return;
+    std::lock_guard hold{group->mutex};
+    if (!group->answers) {
+        group->claimed_at = steady_();
+        group->answers = claims_.claim_keys(group->keys, group->ttl);
+    }
+    l.claimed_at = group->claimed_at;
+    auto& answers = *group->answers;
+    l.key_claimed = answers ? result<grant, backend_error>{std::move((*answers)[l.in_group])}
+                            : result<grant, backend_error>{answers.error()};
 }
 
 // Launches whose run key the batch did not grant (held elsewhere, done, or the backend

@@ -3,8 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <sked/memory_backend.hpp>
+#include <sked/runner.hpp>
 #include <sked/scheduler.hpp>
+#include <sked/thread_pool.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -22,8 +25,10 @@ namespace {
 using namespace std::chrono_literals;
 
 // A memory key store that counts its calls, and can fail a batch or refuse renewals.
+// Its counts may be kept from several threads (a thread_pool's).
 struct counting_keys {
     memory_keys inner;
+    std::mutex mutex;
     std::vector<std::size_t> batches;  // the size of each claim_many
     int claims = 0, renewals = 0;
     bool fail_next_batch = false;
@@ -31,17 +36,22 @@ struct counting_keys {
 
     explicit counting_keys(lease_clock_function clock) : inner(std::move(clock)) {}
     result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) {
-        ++claims;
+        {
+            std::lock_guard hold{mutex};
+            ++claims;
+        }
         return inner.claim(key, ttl);
     }
     result<std::vector<grant>, backend_error> claim_many(std::span<const std::string> keys,
                                                          std::chrono::milliseconds ttl) {
+        std::lock_guard hold{mutex};
         batches.push_back(keys.size());
         if (std::exchange(fail_next_batch, false))
             return backend_error{backend_errc::unreachable, "redis at 127.0.0.1:1 refused the connection"};
         return inner.claim_many(keys, ttl);
     }
     result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) {
+        std::lock_guard hold{mutex};
         ++renewals;
         if (renewals_refused) return false;
         return inner.renew(held, ttl);
@@ -119,7 +129,9 @@ TEST_SUITE("batched claims") {
         CHECK(jobs.runs.size() == 1000);
     }
 
-    TEST_CASE("executor_threads said: slots it cannot start soon claim alone, when a thread takes them") {
+    TEST_CASE(
+        "executor_threads said: slots it cannot start soon are claimed later, as many together as it has threads, "
+        "when a thread takes the first") {
         simulation sim;
         counting_keys keys{sim.clock.steady_source()};
         manual_executor pool;
@@ -144,12 +156,62 @@ TEST_SUITE("batched claims") {
         // 2 threads, runs of 300 ms, claim_ahead 250 ms: the 3rd and 4th would start 150
         // and 300 ms late (the queued runs' time over the threads), the 4th past it.
         CHECK(keys.batches == std::vector<std::size_t>{10, 3});
-        CHECK(keys.claims == 0);
+        REQUIRE(pool.pending() == 10);
+        pool.run_one();
+        pool.run_one();
+        pool.run_one();
+        CHECK(keys.batches == std::vector<std::size_t>{10, 3});  // the batch's three ran
+        pool.run_one();  // the first left out: it claims for itself and the next
+        CHECK(keys.batches == std::vector<std::size_t>{10, 3, 2});
+        pool.run_one();  // the second of its group: its answer is there
+        CHECK(keys.batches == std::vector<std::size_t>{10, 3, 2});
         pool.run_all();
-        CHECK(keys.claims == 7);  // each claimed alone in its run
+        CHECK(keys.batches == std::vector<std::size_t>{10, 3, 2, 2, 2, 1});
+        CHECK(keys.claims == 0);  // none claimed alone
         CHECK(runs.size() == 20);
         for (const auto& run : runs)
             CHECK_MESSAGE(run.second == 1, run.first << " ran " << run.second << " times");
+    }
+
+    TEST_CASE(
+        "executor_threads said, on real threads: the slots left out are claimed a group at a time, each slot runs "
+        "once") {
+        counting_keys keys{{}};
+        thread_pool pool{3};  // before the scheduler: it outlives the scheduler's runs
+        scheduler s{{.backend = keys,
+                     .replica = "a",
+                     .executor = pool.executor(),
+                     .executor_threads = pool.size(),
+                     .claim_ahead = 1ms}};
+        std::mutex mutex;
+        std::map<std::string, int> runs;
+        for (int i = 0; i < 12; ++i) {
+            REQUIRE(s.add({"job-" + std::to_string(i),
+                           schedule::every(1s),
+                           [&](const job_context& c) {
+                               {
+                                   std::lock_guard hold{mutex};
+                                   ++runs[c.run_key()];
+                               }
+                               std::this_thread::sleep_for(20ms);
+                           },
+                           {.mode = distribution::exactly_once}}));
+        }
+        runner r{s};
+        // The first second: no run time known, all 12 in one batch. Later seconds: 3 free
+        // threads, 20 ms runs against 3 ms of claim_ahead: 3 in the batch, 9 in groups of 3.
+        REQUIRE(eventually(
+            [&] {
+                std::lock_guard hold{keys.mutex};
+                return std::count(keys.batches.begin(), keys.batches.end(), std::size_t{3}) >= 4;
+            },
+            5s));
+        CHECK(r.stop(2s).clean());
+        std::lock_guard hold{mutex};
+        for (const auto& run : runs)
+            CHECK_MESSAGE(run.second == 1, run.first << " ran " << run.second << " times");
+        std::lock_guard held{keys.mutex};
+        CHECK(keys.claims == 0);  // nothing claimed alone
     }
 
     TEST_CASE_FIXTURE(one_replica, "a batch that fails at the backend: each of its slots is claimed again, none lost") {

@@ -8,11 +8,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "../clock.hpp"
 #include "../job.hpp"
@@ -39,6 +42,17 @@ struct run_state {
     bool claiming_again = false;  ///< a recheck or claim retry whose claim is not answered yet
 };
 
+/// Launches left out of their round's claim batch (scheduler_options::executor_threads):
+/// the first of them a thread takes claims the keys of all, in one round trip, and each
+/// takes its own answer. A group holds about as many as the executor starts at once.
+struct claim_group {
+    std::mutex mutex;
+    std::chrono::milliseconds ttl{};
+    std::vector<std::string> keys;
+    std::optional<result<std::vector<grant>, backend_error>> answers{};  // once claimed
+    steady_instant claimed_at{};
+};
+
 /// A run to start once the scheduler's lock is released: what it needs, copied out.
 struct launch {
     std::uint32_t run;
@@ -58,7 +72,9 @@ struct launch {
     // at `claimed_at` on the steady clock; empty: the run claims its own.
     std::optional<result<grant, backend_error>> key_claimed{};
     steady_instant claimed_at{};
-    bool claims_alone = false;  // not in its round's batch: its replica would start it late
+    bool claims_later = false;  // not in its round's batch: its replica would start it late
+    std::shared_ptr<claim_group> group{};  // claimed with these, when a thread takes the first
+    std::uint32_t in_group = 0;  // its key's index in the group
 };
 
 /// An attempt at one slot that starts later than the slot's own fire.

@@ -464,8 +464,8 @@ private:
     script_router client_;
     // A claim whose answer was lost (a timeout, a WAIT that fell short, a connection that
     // broke) may have been made. Sent again with the same owner it is the same claim, so
-    // the retry gets the key rather than finding it held by nobody who knows it.
-    // The owner a claim of `name` was sent with and not answered, or else `otherwise`.
+    // the retry gets the key rather than finding it held by nobody who knows it. So:
+    // the owner a claim of `name` was sent with and not answered, or else `otherwise`.
     std::string owner_for(const std::string& name, std::string otherwise) {
         if (unanswered_.empty()) return otherwise;
         const auto found = unanswered_.find(name);
