@@ -621,11 +621,8 @@ inline void scheduler::claim_together(std::vector<detail::launch>& launches) {
         if (batch.size() < 2) continue;  // alone with its ttl: it claims in its run
         const auto sent = steady_();
         auto grants = claims_.claim_keys(keys, ttl);
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-            batch[i]->claimed_at = sent;
-            batch[i]->key_claimed = grants ? result<grant, backend_error>{std::move((*grants)[i])}
-                                           : result<grant, backend_error>{grants.error()};
-        }
+        for (std::size_t i = 0; i < batch.size(); ++i)
+            batch[i]->take_answer(grants, i, sent);
     }
 }
 
@@ -679,10 +676,7 @@ inline void scheduler::take_group_answer(detail::launch& l) {
         group->claimed_at = steady_();
         group->answers = claims_.claim_keys(group->keys, group->ttl);
     }
-    l.claimed_at = group->claimed_at;
-    auto& answers = *group->answers;
-    l.key_claimed = answers ? result<grant, backend_error>{std::move((*answers)[l.in_group])}
-                            : result<grant, backend_error>{answers.error()};
+    l.take_answer(*group->answers, l.in_group, group->claimed_at);
 }
 
 // Launches whose run key the batch did not grant (held elsewhere, done, or the backend

@@ -54,6 +54,18 @@ std::string value_on(const redis_server& server, const std::string& key) {
     return (*reply)->type == REDIS_REPLY_STRING ? std::string(redis::detail::text_of(**reply)) : std::string{};
 }
 
+// A claim made while the replica acknowledges nothing (SIGSTOP): the master applies it,
+// the WAIT after it falls short, and the caller gets a timeout instead of the answer.
+template <class Claim>
+auto claim_unacknowledged(sentinel_fleet& fleet, Claim claim) {
+    fleet.first_replica().pause();
+    auto answer = claim();
+    fleet.first_replica().resume();
+    REQUIRE_FALSE(answer);
+    CHECK(answer.error().code == backend_errc::timeout);
+    return answer;
+}
+
 std::string role_of(const redis_server& server) {
     redis::detail::connection link{server.client()};
     auto reply = link.run({"ROLE"});
@@ -121,11 +133,7 @@ TEST_SUITE("redis sentinel") {
         settings.wait_timeout = 100ms;
         redis::keys keys{settings};
         redis::keys other{settings};
-        fleet.first_replica().pause();  // SIGSTOP: it acknowledges nothing
-        const auto lost = keys.claim("daily@1", 60s);
-        fleet.first_replica().resume();
-        REQUIRE_FALSE(lost);
-        CHECK(lost.error().code == backend_errc::timeout);
+        claim_unacknowledged(fleet, [&] { return keys.claim("daily@1", 60s); });
         const auto record = value_on(fleet.first_master(), settings.prefix + ":key:{daily@1}");
         REQUIRE(record.starts_with("r|"));  // the master applied it
 
@@ -145,10 +153,7 @@ TEST_SUITE("redis sentinel") {
         redis::keys keys{settings};
         redis::keys other{settings};
         const std::vector<std::string> first{"a@1", "b@1"};
-        fleet.first_replica().pause();
-        const auto lost = keys.claim_many(first, 60s);
-        fleet.first_replica().resume();
-        REQUIRE_FALSE(lost);
+        claim_unacknowledged(fleet, [&] { return keys.claim_many(first, 60s); });
         // "c@1" leads the chunk, so the chunk's owner is new and the lost two are sent
         // with their own owners after it.
         const std::vector<std::string> again{"c@1", "a@1", "b@1"};

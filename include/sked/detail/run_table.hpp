@@ -75,6 +75,13 @@ struct launch {
     bool claims_later = false;  // not in its round's batch: its replica would start it late
     std::shared_ptr<claim_group> group{};  // claimed with these, when a thread takes the first
     std::uint32_t in_group = 0;  // its key's index in the group
+
+    /// Keeps item `i` of a batch's answer (or the batch's error) as this launch's claim.
+    void take_answer(result<std::vector<grant>, backend_error>& answers, std::size_t i, steady_instant sent) {
+        claimed_at = sent;
+        key_claimed = answers ? result<grant, backend_error>{std::move((*answers)[i])}
+                              : result<grant, backend_error>{answers.error()};
+    }
 };
 
 /// An attempt at one slot that starts later than the slot's own fire.

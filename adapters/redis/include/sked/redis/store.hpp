@@ -466,7 +466,7 @@ private:
     // broke) may have been made. Sent again with the same owner it is the same claim, so
     // the retry gets the key rather than finding it held by nobody who knows it. So:
     // the owner a claim of `name` was sent with and not answered, or else `otherwise`.
-    std::string owner_for(const std::string& name, std::string otherwise) {
+    std::string owner_for(const std::string& name, const std::string& otherwise) {
         if (unanswered_.empty()) return otherwise;
         const auto found = unanswered_.find(name);
         if (found == unanswered_.end()) return otherwise;
