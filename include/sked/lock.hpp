@@ -146,6 +146,13 @@ inline std::optional<backend_error> check_names(std::string_view what, std::span
     return std::nullopt;
 }
 
+/// Margin for clock drift between a client and a server that times its leases: 1 % of
+/// the ttl plus 2 ms, as the Redlock description suggests. A lease is treated as valid
+/// that much less long.
+inline std::chrono::milliseconds drift_allowance(std::chrono::milliseconds ttl) {
+    return ttl / 100 + std::chrono::milliseconds{2};
+}
+
 /// The fencing rule every backend follows: one more than the last token issued for the
 /// name, and never less than the backend's wall clock in microseconds. The floor keeps
 /// tokens growing when the backend has forgotten the name (a restart without

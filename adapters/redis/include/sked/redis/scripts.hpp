@@ -20,15 +20,14 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
-#include <cstdio>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "sked/backend_error.hpp"
+#include "sked/detail/owner_tokens.hpp"
 #include "sked/lock.hpp"
 #include "sked/redis/connection.hpp"
 #include "sked/result.hpp"
@@ -394,11 +393,7 @@ struct script_call {
     std::vector<std::string> args;
 };
 
-/// Margin for clock drift between client and server: 1 % of the ttl plus 2 ms, as the
-/// Redlock description suggests. A lease is treated as valid that much less long.
-inline std::chrono::milliseconds drift_allowance(std::chrono::milliseconds ttl) {
-    return ttl / 100 + std::chrono::milliseconds{2};
-}
+using sked::detail::drift_allowance;
 
 /// "<prefix>:<kind>:{<name>}": the braces make the name the Redis Cluster hash tag.
 inline std::string record_key(std::string_view prefix, std::string_view kind, std::string_view name) {
@@ -656,24 +651,6 @@ result<bool, backend_error> parse_flag(const redisReply& reply, Doing&& doing) {
     return parse_flag(reply, std::string_view{text});
 }
 
-/// Owner tokens: 128 random bits per client object and a counter, so two processes
-/// (or two objects) never share one.
-class owner_tokens {
-public:
-    owner_tokens() {
-        std::random_device entropy;
-        std::uniform_int_distribution<std::uint64_t> any;
-        char text[40];
-        std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(any(entropy)),
-                      static_cast<unsigned long long>(any(entropy)));
-        base_ = text;
-    }
-
-    std::string next() { return base_ + "-" + std::to_string(++issued_); }
-
-private:
-    std::string base_;
-    std::uint64_t issued_ = 0;
-};
+using sked::detail::owner_tokens;
 
 }  // namespace sked::redis::detail

@@ -1,0 +1,158 @@
+// sked/postgres/migrations.hpp — the tables and functions sked keeps in PostgreSQL, as
+// numbered migrations. migrate() (migrate.hpp) applies the ones a schema lacks, in order,
+// in one transaction; a store refuses a schema that is older or newer than this list.
+//
+// `@schema@` stands for the schema's quoted name. Each call a store makes is one of the
+// functions below, so a claim, a batch of claims or a batch of run ends is one round
+// trip and one transaction, as a Redis script is (docs/locks.md, "PostgreSQL").
+//
+// Never edit a migration that shipped: add the next one.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace sked::postgres::detail {
+
+struct migration {
+    int version;
+    std::string_view summary;
+    std::string_view sql;
+};
+
+inline constexpr std::array migrations{
+    migration{1, "leases, run keys and slot progress", R"sql(
+-- One row per lock (space 'l') and per run key (space 'k'). A row outlives its lease or
+-- its retention by the client's fence_memory, so its fencing counter keeps growing;
+-- forget() deletes it after that.
+CREATE TABLE @schema@.leases (
+    space "char" NOT NULL,
+    name text NOT NULL,
+    state "char" NOT NULL,            -- 'r' held, 'd' done (run keys), 'f' free (released)
+    owner text NOT NULL,
+    fence bigint NOT NULL,
+    expires_at timestamptz NOT NULL,  -- 'r': the lease ends; 'd': the retention ends; 'f': freed
+    PRIMARY KEY (space, name)
+);
+CREATE INDEX leases_expiry ON @schema@.leases (expires_at);
+
+-- The latest slot each job handled (sked::slot_progress).
+CREATE TABLE @schema@.slots (
+    job text PRIMARY KEY,
+    slot timestamptz NOT NULL
+);
+
+-- Microseconds since the epoch: the floor of every fencing token.
+CREATE FUNCTION @schema@.micros(at timestamptz) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT (extract(epoch FROM at) * 1000000)::bigint $$;
+
+-- For each name: 0 acquired (the lease's token; the ms it has left), 1 held elsewhere
+-- (the ms the holder has left), 2 done. A name whose row is free, or whose lease or
+-- retention ran out, is taken with a token one above its last (at least the clock in
+-- µs). A name held by the same owner is this claim sent again (its answer was lost).
+CREATE FUNCTION @schema@.claim(p_space "char", p_names text[], p_owners text[], p_ttl_ms bigint)
+RETURNS TABLE (o_status integer, o_fence bigint, o_left_ms bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    at timestamptz := clock_timestamp();
+    until timestamptz := at + p_ttl_ms * interval '1 millisecond';
+    floor_us bigint := @schema@.micros(at);
+    held @schema@.leases;
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(p_names, 1), 0) LOOP
+        INSERT INTO @schema@.leases AS l (space, name, state, owner, fence, expires_at)
+        VALUES (p_space, p_names[i], 'r', p_owners[i], floor_us, until)
+        ON CONFLICT (space, name) DO UPDATE
+            SET state = 'r', owner = excluded.owner, fence = greatest(l.fence + 1, floor_us), expires_at = until
+            WHERE l.state = 'f' OR l.expires_at <= at
+        RETURNING l.fence INTO o_fence;
+        IF FOUND THEN
+            o_status := 0;
+            o_left_ms := p_ttl_ms;
+        ELSE
+            SELECT * INTO held FROM @schema@.leases l WHERE l.space = p_space AND l.name = p_names[i];
+            o_fence := held.fence;
+            o_left_ms := greatest(0, ceil(extract(epoch FROM held.expires_at - at) * 1000))::bigint;
+            o_status := CASE WHEN held.state = 'd' THEN 2 WHEN held.owner = p_owners[i] THEN 0 ELSE 1 END;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+
+-- Extends a lease that is still this owner's and has not run out.
+CREATE FUNCTION @schema@.renew(p_space "char", p_name text, p_owner text, p_ttl_ms bigint) RETURNS boolean
+LANGUAGE sql AS $$
+    WITH renewed AS (
+        UPDATE @schema@.leases SET expires_at = clock_timestamp() + p_ttl_ms * interval '1 millisecond'
+        WHERE space = p_space AND name = p_name AND state = 'r' AND owner = p_owner
+          AND expires_at > clock_timestamp()
+        RETURNING 1)
+    SELECT count(*) = 1 FROM renewed $$;
+
+-- Ends this owner's lease: done for p_keep_ms (run keys), or free. A lease that ran out
+-- may still end while nobody else took the name.
+CREATE FUNCTION @schema@.finish(p_space "char", p_name text, p_owner text, p_done boolean, p_keep_ms bigint)
+RETURNS boolean
+LANGUAGE sql AS $$
+    WITH ended AS (
+        UPDATE @schema@.leases
+        SET state = CASE WHEN p_done THEN 'd' ELSE 'f' END::"char",
+            expires_at = clock_timestamp() + CASE WHEN p_done THEN p_keep_ms ELSE 0 END * interval '1 millisecond'
+        WHERE space = p_space AND name = p_name AND state = 'r' AND owner = p_owner
+        RETURNING 1)
+    SELECT count(*) = 1 FROM ended $$;
+
+-- Moves a job's record of handled slots to p_slot (seconds since the epoch) if later.
+CREATE FUNCTION @schema@.record_slot(p_job text, p_slot bigint) RETURNS boolean
+LANGUAGE sql AS $$
+    WITH moved AS (
+        INSERT INTO @schema@.slots AS s (job, slot) VALUES (p_job, to_timestamp(p_slot))
+        ON CONFLICT (job) DO UPDATE SET slot = excluded.slot WHERE s.slot < excluded.slot
+        RETURNING 1)
+    SELECT count(*) = 1 FROM moved $$;
+
+CREATE FUNCTION @schema@.last_slot(p_job text) RETURNS bigint
+LANGUAGE sql STABLE AS $$ SELECT extract(epoch FROM slot)::bigint FROM @schema@.slots WHERE job = p_job $$;
+
+-- Deletes up to p_limit rows whose lease or retention ended before p_before; rows
+-- another transaction holds are left for the next call.
+CREATE FUNCTION @schema@.forget(p_before timestamptz, p_limit integer) RETURNS void
+LANGUAGE sql AS $$
+    DELETE FROM @schema@.leases WHERE ctid = ANY (ARRAY(
+        SELECT ctid FROM @schema@.leases WHERE expires_at < p_before LIMIT p_limit FOR UPDATE SKIP LOCKED)) $$;
+
+-- The ends of many runs: finish() of each run key (p_done[i]), and record_slot() when
+-- p_jobs[i] is not NULL; then forget() a few old rows, so the table stays bounded
+-- without a sweeper of its own.
+CREATE FUNCTION @schema@.settle(p_names text[], p_owners text[], p_done boolean[], p_keep_ms bigint[],
+                                p_jobs text[], p_slots bigint[], p_memory_ms bigint)
+RETURNS TABLE (o_key boolean, o_recorded boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    items integer := coalesce(array_length(p_names, 1), 0);
+BEGIN
+    FOR i IN 1 .. items LOOP
+        o_key := @schema@.finish('k', p_names[i], p_owners[i], p_done[i], p_keep_ms[i]);
+        o_recorded := false;
+        IF p_jobs[i] IS NOT NULL THEN
+            o_recorded := @schema@.record_slot(p_jobs[i], p_slots[i]);
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+    PERFORM @schema@.forget(clock_timestamp() - p_memory_ms * interval '1 millisecond', 2 * items + 16);
+END $$;
+
+-- For each run key: claimed, and its lease ran out with no end (a dead holder).
+CREATE FUNCTION @schema@.abandoned(p_names text[]) RETURNS SETOF boolean
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(l.state = 'r' AND l.expires_at <= clock_timestamp(), false)
+    FROM unnest(p_names) WITH ORDINALITY AS n(name, i)
+    LEFT JOIN @schema@.leases l ON l.space = 'k' AND l.name = n.name
+    ORDER BY n.i $$;
+)sql"},
+};
+
+/// The version a schema has once every migration above is applied.
+inline constexpr int latest_version = migrations.back().version;
+
+}  // namespace sked::postgres::detail

@@ -1,0 +1,348 @@
+// sked/postgres/store.hpp — locks and run keys in PostgreSQL (libpq).
+//
+//     sked::postgres::options settings{.url = "postgresql://sked@db/app"};
+//     sked::postgres::migrate(settings);                  // once, at start (migrate.hpp)
+//     sked::postgres::keys keys{settings};
+//     sked::scheduler s{{.keys = sked::backend_ref{keys}}};
+//
+// Each object holds one connection (connected at its first call) and makes one call at
+// a time; every call is one function of the schema (migrations.hpp), one round trip and
+// one transaction. Lease validity is timed on the client's steady clock from when the
+// call was sent, less a drift allowance; expiry and fencing tokens on the server's clock,
+// as with Redis (docs/locks.md, "PostgreSQL").
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sked/backend_error.hpp"
+#include "sked/detail/owner_tokens.hpp"
+#include "sked/idempotency.hpp"
+#include "sked/lock.hpp"
+#include "sked/result.hpp"
+
+#include "connection.hpp"
+#include "migrate.hpp"
+#include "options.hpp"
+
+namespace sked::postgres {
+namespace detail {
+
+/// Appends `item` to an array literal as a quoted element ("...", with " and \ escaped).
+inline void append_element(std::string& literal, std::string_view item) {
+    literal += literal.size() > 1 ? ",\"" : "\"";
+    for (char c : item) {
+        if (c == '"' || c == '\\') literal += '\\';
+        literal += c;
+    }
+    literal += '"';
+}
+
+/// A PostgreSQL array literal of `items` as text, e.g. {"a","b"}: one parameter for a batch.
+template <class Range, class Text>
+std::string array_literal(const Range& items, Text text_of) {
+    std::string literal = "{";
+    for (const auto& item : items) {
+        const std::optional<std::string> text = text_of(item);
+        if (text) {
+            append_element(literal, *text);
+        } else {
+            literal += literal.size() > 1 ? ",NULL" : "NULL";
+        }
+    }
+    return literal + "}";
+}
+
+inline std::string ms_text(std::chrono::milliseconds duration) { return std::to_string(duration.count()); }
+
+/// One connection to the schema's functions; the schema's version is checked on the
+/// first call (detail::check_version), so a store never runs on tables it does not know.
+class schema_client {
+public:
+    explicit schema_client(options settings)
+        : link_(std::move(settings)), schema_(quoted_identifier(link_.settings().schema)) {}
+
+    /// `SELECT <columns> FROM <schema>.<function>`, e.g. call("o_status", "claim($1)", ...).
+    result<rows_ptr, backend_error> call(std::string_view columns, std::string_view function,
+                                         std::span<const std::string> params) {
+        if (auto bad = ready()) return *std::move(bad);
+        std::string sql = "SELECT ";
+        sql.append(columns).append(" FROM ").append(schema_).append(".").append(function);
+        return link_.run(sql.c_str(), params);
+    }
+
+    /// A statement that reads no table of the schema.
+    result<rows_ptr, backend_error> plain(const char* sql) { return link_.run(sql); }
+
+    [[nodiscard]] const options& settings() const noexcept { return link_.settings(); }
+    [[nodiscard]] std::string where() const { return link_.where(); }
+
+private:
+    std::optional<backend_error> ready() {
+        if (checked_) return std::nullopt;
+        if (auto bad = check_schema(link_.settings().schema)) return bad;
+        auto version = schema_version(link_);
+        if (!version) return version.error();
+        if (auto bad = check_version(*version, link_.settings().schema)) return bad;
+        checked_ = true;
+        return std::nullopt;
+    }
+
+    connection link_;
+    std::string schema_;
+    bool checked_ = false;
+};
+
+/// Rows of `rows` as `expected` rows of `columns` columns, or a protocol error.
+inline std::optional<backend_error> check_shape(const PGresult& rows, std::size_t expected, int columns,
+                                                std::string_view doing) {
+    if (PQntuples(&rows) == static_cast<int>(expected) && PQnfields(&rows) == columns) return std::nullopt;
+    return backend_error{backend_errc::protocol, std::string(doing) + " answered " + std::to_string(PQntuples(&rows)) +
+                                                     " rows of " + std::to_string(PQnfields(&rows)) +
+                                                     " columns where " + std::to_string(expected) + " of " +
+                                                     std::to_string(columns) + " were expected"};
+}
+
+inline result<bool, backend_error> flag_answer(result<rows_ptr, backend_error> answer, std::string_view doing) {
+    if (!answer) return answer.error();
+    if (auto bad = check_shape(**answer, 1, 1, doing)) return *std::move(bad);
+    return text_at(**answer, 0, 0) == "t";
+}
+
+/// Leases of one space ('l' locks, 'k' run keys): claim, renew, finish.
+class lease_table {
+public:
+    lease_table(options settings, char space, std::string_view what)
+        : client_(std::move(settings)), space_(1, space), what_(what) {}
+
+    result<std::vector<grant>, backend_error> claim_many(std::span<const std::string> names,
+                                                         std::chrono::milliseconds ttl) {
+        if (auto bad = sked::detail::check_names(what_, names)) return *std::move(bad);
+        if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
+        std::lock_guard hold{mutex_};
+        // One owner per name, so a name twice in a batch is held by the first.
+        std::vector<std::string> owners(names.size());
+        for (auto& owner : owners)
+            owner = owners_.next();
+        const auto as_text = [](const std::string& text) { return std::optional{text}; };
+        const std::string params[] = {space_, array_literal(names, as_text), array_literal(owners, as_text),
+                                      ms_text(ttl)};
+        const auto sent_at = lease_clock::now();
+        auto answer = client_.call("o_status, o_fence, o_left_ms", "claim($1, $2, $3, $4)", params);
+        if (!answer) return answer.error();
+        if (auto bad = check_shape(**answer, names.size(), 3, "claim")) return *std::move(bad);
+        std::vector<grant> grants(names.size());
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            const int row = static_cast<int>(i);
+            auto status = integer_at(**answer, row, 0, "claim");
+            auto fence = integer_at(**answer, row, 1, "claim");
+            auto left = integer_at(**answer, row, 2, "claim");
+            if (!status || !fence || !left) return (!status ? status : !fence ? fence : left).error();
+            const std::chrono::milliseconds remaining{*left};
+            if (*status == 0) {
+                grants[i] = {grant_status::acquired,
+                             lease{names[i], std::move(owners[i]), static_cast<fence_token>(*fence),
+                                   sent_at + remaining - sked::detail::drift_allowance(ttl)}};
+            } else if (*status == 1) {
+                grants[i] = {grant_status::held_elsewhere, {}, remaining};
+            } else if (*status == 2) {
+                grants[i] = {grant_status::already_done, {}};
+            } else {
+                return backend_error{backend_errc::protocol, "claim of '" + names[i] + "' answered status " +
+                                                                 std::to_string(*status) + " (0, 1 or 2 expected)"};
+            }
+        }
+        return grants;
+    }
+
+    result<grant, backend_error> claim(std::string_view name, std::chrono::milliseconds ttl) {
+        const std::string one[] = {std::string(name)};
+        auto grants = claim_many(one, ttl);
+        if (!grants) return grants.error();
+        return std::move(grants->front());
+    }
+
+    result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) {
+        if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
+        if (auto bad = sked::detail::check_name(what_, held.name)) return *std::move(bad);
+        std::lock_guard hold{mutex_};
+        const std::string params[] = {space_, held.name, held.owner, ms_text(ttl)};
+        const auto sent_at = lease_clock::now();
+        auto renewed = flag_answer(client_.call("*", "renew($1, $2, $3, $4)", params), "renew");
+        if (renewed && *renewed) held.valid_until = sent_at + ttl - sked::detail::drift_allowance(ttl);
+        return renewed;
+    }
+
+    /// Done and kept for `keep` (run keys), or free again when `keep` is empty.
+    result<bool, backend_error> finish(const lease& held, std::optional<std::chrono::milliseconds> keep) {
+        if (keep) {
+            if (auto bad = sked::detail::check_ttl("keep_for", *keep)) return *std::move(bad);
+        }
+        if (auto bad = sked::detail::check_name(what_, held.name)) return *std::move(bad);
+        std::lock_guard hold{mutex_};
+        const std::string params[] = {space_, held.name, held.owner, keep ? "t" : "f",
+                                      ms_text(keep.value_or(std::chrono::milliseconds{0}))};
+        return flag_answer(client_.call("*", "finish($1, $2, $3, $4, $5)", params), "finish");
+    }
+
+    /// Runs `work(client)` under this table's lock: the store's other calls.
+    template <class Work>
+    auto with_client(Work&& work) {
+        std::lock_guard hold{mutex_};
+        return std::forward<Work>(work)(client_);
+    }
+
+private:
+    std::mutex mutex_;
+    schema_client client_;
+    sked::detail::owner_tokens owners_;
+    std::string space_;
+    std::string_view what_;
+};
+
+}  // namespace detail
+
+/// sked::lock_backend on PostgreSQL.
+class locks {
+public:
+    explicit locks(options settings = {}) : table_(std::move(settings), 'l', "lock name") {}
+
+    result<grant, backend_error> try_lock(std::string_view name, std::chrono::milliseconds ttl) {
+        return table_.claim(name, ttl);
+    }
+    result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) { return table_.renew(held, ttl); }
+    result<bool, backend_error> unlock(const lease& held) { return table_.finish(held, std::nullopt); }
+
+private:
+    detail::lease_table table_;
+};
+
+/// sked::key_store on PostgreSQL, with batch_claims, batch_settles, slot_progress,
+/// abandoned_claims and reports_facts.
+class keys {
+public:
+    explicit keys(options settings = {}) : table_(std::move(settings), 'k', "key") {}
+
+    result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) {
+        return table_.claim(key, ttl);
+    }
+    /// One round trip for the whole batch.
+    result<std::vector<grant>, backend_error> claim_many(std::span<const std::string> batch,
+                                                         std::chrono::milliseconds ttl) {
+        return table_.claim_many(batch, ttl);
+    }
+    result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) { return table_.renew(held, ttl); }
+    result<bool, backend_error> complete(const lease& held, std::chrono::milliseconds keep_for) {
+        return table_.finish(held, keep_for);
+    }
+    result<bool, backend_error> release(const lease& held) { return table_.finish(held, std::nullopt); }
+
+    /// sked::batch_settles: one round trip; it also forgets a few rows past fence_memory.
+    result<std::vector<key_settled>, backend_error> settle_many(std::span<const key_settlement> batch) {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            auto bad = sked::detail::check_name("key", batch[i].key->name);
+            if (!bad && batch[i].record) bad = sked::detail::check_name("job", batch[i].job);
+            if (!bad && batch[i].completed) bad = sked::detail::check_ttl("keep_for", batch[i].keep);
+            if (bad) {
+                bad->detail += " (item " + std::to_string(i) + " of the batch)";
+                return *std::move(bad);
+            }
+        }
+        using item = key_settlement;
+        const auto text = [](auto field) {
+            return [field](const item& i) { return std::optional<std::string>{field(i)}; };
+        };
+        return table_.with_client([&](detail::schema_client& client)
+                                      -> result<std::vector<key_settled>, backend_error> {
+            const std::string params[] = {
+                detail::array_literal(batch, text([](const item& i) { return i.key->name; })),
+                detail::array_literal(batch, text([](const item& i) { return i.key->owner; })),
+                detail::array_literal(batch, text([](const item& i) { return std::string(i.completed ? "t" : "f"); })),
+                detail::array_literal(batch, text([](const item& i) { return detail::ms_text(i.keep); })),
+                detail::array_literal(
+                    batch, [](const item& i) { return i.record ? std::optional{std::string(i.job)} : std::nullopt; }),
+                detail::array_literal(
+                    batch,
+                    [](const item& i) {
+                        return i.record ? std::optional{std::to_string(i.record->time_since_epoch().count())}
+                                        : std::nullopt;
+                    }),
+                detail::ms_text(client.settings().fence_memory)};
+            auto answer = client.call("o_key, o_recorded", "settle($1, $2, $3, $4, $5, $6, $7)", params);
+            if (!answer) return answer.error();
+            if (auto bad = detail::check_shape(**answer, batch.size(), 2, "settle")) return *std::move(bad);
+            std::vector<key_settled> out(batch.size());
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                out[i].key = detail::text_at(**answer, static_cast<int>(i), 0) == "t";
+                out[i].recorded = detail::text_at(**answer, static_cast<int>(i), 1) == "t";
+            }
+            return out;
+        });
+    }
+
+    /// sked::slot_progress.
+    result<std::optional<std::chrono::sys_seconds>, backend_error> last_slot(std::string_view job) {
+        if (auto bad = sked::detail::check_name("job", job)) return *std::move(bad);
+        return table_.with_client(
+            [&](detail::schema_client& client) -> result<std::optional<std::chrono::sys_seconds>, backend_error> {
+                const std::string params[] = {std::string(job)};
+                auto answer = client.call("s", "last_slot($1) AS s", params);
+                if (!answer) return answer.error();
+                if (auto bad = detail::check_shape(**answer, 1, 1, "last_slot")) return *std::move(bad);
+                if (PQgetisnull(answer->get(), 0, 0)) return std::optional<std::chrono::sys_seconds>{};
+                auto seconds = detail::integer_at(**answer, 0, 0, "last_slot");
+                if (!seconds) return seconds.error();
+                return std::optional{std::chrono::sys_seconds{std::chrono::seconds{*seconds}}};
+            });
+    }
+    result<bool, backend_error> record_slot(std::string_view job, std::chrono::sys_seconds slot) {
+        if (auto bad = sked::detail::check_name("job", job)) return *std::move(bad);
+        return table_.with_client([&](detail::schema_client& client) {
+            const std::string params[] = {std::string(job), std::to_string(slot.time_since_epoch().count())};
+            return detail::flag_answer(client.call("*", "record_slot($1, $2)", params), "record_slot");
+        });
+    }
+
+    /// sked::abandoned_claims: one round trip.
+    result<std::vector<bool>, backend_error> abandoned(std::span<const std::string> names) {
+        if (auto bad = sked::detail::check_names("key", names)) return *std::move(bad);
+        return table_.with_client([&](detail::schema_client& client) -> result<std::vector<bool>, backend_error> {
+            const std::string params[] = {
+                detail::array_literal(names, [](const std::string& n) { return std::optional{n}; })};
+            auto answer = client.call("*", "abandoned($1)", params);
+            if (!answer) return answer.error();
+            if (auto bad = detail::check_shape(**answer, names.size(), 1, "abandoned")) return *std::move(bad);
+            std::vector<bool> out(names.size());
+            for (std::size_t i = 0; i < names.size(); ++i)
+                out[i] = detail::text_at(**answer, static_cast<int>(i), 0) == "t";
+            return out;
+        });
+    }
+
+    /// sked::reports_facts: the server's clock, and its start time as its identity (a
+    /// restart changes it).
+    result<backend_facts, backend_error> facts() {
+        return table_.with_client([&](detail::schema_client& client) -> result<backend_facts, backend_error> {
+            auto answer = client.plain(
+                "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint,"
+                " 'postgres started ' || pg_postmaster_start_time()::text");
+            if (!answer) return answer.error();
+            if (auto bad = detail::check_shape(**answer, 1, 2, "the server's clock")) return *std::move(bad);
+            auto ms = detail::integer_at(**answer, 0, 0, "the server's clock");
+            if (!ms) return ms.error();
+            return backend_facts{instant{std::chrono::milliseconds{*ms}}, std::string(detail::text_at(**answer, 0, 1))};
+        });
+    }
+
+private:
+    detail::lease_table table_;
+};
+
+}  // namespace sked::postgres

@@ -1,0 +1,206 @@
+#include "sked/postgres/store.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <thread>
+
+#include "../lock/contract.hpp"
+#include "../support/fake_server.hpp"
+#include "../support/postgres_server.hpp"
+
+namespace sked::test {
+namespace {
+
+// A migrated schema of its own on the shared server.
+postgres::options migrated_schema() {
+    auto settings = shared_postgres_server().client(fresh_schema());
+    const auto done = postgres::migrate(settings);
+    REQUIRE_MESSAGE(done.has_value(), (done ? std::string{} : done.error().message()));
+    return settings;
+}
+
+// Real time on a real server: pass() sleeps, so the ttl is short.
+struct postgres_fixture {
+    postgres::options settings = migrated_schema();
+    postgres::locks locks{settings};
+    postgres::keys keys{settings};
+    std::chrono::milliseconds ttl{150};
+    void pass(std::chrono::milliseconds duration) { std::this_thread::sleep_for(duration); }
+};
+
+static_assert(lock_backend<postgres::locks> && key_store<postgres::keys>);
+static_assert(batch_claims<postgres::keys> && batch_settles<postgres::keys> && slot_progress<postgres::keys> &&
+              abandoned_claims<postgres::keys> && reports_facts<postgres::keys>);
+
+TEST_CASE_TEMPLATE_INVOKE(lock_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(lock_expiry_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(key_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(key_failure_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(batch_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(abandoned_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(input_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(fence_contract, postgres_fixture);
+
+}  // namespace
+}  // namespace sked::test
+
+namespace sked::test {
+namespace {
+
+template <class Answer>
+backend_error error_of(const Answer& answer) {
+    REQUIRE_FALSE(answer.has_value());
+    return answer.error();
+}
+
+TEST_SUITE("postgres") {
+    TEST_CASE("migrate creates the schema once, from every replica at once, and says what it did") {
+        auto settings = shared_postgres_server().client(fresh_schema());
+        std::vector<result<postgres::migrated, backend_error>> answers(4, backend_error{});
+        {
+            std::vector<std::jthread> replicas;
+            for (auto& answer : answers)
+                replicas.emplace_back([&] { answer = postgres::migrate(settings); });
+        }
+        int created = 0;
+        for (const auto& answer : answers) {
+            REQUIRE_MESSAGE(answer.has_value(), (answer ? std::string{} : answer.error().message()));
+            CHECK(answer->to == postgres::detail::latest_version);
+            created += answer->from == 0 ? 1 : 0;
+        }
+        CHECK(created == 1);  // the others found it done
+        const auto again = postgres::migrate(settings);
+        REQUIRE(again);
+        CHECK(again->from == postgres::detail::latest_version);
+    }
+
+    TEST_CASE("a store refuses a schema that was never migrated, naming what to run, before anything is written") {
+        postgres::keys keys{shared_postgres_server().client(fresh_schema())};
+        const auto error = error_of(keys.claim("daily@1", 10s));
+        CHECK(error.code == backend_errc::protocol);
+        CHECK_MESSAGE(error.detail.find("has no sked tables: run sked::postgres::migrate()") != std::string::npos,
+                      error.message());
+    }
+
+    TEST_CASE("a schema from a newer sked is refused by the store and by migrate, and left as it was") {
+        auto settings = migrated_schema();
+        postgres::detail::connection admin{settings};
+        const auto newer = std::to_string(postgres::detail::latest_version + 1);
+        REQUIRE(admin.run_script("INSERT INTO \"" + settings.schema + "\".sked_schema (version, summary) VALUES (" +
+                                 newer + ", 'from the future')"));
+        postgres::keys keys{settings};
+        const auto error = error_of(keys.claim("daily@1", 10s));
+        CHECK(error.code == backend_errc::protocol);
+        CHECK_MESSAGE(error.detail.find("is at version " + newer + ", made by a newer sked") != std::string::npos,
+                      error.message());
+        const auto refused = error_of(postgres::migrate(settings));
+        CHECK(refused.detail.find("made by a newer sked") != std::string::npos);
+        auto rows = admin.run_script("SELECT count(*) FROM \"" + settings.schema + "\".sked_schema");
+        REQUIRE(rows);
+        CHECK(postgres::detail::text_at(**rows, 0, 0) == std::to_string(postgres::detail::latest_version + 1));
+    }
+
+    TEST_CASE("a wrong password is an auth error that does not echo the password") {
+        auto settings = shared_postgres_server().client(fresh_schema());
+        settings.url = shared_postgres_server().url("not-the-password");
+        const auto error = error_of(postgres::migrate(settings));
+        CHECK(error.code == backend_errc::auth);
+        CHECK_MESSAGE(error.detail.find("password authentication failed") != std::string::npos, error.message());
+        CHECK(error.detail.find("127.0.0.1:" + std::to_string(shared_postgres_server().port())) != std::string::npos);
+        CHECK(error.detail.find("not-the-password") == std::string::npos);
+    }
+
+    TEST_CASE("a server that is not PostgreSQL is a protocol error; one that never answers, a timeout") {
+        const auto on_port = [](int port) {
+            postgres::options settings;
+            settings.url = "postgresql://sked:x@127.0.0.1:" + std::to_string(port) + "/postgres?sslmode=disable";
+            settings.connect_timeout = 300ms;
+            return settings;
+        };
+        const auto redis = fake_server::sending("-ERR unknown command\r\n");
+        const auto foreign = error_of(postgres::migrate(on_port(redis.port())));
+        CHECK_MESSAGE(foreign.code == backend_errc::protocol, foreign.message());
+        CHECK(foreign.detail.ends_with("(is that port a PostgreSQL server's?)"));
+        const auto http = fake_server::sending("HTTP/1.1 400 Bad Request\r\n\r\n");
+        const auto web = error_of(postgres::migrate(on_port(http.port())));
+        CHECK_MESSAGE(web.code == backend_errc::protocol, web.message());
+
+        const auto silent = fake_server::silent();
+        const auto started = std::chrono::steady_clock::now();
+        const auto hung = error_of(postgres::migrate(on_port(silent.port())));
+        CHECK_MESSAGE(hung.code == backend_errc::timeout, hung.message());
+        CHECK(hung.detail.find("no answer within 300 ms") != std::string::npos);
+        CHECK(std::chrono::steady_clock::now() - started < 5s);
+
+        const auto refused = error_of(postgres::migrate(on_port(free_loopback_port())));
+        CHECK_MESSAGE(refused.code == backend_errc::unreachable, refused.message());
+    }
+
+    TEST_CASE("a bad schema name is refused before anything is sent") {
+        auto settings = shared_postgres_server().client(std::string(64, 's'));
+        const auto error = error_of(postgres::migrate(settings));
+        CHECK(error.code == backend_errc::invalid_argument);
+        CHECK(error.detail.find("is not 1 to 63 bytes") != std::string::npos);
+    }
+
+    TEST_CASE("a schema name with quotes and spaces is quoted, not interpreted") {
+        auto settings = shared_postgres_server().client("odd \"name\"; DROP SCHEMA x");
+        REQUIRE(postgres::migrate(settings));
+        postgres::keys keys{settings};
+        CHECK(status_of(keys.claim("daily@1", 10s)) == grant_status::acquired);
+        CHECK(status_of(keys.claim("daily@1", 10s)) == grant_status::held_elsewhere);
+    }
+}
+
+TEST_SUITE("postgres faults") {
+    // These stop and pause a server of their own, so the shared one stays up.
+    TEST_CASE("a server that hangs is a timeout within command_timeout; once it answers, calls work again") {
+        postgres_server server;
+        auto settings = server.client(fresh_schema());
+        settings.command_timeout = 300ms;
+        REQUIRE(postgres::migrate(settings));
+        postgres::keys keys{settings};
+        const auto held = acquired_lease(keys.claim("daily@1", 10s));
+        server.pause();
+        const auto started = std::chrono::steady_clock::now();
+        const auto hung = error_of(keys.claim("daily@2", 10s));
+        const auto waited = std::chrono::steady_clock::now() - started;
+        server.resume();
+        CHECK_MESSAGE(hung.code == backend_errc::timeout, hung.message());
+        CHECK(hung.detail.find("no answer within 300 ms") != std::string::npos);
+        CHECK(waited >= 300ms);
+        CHECK(waited < 2s);
+        CHECK(status_of(keys.claim("daily@1", 10s)) == grant_status::held_elsewhere);
+        CHECK(flag_of(keys.complete(held, 1h)));
+    }
+
+    TEST_CASE("a server that restarts: the next call connects again, and what was committed is still there") {
+        postgres_server server;
+        auto settings = server.client(fresh_schema());
+        REQUIRE(postgres::migrate(settings));
+        postgres::keys keys{settings};
+        postgres::keys other{settings};
+        const auto done = acquired_lease(keys.claim("daily@1", 10s));
+        REQUIRE(flag_of(keys.complete(done, 1h)));
+        const auto held = acquired_lease(keys.claim("daily@2", 10s));
+        const auto before = keys.facts();
+        REQUIRE(before);
+
+        server.kill();  // a crash: the next start recovers from the write-ahead log
+        const auto down = error_of(keys.claim("daily@3", 10s));
+        CHECK_MESSAGE(down.code == backend_errc::unreachable, down.message());
+        server.start();
+
+        CHECK(status_of(other.claim("daily@1", 10s)) == grant_status::already_done);
+        CHECK(status_of(other.claim("daily@2", 10s)) == grant_status::held_elsewhere);
+        const auto after = keys.facts();
+        REQUIRE(after);
+        CHECK(after->instance != before->instance);  // a restart is told apart
+        const auto next = acquired_lease(keys.claim("daily@3", 10s));
+        CHECK(next.fence > held.fence);
+    }
+}
+
+}  // namespace
+}  // namespace sked::test
