@@ -9,8 +9,8 @@
 #      the two that only compile or install (every header alone, the package consumers):
 #      passes 2 and 3 run them, and a sanitizer adds nothing to a compile
 #   5. GCC 12 with ThreadSanitizer: the concurrent code (memory backend, lease renewal, batches,
-#      the runner, the Redis backend's contention and clock tests, the examples' virtual time,
-#      the asio driver, the HTTP server)
+#      the runner, the Redis backend's contention and clock tests, the PostgreSQL backend, the
+#      examples' virtual time, the asio driver, the HTTP server)
 # Build trees go to build/<name>. Set SKED_SKIP_INSTALL=1 to skip step 1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,11 +51,12 @@ echo "==== tsan"
 cmake -S "$root" -B "$root/build/tsan" -DSKED_WERROR=ON -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Debug \
   -DSKED_BUILD_BENCHMARKS=OFF "-DCMAKE_CXX_FLAGS=-fsanitize=thread -O1" > "$root/build/tsan.configure.log" \
   || { cat "$root/build/tsan.configure.log"; exit 1; }
-cmake --build "$root/build/tsan" -j "$jobs" --target sked_tests sked_redis_tests drop sked_asio_tests sked_asio_standalone_tests sked_http_tests
+cmake --build "$root/build/tsan" -j "$jobs" --target sked_tests sked_redis_tests sked_postgres_tests drop sked_asio_tests sked_asio_standalone_tests sked_http_tests
 "$root/build/tsan/tests/sked_tests" "--test-case=*contract*,memory:*,lease*,runner:*,examples:*,one-off:*"
 "$root/build/tsan/tests/sked_tests" "--test-suite=settle queue,batched claims"  # run ends sent together across threads
 "$root/build/tsan/examples/drop" --replicas 3 --simulate 2d --quiet  # jobs sleeping in virtual time
 "$root/build/tsan/tests/sked_redis_tests" "--test-suite=redis contention,redis clocks"
+"$root/build/tsan/tests/sked_postgres_tests"  # concurrent migrations; the backend's connections
 "$root/build/tsan/tests/sked_asio_tests"  # the driver and coroutine jobs on io threads, both flavours
 "$root/build/tsan/tests/sked_asio_standalone_tests"
 (cd "$root/build/tsan/tests" && ./sked_http_tests)  # the Beast server's sessions on 2 io threads

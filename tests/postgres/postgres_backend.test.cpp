@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "../lock/contract.hpp"
+#include "../lock/jobs_contract.hpp"
 #include "../support/fake_server.hpp"
 #include "../support/postgres_server.hpp"
 
@@ -31,7 +32,7 @@ struct postgres_fixture {
 
 static_assert(lock_backend<postgres::locks> && key_store<postgres::keys>);
 static_assert(batch_claims<postgres::keys> && batch_settles<postgres::keys> && slot_progress<postgres::keys> &&
-              abandoned_claims<postgres::keys> && reports_facts<postgres::keys>);
+              abandoned_claims<postgres::keys> && reports_facts<postgres::keys> && durable_jobs<postgres::keys>);
 
 TEST_CASE_TEMPLATE_INVOKE(lock_contract, postgres_fixture);
 TEST_CASE_TEMPLATE_INVOKE(lock_expiry_contract, postgres_fixture);
@@ -41,6 +42,12 @@ TEST_CASE_TEMPLATE_INVOKE(batch_contract, postgres_fixture);
 TEST_CASE_TEMPLATE_INVOKE(abandoned_contract, postgres_fixture);
 TEST_CASE_TEMPLATE_INVOKE(input_contract, postgres_fixture);
 TEST_CASE_TEMPLATE_INVOKE(fence_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_once_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_lease_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_retry_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_cancel_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_batch_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_input_contract, postgres_fixture);
 
 }  // namespace
 }  // namespace sked::test

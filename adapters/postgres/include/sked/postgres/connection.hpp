@@ -176,7 +176,7 @@ private:
         return {code, where() + ": " + trimmed(PQresultErrorMessage(&failed))};
     }
 
-    // Connects within connect_timeout; the server's statement_timeout is set once here.
+    // Connects within connect_timeout; the session's settings are set once here.
     std::optional<backend_error> connect() {
         const auto deadline = clock::now() + settings_.connect_timeout;
         limit_ = settings_.connect_timeout;
@@ -202,7 +202,9 @@ private:
         PQsetNoticeProcessor(
             link_.get(), [](void*, const char*) {}, nullptr);
         limit_ = settings_.command_timeout;
-        const auto set_timeout = "SET statement_timeout = " + std::to_string(settings_.command_timeout.count());
+        // bytea in hex whatever the server's default, as one_off payloads are read.
+        const auto set_timeout =
+            "SET statement_timeout = " + std::to_string(settings_.command_timeout.count()) + "; SET bytea_output = hex";
         if (PQsendQuery(link_.get(), set_timeout.c_str()) != 1)
             return dropped(backend_errc::unreachable, "sending to " + where());
         if (auto failed = flush(deadline)) return failed;

@@ -150,6 +150,132 @@ LANGUAGE sql STABLE AS $$
     LEFT JOIN @schema@.leases l ON l.space = 'k' AND l.name = n.name
     ORDER BY n.i $$;
 )sql"},
+    migration{2, "durable one-off jobs", R"sql(
+-- One row per one-off job: 'p' pending (due at run_at), 'r' taken (its lease ends at
+-- lease_until), 'd' done (kept until keep_until, so the same key is not created again).
+CREATE TABLE @schema@.one_offs (
+    kind text NOT NULL,
+    key text NOT NULL,
+    state "char" NOT NULL,
+    slot timestamptz NOT NULL,         -- the due time asked for: the run key's instant
+    run_at timestamptz NOT NULL,       -- when it may be taken (moved by a calendar or a retry)
+    attempt integer NOT NULL,
+    payload bytea NOT NULL,
+    owner text,
+    fence bigint,
+    lease_until timestamptz,
+    keep_until timestamptz,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX one_offs_due ON @schema@.one_offs (kind, run_at) WHERE state = 'p';
+CREATE INDEX one_offs_taken ON @schema@.one_offs (kind, lease_until) WHERE state = 'r';
+CREATE INDEX one_offs_done ON @schema@.one_offs (keep_until) WHERE state = 'd';
+
+-- The fencing tokens of one-off jobs: one sequence, started at the clock in µs, so a
+-- token is higher than every token before it, of any job.
+CREATE SEQUENCE @schema@.one_off_fences;
+SELECT setval('@schema@.one_off_fences', @schema@.micros(clock_timestamp()));
+
+CREATE FUNCTION @schema@.ms_time(p_ms bigint) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE AS $$ SELECT timestamptz 'epoch' + p_ms * interval '1 millisecond' $$;
+CREATE FUNCTION @schema@.time_ms(p_at timestamptz) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT (extract(epoch FROM p_at) * 1000)::bigint $$;
+
+-- 0 created, 1 exists (pending or taken), 2 done (within its keep).
+CREATE FUNCTION @schema@.create_job(p_kind text, p_key text, p_slot bigint, p_run_at_ms bigint, p_payload bytea)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    existing "char";
+BEGIN
+    INSERT INTO @schema@.one_offs AS j (kind, key, state, slot, run_at, attempt, payload)
+    VALUES (p_kind, p_key, 'p', to_timestamp(p_slot), @schema@.ms_time(p_run_at_ms), 1, p_payload)
+    ON CONFLICT (kind, key) DO UPDATE
+        SET state = 'p', slot = excluded.slot, run_at = excluded.run_at, attempt = 1, payload = excluded.payload,
+            owner = NULL, lease_until = NULL, keep_until = NULL
+        WHERE j.state = 'd' AND j.keep_until <= clock_timestamp();
+    IF FOUND THEN
+        RETURN 0;
+    END IF;
+    SELECT j.state INTO existing FROM @schema@.one_offs j WHERE j.kind = p_kind AND j.key = p_key;
+    RETURN CASE WHEN existing = 'd' THEN 2 ELSE 1 END;
+END $$;
+
+-- Up to p_limit jobs of a kind due by p_now_ms, and taken jobs whose lease ran out,
+-- earliest first, each leased to p_owner with a new token; jobs another take is locking
+-- are skipped. The last row is the kind's queue after the take: o_key NULL, o_attempt
+-- the pending jobs, o_fence those taken, o_run_at_ms the earliest pending run_at.
+CREATE FUNCTION @schema@.take_jobs(p_kind text, p_now_ms bigint, p_limit integer, p_ttl_ms bigint, p_owner text)
+RETURNS TABLE (o_key text, o_payload bytea, o_slot bigint, o_run_at_ms bigint, o_attempt bigint, o_fence bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    at timestamptz := clock_timestamp();
+BEGIN
+    RETURN QUERY
+    WITH due AS (
+        SELECT j.key FROM @schema@.one_offs j
+        WHERE j.kind = p_kind
+          AND ((j.state = 'p' AND j.run_at <= @schema@.ms_time(p_now_ms)) OR (j.state = 'r' AND j.lease_until <= at))
+        ORDER BY j.run_at, j.key
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED),
+    taken AS (
+        UPDATE @schema@.one_offs j
+        SET state = 'r', owner = p_owner, fence = nextval('@schema@.one_off_fences'),
+            lease_until = at + p_ttl_ms * interval '1 millisecond'
+        FROM due WHERE j.kind = p_kind AND j.key = due.key
+        RETURNING j.key, j.payload, extract(epoch FROM j.slot)::bigint AS slot,
+                  @schema@.time_ms(j.run_at) AS run_at_ms, j.attempt::bigint AS attempt, j.fence)
+    SELECT * FROM taken ORDER BY taken.run_at_ms, taken.key;
+    RETURN QUERY
+    SELECT NULL::text, NULL::bytea, NULL::bigint, @schema@.time_ms(min(j.run_at) FILTER (WHERE j.state = 'p')),
+           count(*) FILTER (WHERE j.state = 'p'), count(*) FILTER (WHERE j.state = 'r')
+    FROM @schema@.one_offs j WHERE j.kind = p_kind AND j.state <> 'd';
+END $$;
+
+CREATE FUNCTION @schema@.renew_job(p_kind text, p_key text, p_owner text, p_ttl_ms bigint) RETURNS boolean
+LANGUAGE sql AS $$
+    WITH renewed AS (
+        UPDATE @schema@.one_offs SET lease_until = clock_timestamp() + p_ttl_ms * interval '1 millisecond'
+        WHERE kind = p_kind AND key = p_key AND state = 'r' AND owner = p_owner AND lease_until > clock_timestamp()
+        RETURNING 1)
+    SELECT count(*) = 1 FROM renewed $$;
+
+-- Done, kept for p_keep_ms (its payload dropped); then forgets a few jobs past their keep.
+CREATE FUNCTION @schema@.finish_job(p_kind text, p_key text, p_owner text, p_keep_ms bigint) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    at timestamptz := clock_timestamp();
+    ended boolean;
+BEGIN
+    UPDATE @schema@.one_offs j SET state = 'd', payload = '', owner = NULL, lease_until = NULL,
+                                   keep_until = at + p_keep_ms * interval '1 millisecond'
+    WHERE j.kind = p_kind AND j.key = p_key AND j.state = 'r' AND j.owner = p_owner;
+    ended := FOUND;
+    DELETE FROM @schema@.one_offs WHERE ctid = ANY (ARRAY(
+        SELECT ctid FROM @schema@.one_offs j WHERE j.state = 'd' AND j.keep_until < at
+        LIMIT 16 FOR UPDATE SKIP LOCKED));
+    RETURN ended;
+END $$;
+
+-- Back to pending, due at p_run_at_ms as attempt p_attempt (a retry, or a release as it was).
+CREATE FUNCTION @schema@.reschedule_job(p_kind text, p_key text, p_owner text, p_run_at_ms bigint,
+                                        p_attempt integer) RETURNS boolean
+LANGUAGE sql AS $$
+    WITH moved AS (
+        UPDATE @schema@.one_offs SET state = 'p', run_at = @schema@.ms_time(p_run_at_ms), attempt = p_attempt,
+                                     owner = NULL, lease_until = NULL
+        WHERE kind = p_kind AND key = p_key AND state = 'r' AND owner = p_owner
+        RETURNING 1)
+    SELECT count(*) = 1 FROM moved $$;
+
+-- Removes a pending or taken job (a run in progress is not stopped; its finish fails).
+CREATE FUNCTION @schema@.cancel_job(p_kind text, p_key text) RETURNS boolean
+LANGUAGE sql AS $$
+    WITH removed AS (
+        DELETE FROM @schema@.one_offs WHERE kind = p_kind AND key = p_key AND state <> 'd' RETURNING 1)
+    SELECT count(*) = 1 FROM removed $$;
+)sql"},
 };
 
 /// The version a schema has once every migration above is applied.

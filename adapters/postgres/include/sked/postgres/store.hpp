@@ -26,6 +26,7 @@
 #include "sked/detail/owner_tokens.hpp"
 #include "sked/idempotency.hpp"
 #include "sked/lock.hpp"
+#include "sked/one_off.hpp"
 #include "sked/result.hpp"
 
 #include "connection.hpp"
@@ -61,6 +62,38 @@ std::string array_literal(const Range& items, Text text_of) {
 }
 
 inline std::string ms_text(std::chrono::milliseconds duration) { return std::to_string(duration.count()); }
+inline std::string ms_text(instant at) { return std::to_string(at.time_since_epoch().count()); }
+
+/// Bytes as a bytea parameter in hex ("\\x0a1b..."), so any byte passes as text.
+inline std::string bytea_text(std::string_view bytes) {
+    constexpr char digits[] = "0123456789abcdef";
+    std::string out = "\\x";
+    out.reserve(2 + 2 * bytes.size());
+    for (const char c : bytes) {
+        const auto byte = static_cast<unsigned char>(c);
+        out += digits[byte >> 4];
+        out += digits[byte & 15];
+    }
+    return out;
+}
+
+/// A bytea column in hex output back to bytes, or nullopt when it is not "\\x" and hex.
+inline std::optional<std::string> bytes_of(std::string_view hex) {
+    if (!hex.starts_with("\\x") || hex.size() % 2 != 0) return std::nullopt;
+    const auto value = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        return -1;
+    };
+    std::string out;
+    out.reserve(hex.size() / 2 - 1);
+    for (std::size_t i = 2; i < hex.size(); i += 2) {
+        const int high = value(hex[i]), low = value(hex[i + 1]);
+        if (high < 0 || low < 0) return std::nullopt;
+        out += static_cast<char>(high * 16 + low);
+    }
+    return out;
+}
 
 /// One connection to the schema's functions; the schema's version is checked on the
 /// first call (detail::check_version), so a store never runs on tables it does not know.
@@ -341,8 +374,135 @@ public:
         });
     }
 
+    // ---- sked::durable_jobs: one row per job (migration 2) ------------------------------
+
+    result<create_status, backend_error> create_job(const one_off_record& r) {
+        if (auto bad = sked::detail::problem_with(r)) return *std::move(bad);
+        const std::string params[] = {std::string(r.kind), std::string(r.key),
+                                      std::to_string(r.slot.time_since_epoch().count()), detail::ms_text(r.run_at),
+                                      detail::bytea_text(r.payload)};
+        const auto doing = "creating one-off " + std::string(r.kind) + "/" + std::string(r.key);
+        auto answer = call_one("create_job($1, $2, $3, $4, $5)", params, doing);
+        if (!answer) return answer.error();
+        auto status = detail::integer_at(**answer, 0, 0, doing);
+        if (!status) return status.error();
+        if (*status < 0 || *status > 2)
+            return backend_error{backend_errc::protocol, doing + " answered " + std::to_string(*status)};
+        return static_cast<create_status>(*status);
+    }
+
+    result<bool, backend_error> cancel_job(std::string_view kind, std::string_view key) {
+        if (auto bad = sked::detail::problem_with_kind(kind)) return *std::move(bad);
+        const std::string params[] = {std::string(kind), std::string(key)};
+        return job_flag("cancel_job($1, $2)", params, "cancelling", kind, key);
+    }
+
+    result<taken_batch, backend_error> take_jobs(std::string_view kind, instant now, std::size_t n,
+                                                 std::chrono::milliseconds ttl) {
+        if (auto bad = sked::detail::problem_with_kind(kind)) return *std::move(bad);
+        if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
+        const auto doing = "taking one-offs of " + std::string(kind);
+        return table_.with_client([&](detail::schema_client& client) -> result<taken_batch, backend_error> {
+            const auto owner = owners_.next();
+            const std::string params[] = {std::string(kind), detail::ms_text(now), std::to_string(n),
+                                          detail::ms_text(ttl), owner};
+            const auto sent_at = lease_clock::now();
+            auto answer = client.call("*", "take_jobs($1, $2, $3, $4, $5)", params);
+            if (!answer) return answer.error();
+            const int rows = PQntuples(answer->get());
+            if (rows < 1 || PQnfields(answer->get()) != 6 || !PQgetisnull(answer->get(), rows - 1, 0))
+                return backend_error{backend_errc::protocol, doing + " answered no queue summary"};
+            taken_batch batch;
+            for (int row = 0; row + 1 < rows; ++row) {
+                auto job = taken(**answer, row, doing);
+                if (!job) return job.error();
+                job->kind = std::string(kind);
+                job->lease.owner = owner;
+                job->lease.valid_until = sent_at + ttl - sked::detail::drift_allowance(ttl);
+                batch.jobs.push_back(*std::move(job));
+            }
+            auto pending = detail::integer_at(**answer, rows - 1, 4, doing);
+            auto in_flight = detail::integer_at(**answer, rows - 1, 5, doing);
+            if (!pending || !in_flight) return (!pending ? pending : in_flight).error();
+            batch.left.pending = static_cast<std::uint64_t>(*pending);
+            batch.left.in_flight = static_cast<std::uint64_t>(*in_flight);
+            if (!PQgetisnull(answer->get(), rows - 1, 3)) {
+                auto next = detail::integer_at(**answer, rows - 1, 3, doing);
+                if (!next) return next.error();
+                batch.left.next_due = instant{std::chrono::milliseconds{*next}};
+            }
+            return batch;
+        });
+    }
+
+    result<bool, backend_error> renew_job(taken_job& held, std::chrono::milliseconds ttl) {
+        if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
+        const std::string params[] = {held.kind, held.key, held.lease.owner, detail::ms_text(ttl)};
+        const auto sent_at = lease_clock::now();
+        auto renewed = job_flag("renew_job($1, $2, $3, $4)", params, "renewing", held.kind, held.key);
+        if (renewed && *renewed) held.lease.valid_until = sent_at + ttl - sked::detail::drift_allowance(ttl);
+        return renewed;
+    }
+
+    result<bool, backend_error> finish_job(const taken_job& held, std::chrono::milliseconds keep) {
+        if (auto bad = sked::detail::check_ttl("keep", keep)) return *std::move(bad);
+        const std::string params[] = {held.kind, held.key, held.lease.owner, detail::ms_text(keep)};
+        return job_flag("finish_job($1, $2, $3, $4)", params, "finishing", held.kind, held.key);
+    }
+
+    result<bool, backend_error> retry_job(const taken_job& held, instant at, std::uint32_t attempt) {
+        const std::string params[] = {held.kind, held.key, held.lease.owner, detail::ms_text(at),
+                                      std::to_string(attempt)};
+        return job_flag("reschedule_job($1, $2, $3, $4, $5)", params, "rescheduling", held.kind, held.key);
+    }
+    result<bool, backend_error> release_job(const taken_job& held) {
+        return retry_job(held, held.run_at, held.attempt);
+    }
+
 private:
+    // One function that answers one value.
+    result<detail::rows_ptr, backend_error> call_one(std::string_view function, std::span<const std::string> params,
+                                                     const std::string& doing) {
+        return table_.with_client([&](detail::schema_client& client) -> result<detail::rows_ptr, backend_error> {
+            auto answer = client.call("*", function, params);
+            if (!answer) return answer.error();
+            if (auto bad = detail::check_shape(**answer, 1, 1, doing)) return *std::move(bad);
+            return answer;
+        });
+    }
+
+    result<bool, backend_error> job_flag(std::string_view function, std::span<const std::string> params,
+                                         std::string_view verb, std::string_view kind, std::string_view key) {
+        const auto doing = std::string(verb) + " one-off " + std::string(kind) + "/" + std::string(key);
+        auto answer = call_one(function, params, doing);
+        if (!answer) return answer.error();
+        return detail::text_at(**answer, 0, 0) == "t";
+    }
+
+    // A row of take_jobs: key, payload, slot, run_at, attempt, fence.
+    static result<taken_job, backend_error> taken(const PGresult& rows, int row, const std::string& doing) {
+        taken_job job;
+        job.key = std::string(detail::text_at(rows, row, 0));
+        auto payload = detail::bytes_of(detail::text_at(rows, row, 1));
+        if (!payload)
+            return backend_error{backend_errc::protocol, doing + ": the payload of " + job.key + " is not hex"};
+        job.payload = *std::move(payload);
+        auto slot = detail::integer_at(rows, row, 2, doing);
+        auto run_at = detail::integer_at(rows, row, 3, doing);
+        auto attempt = detail::integer_at(rows, row, 4, doing);
+        auto fence = detail::integer_at(rows, row, 5, doing);
+        for (const auto* number : {&slot, &run_at, &attempt, &fence})
+            if (!*number) return number->error();
+        job.slot = std::chrono::sys_seconds{std::chrono::seconds{*slot}};
+        job.run_at = instant{std::chrono::milliseconds{*run_at}};
+        job.attempt = static_cast<std::uint32_t>(*attempt);
+        job.lease.name = job.key;
+        job.lease.fence = static_cast<fence_token>(*fence);
+        return job;
+    }
+
     detail::lease_table table_;
+    sked::detail::owner_tokens owners_;  // one per take; used under the table's lock
 };
 
 }  // namespace sked::postgres

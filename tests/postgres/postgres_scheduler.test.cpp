@@ -1,0 +1,105 @@
+// The scheduler on PostgreSQL: replicas on one virtual clock (due times), each with a
+// store of its own on the shared server (real time for leases; none runs out here).
+#include <doctest/doctest.h>
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <sked/postgres/store.hpp>
+#include <sked/scheduler.hpp>
+
+#include "../scheduler/sim.hpp"
+#include "../support/postgres_server.hpp"
+
+namespace sked::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct postgres_fleet {
+    postgres::options settings = [] {
+        auto s = shared_postgres_server().client(fresh_schema());
+        REQUIRE(postgres::migrate(s));
+        return s;
+    }();
+    simulation sim{"2026-12-01T08:00:00Z"};
+    std::vector<std::unique_ptr<postgres::keys>> stores;
+    std::vector<std::unique_ptr<scheduler>> replicas;
+
+    scheduler& start(const std::string& name) {
+        stores.push_back(std::make_unique<postgres::keys>(settings));
+        replicas.push_back(std::make_unique<scheduler>(sim.options(name, *stores.back())));
+        return *replicas.back();
+    }
+    std::vector<scheduler*> running() {
+        std::vector<scheduler*> out;
+        for (auto& r : replicas)
+            out.push_back(r.get());
+        return out;
+    }
+};
+
+job_spec every_10s(job_function run, job_options options = {}) {
+    return {"sweep", schedule::every(10s), std::move(run), options};
+}
+
+TEST_SUITE("postgres scheduler") {
+    TEST_CASE("three replicas: each slot runs once, on some replica; after all were down the missed slots run") {
+        postgres_fleet f;
+        std::map<std::string, int> runs;  // slot -> runs
+        const auto count = [&runs](const job_context& c) { ++runs[utc(c.nominal)]; };
+        const job_options catch_up{.on_misfire = misfire::run_each};
+        for (const auto* name : {"r1", "r2", "r3"})
+            REQUIRE(f.start(name).add(every_10s(count, catch_up)));
+        f.sim.run_until("2026-12-01T08:05:00Z", f.running());
+        CHECK(runs.size() == 31);  // 08:00:00 .. 08:05:00
+        for (const auto& slot : runs)
+            CHECK_MESSAGE(slot.second == 1, slot.first);
+        CHECK(f.sim.events.count(event_kind::succeeded) == 31);
+        // The others found each slot done: they asked the backend, and it said no.
+        CHECK(f.sim.events.count(event_kind::skipped, skip_reason::already_done) == 62);
+
+        f.replicas.clear();  // every replica down for a minute
+        f.sim.clock.set(moment("2026-12-01T08:06:05Z"));
+        REQUIRE(f.start("r4").add(every_10s(count, catch_up)));
+        f.sim.run_until("2026-12-01T08:06:05Z", f.running());
+        CHECK(runs.size() == 37);  // 08:05:10 .. 08:06:00 found from the slot record
+        for (const auto& slot : runs)
+            CHECK_MESSAGE(slot.second == 1, slot.first);
+    }
+
+    TEST_CASE("one-offs: created once, a failed attempt retried on another replica, then done") {
+        postgres_fleet f;
+        std::vector<std::string> seen;
+        const one_off_options retrying{.retry = {.max_attempts = 3, .initial_delay = 10s}};
+        const auto handler = [&seen](std::string replica) {
+            return [&seen, replica](const one_off_context& c) {
+                seen.push_back(replica + " " + std::string(c.key) + " #" + std::to_string(c.attempt) + " " +
+                               std::string(c.payload));
+                if (replica == "r1") throw std::runtime_error("503");
+            };
+        };
+        auto& first = f.start("r1");
+        REQUIRE(first.on("expire_node", handler("r1"), retrying));
+        const auto due = std::chrono::floor<std::chrono::seconds>(f.sim.clock.now()) + 5s;
+        REQUIRE(*first.create({.kind = "expire_node", .key = "a", .due = due, .payload = std::string("p\0a", 3)}) ==
+                create_status::created);
+        CHECK(*first.create({.kind = "expire_node", .key = "a", .due = due + 9s}) == create_status::exists);
+        f.sim.run_for(6s, f.running());
+        REQUIRE(seen.size() == 1);
+        f.replicas.clear();
+        auto& second = f.start("r2");
+        REQUIRE(second.on("expire_node", handler("r2"), retrying));
+        f.sim.run_for(20s, f.running());
+        REQUIRE(seen.size() == 2);
+        CHECK(seen[0] == std::string("r1 a #1 p\0a", 11));
+        CHECK(seen[1] == std::string("r2 a #2 p\0a", 11));
+        CHECK(*second.create({.kind = "expire_node", .key = "a", .due = due}) == create_status::done);
+    }
+}
+
+}  // namespace
+}  // namespace sked::test
