@@ -38,6 +38,10 @@ namespace sked {
 /// and read at every take, so it is meant for an id and a few fields, not a document.
 inline constexpr std::size_t max_payload_bytes = 64 * 1024;
 
+/// The one-off kind under which retries of scheduled slots are kept in the backend:
+/// key "<run key>#<attempt>" (scheduler.hpp, "retries kept in the backend").
+inline constexpr std::string_view stored_retry_kind = "sked.retry";
+
 /// What scheduler::create asks for.
 struct one_off_request {
     std::string kind;  ///< which handler runs it (scheduler::on)

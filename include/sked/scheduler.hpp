@@ -106,9 +106,6 @@ enum class registration : std::uint8_t { added, updated };
 /// health check that runs often.
 enum class status_detail : std::uint8_t { full, summary };
 
-/// The one-off kind under which retries of scheduled slots are kept in the backend.
-inline constexpr std::string_view stored_retry_kind = "sked.retry";
-
 /// Why add() refused a job; nothing was changed.
 struct job_error {
     std::string job;

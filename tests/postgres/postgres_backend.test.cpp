@@ -13,14 +13,6 @@
 namespace sked::test {
 namespace {
 
-// A migrated schema of its own on the shared server.
-postgres::options migrated_schema() {
-    auto settings = shared_postgres_server().client(fresh_schema());
-    const auto done = postgres::migrate(settings);
-    REQUIRE_MESSAGE(done.has_value(), (done ? std::string{} : done.error().message()));
-    return settings;
-}
-
 // Real time on a real server: pass() sleeps, so the ttl is short.
 struct postgres_fixture {
     postgres::options settings = migrated_schema();

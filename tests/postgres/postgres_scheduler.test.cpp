@@ -20,11 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 
 struct postgres_fleet {
-    postgres::options settings = [] {
-        auto s = shared_postgres_server().client(fresh_schema());
-        REQUIRE(postgres::migrate(s));
-        return s;
-    }();
+    postgres::options settings = migrated_schema();
     simulation sim{"2026-12-01T08:00:00Z"};
     std::vector<std::unique_ptr<postgres::keys>> stores;
     std::vector<std::unique_ptr<scheduler>> replicas;
@@ -69,6 +65,44 @@ TEST_SUITE("postgres scheduler") {
         CHECK(runs.size() == 37);  // 08:05:10 .. 08:06:00 found from the slot record
         for (const auto& slot : runs)
             CHECK_MESSAGE(slot.second == 1, slot.first);
+    }
+
+    TEST_CASE(
+        "writes in the run's transaction: a run that fails before COMMIT leaves nothing, its retry commits once") {
+        postgres_fleet f;
+        postgres::detail::connection admin{f.settings};
+        const auto table = "\"" + f.settings.schema + "\".rewards";
+        REQUIRE(admin.run_script("CREATE TABLE " + table + " (slot text, replica text, attempt int)"));
+        const auto insert = "INSERT INTO " + table + " VALUES ($1, $2, $3)";
+        const auto rewarding = [&](postgres::keys& keys, std::string replica) {
+            return [&keys, &insert, replica](const job_context& run) {
+                auto tx = keys.begin(run);
+                if (!tx) throw std::runtime_error(tx.error().message());
+                const std::string row[] = {utc(run.nominal), replica, std::to_string(run.attempt)};
+                if (!tx->run(insert.c_str(), row)) throw std::runtime_error("insert failed");
+                // Every third slot's first attempt dies between its writes and COMMIT.
+                if (run.attempt == 1 && run.nominal.time_since_epoch().count() % 30 == 0)
+                    throw std::runtime_error("crash before COMMIT");
+                auto committed = tx->commit();
+                if (!committed || !*committed) throw std::runtime_error("not committed");
+            };
+        };
+        const job_options retried{.retry = {.max_attempts = 3, .initial_delay = 2s}};
+        for (const auto* name : {"r1", "r2", "r3"}) {
+            auto& replica = f.start(name);
+            REQUIRE(replica.add(every_10s(rewarding(*f.stores.back(), name), retried)));
+        }
+        f.sim.run_until("2026-12-01T08:02:09Z", f.running());  // the last slot's retry too
+        auto rows =
+            admin.run_script("SELECT slot, count(*), max(attempt) FROM " + table + " GROUP BY slot ORDER BY slot");
+        REQUIRE(rows);
+        REQUIRE(PQntuples(rows->get()) == 13);  // 08:00:00 .. 08:02:00, each slot
+        for (int i = 0; i < 13; ++i) {
+            CAPTURE(postgres::detail::text_at(**rows, i, 0));
+            CHECK(postgres::detail::text_at(**rows, i, 1) == "1");  // once
+            CHECK(postgres::detail::text_at(**rows, i, 2) == (i % 3 == 0 ? "2" : "1"));  // the retry's row
+        }
+        CHECK(f.sim.events.count(event_kind::failed) == 5);  // 08:00:00, :30, 08:01:00, :30, 08:02:00
     }
 
     TEST_CASE("one-offs: created once, a failed attempt retried on another replica, then done") {

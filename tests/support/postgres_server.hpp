@@ -26,6 +26,7 @@
 
 #include "numbered.hpp"
 #include "ports.hpp"
+#include "sked/postgres/migrate.hpp"
 #include "sked/postgres/options.hpp"
 
 #ifndef SKED_POSTGRES_BINDIR
@@ -210,6 +211,14 @@ inline postgres_server& shared_postgres_server() {
 inline std::string fresh_schema() {
     static std::atomic<std::size_t> counter{0};
     return numbered("t", ++counter);
+}
+
+/// Options for a schema of its own on the shared server, migrated.
+inline sked::postgres::options migrated_schema() {
+    auto settings = shared_postgres_server().client(fresh_schema());
+    const auto done = sked::postgres::migrate(settings);
+    if (!done) throw std::runtime_error("migrating " + settings.schema + ": " + done.error().message());
+    return settings;
 }
 
 }  // namespace sked::test

@@ -115,6 +115,8 @@ public:
     }
 
     [[nodiscard]] const options& settings() const noexcept { return settings_; }
+    /// False before the first call and after a failure that dropped the connection.
+    [[nodiscard]] bool connected() const noexcept { return link_ != nullptr; }
     /// Drops the connection; the next call connects again.
     void reset() noexcept { link_.reset(); }
 

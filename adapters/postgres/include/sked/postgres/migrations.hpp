@@ -90,7 +90,9 @@ LANGUAGE sql AS $$
     SELECT count(*) = 1 FROM renewed $$;
 
 -- Ends this owner's lease: done for p_keep_ms (run keys), or free. A lease that ran out
--- may still end while nobody else took the name.
+-- may still end while nobody else took the name. Completing is idempotent for its
+-- holder: a completion sent again (its answer was lost, or the run's own transaction
+-- completed the key) answers true again.
 CREATE FUNCTION @schema@.finish(p_space "char", p_name text, p_owner text, p_done boolean, p_keep_ms bigint)
 RETURNS boolean
 LANGUAGE sql AS $$
@@ -98,7 +100,7 @@ LANGUAGE sql AS $$
         UPDATE @schema@.leases
         SET state = CASE WHEN p_done THEN 'd' ELSE 'f' END::"char",
             expires_at = clock_timestamp() + CASE WHEN p_done THEN p_keep_ms ELSE 0 END * interval '1 millisecond'
-        WHERE space = p_space AND name = p_name AND state = 'r' AND owner = p_owner
+        WHERE space = p_space AND name = p_name AND owner = p_owner AND (state = 'r' OR (p_done AND state = 'd'))
         RETURNING 1)
     SELECT count(*) = 1 FROM ended $$;
 
@@ -242,6 +244,8 @@ LANGUAGE sql AS $$
     SELECT count(*) = 1 FROM renewed $$;
 
 -- Done, kept for p_keep_ms (its payload dropped); then forgets a few jobs past their keep.
+-- A job its run's own transaction finished (complete_run) is 'd' with its owner kept: the
+-- taker's finish after it answers true once, as for a job it finishes itself.
 CREATE FUNCTION @schema@.finish_job(p_kind text, p_key text, p_owner text, p_keep_ms bigint) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -250,7 +254,7 @@ DECLARE
 BEGIN
     UPDATE @schema@.one_offs j SET state = 'd', payload = '', owner = NULL, lease_until = NULL,
                                    keep_until = at + p_keep_ms * interval '1 millisecond'
-    WHERE j.kind = p_kind AND j.key = p_key AND j.state = 'r' AND j.owner = p_owner;
+    WHERE j.kind = p_kind AND j.key = p_key AND j.state IN ('r', 'd') AND j.owner = p_owner;
     ended := FOUND;
     DELETE FROM @schema@.one_offs WHERE ctid = ANY (ARRAY(
         SELECT ctid FROM @schema@.one_offs j WHERE j.state = 'd' AND j.keep_until < at
@@ -268,6 +272,36 @@ LANGUAGE sql AS $$
         WHERE kind = p_kind AND key = p_key AND state = 'r' AND owner = p_owner
         RETURNING 1)
     SELECT count(*) = 1 FROM moved $$;
+
+-- Inside a run's own transaction (run_transaction): whether the run still holds what
+-- ends its slot, and ending it with the run's writes. A scheduled run holds its run key
+-- (leases, space 'k') with its token; a retry stored in the backend holds the one-off
+-- p_retry_kind "<run key>#<attempt>" with its token. The rows stay unlocked until the
+-- completion, so a long transaction does not hold up other replicas' claims; a run that
+-- lost its lease finds another token there and commits nothing.
+CREATE FUNCTION @schema@.holds_run(p_name text, p_attempt integer, p_fence bigint, p_retry_kind text)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM @schema@.leases
+                   WHERE space = 'k' AND name = p_name AND fence = p_fence AND state = 'r')
+        OR EXISTS (SELECT 1 FROM @schema@.one_offs
+                   WHERE kind = p_retry_kind AND key = p_name || '#' || p_attempt AND fence = p_fence
+                     AND state = 'r') $$;
+CREATE FUNCTION @schema@.complete_run(p_name text, p_attempt integer, p_fence bigint, p_retry_kind text,
+                                      p_keep_ms bigint) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    until timestamptz := clock_timestamp() + p_keep_ms * interval '1 millisecond';
+BEGIN
+    UPDATE @schema@.leases SET state = 'd', expires_at = until
+    WHERE space = 'k' AND name = p_name AND fence = p_fence AND state = 'r';
+    IF FOUND THEN
+        RETURN true;
+    END IF;
+    UPDATE @schema@.one_offs SET state = 'd', payload = '', lease_until = NULL, keep_until = until
+    WHERE kind = p_retry_kind AND key = p_name || '#' || p_attempt AND fence = p_fence AND state = 'r';
+    RETURN FOUND;
+END $$;
 
 -- Removes a pending or taken job (a run in progress is not stopped; its finish fails).
 CREATE FUNCTION @schema@.cancel_job(p_kind text, p_key text) RETURNS boolean

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -28,6 +29,12 @@ struct options {
     /// How long a name's row, and with it its fencing counter, outlives its last lease
     /// or retention. Past it, tokens still grow by the server clock (docs/locks.md).
     std::chrono::milliseconds fence_memory = std::chrono::hours{24};
+    /// For each statement of a run's own transaction (run_transaction), in place of
+    /// command_timeout: a job's writes may take longer than a claim.
+    std::chrono::milliseconds transaction_timeout{30'000};
+    /// How many idle connections for runs' transactions a store keeps (it opens more
+    /// when more runs write at once, and closes those when they end).
+    std::size_t idle_transaction_connections = 4;
 };
 
 namespace detail {

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -32,6 +33,8 @@
 #include "connection.hpp"
 #include "migrate.hpp"
 #include "options.hpp"
+#include "pool.hpp"
+#include "transaction.hpp"
 
 namespace sked::postgres {
 namespace detail {
@@ -261,7 +264,18 @@ private:
 /// abandoned_claims and reports_facts.
 class keys {
 public:
-    explicit keys(options settings = {}) : table_(std::move(settings), 'k', "key") {}
+    explicit keys(options settings = {})
+        : pool_(std::make_shared<detail::connection_pool>(transaction_settings(settings),
+                                                          settings.idle_transaction_connections)),
+          schema_(detail::quoted_identifier(settings.schema)),
+          table_(std::move(settings), 'k', "key") {}
+
+    /// A run's own transaction (sked/postgres/transaction.hpp): its writes and the run
+    /// key's completion (kept for `keep`, as job_options::keep_done) commit together.
+    result<run_transaction, backend_error> begin(const job_context& run,
+                                                 std::chrono::milliseconds keep = std::chrono::hours{24 * 7}) {
+        return run_transaction::begin(pool_, schema_, run, keep);
+    }
 
     result<grant, backend_error> claim(std::string_view key, std::chrono::milliseconds ttl) {
         return table_.claim(key, ttl);
@@ -501,6 +515,13 @@ private:
         return job;
     }
 
+    static options transaction_settings(options settings) {
+        settings.command_timeout = settings.transaction_timeout;
+        return settings;
+    }
+
+    std::shared_ptr<detail::connection_pool> pool_;
+    std::string schema_;
     detail::lease_table table_;
     sked::detail::owner_tokens owners_;  // one per take; used under the table's lock
 };
