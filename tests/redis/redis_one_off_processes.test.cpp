@@ -3,7 +3,6 @@
 // SIGKILLed for good, and the others carry on.
 #include <doctest/doctest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include <sked/scheduler.hpp>
 
 #include "../support/redis_server.hpp"
+#include "../support/spawn.hpp"
 
 #ifndef SKED_ONE_OFF_REPLICA
 #error "SKED_ONE_OFF_REPLICA must name the replica program"
@@ -58,12 +58,8 @@ public:
         std::vector<std::string> args{
             SKED_ONE_OFF_REPLICA, std::to_string(shared_redis_server().port()), prefix_, name, audit_, "90"};
         args.insert(args.end(), settings.begin(), settings.end());
-        std::vector<char*> argv;
-        for (auto& a : args)
-            argv.push_back(a.data());
-        argv.push_back(nullptr);
-        pid_t child = 0;
-        REQUIRE(::posix_spawn(&child, args[0].c_str(), nullptr, nullptr, argv.data(), environ) == 0);
+        const pid_t child = spawn_process(std::move(args));
+        REQUIRE(child > 0);
         pids_.push_back(child);
         return child;
     }

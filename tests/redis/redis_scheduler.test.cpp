@@ -3,7 +3,6 @@
 // whose runner died ran again under a higher fencing token.
 #include <doctest/doctest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "../support/redis_server.hpp"
+#include "../support/spawn.hpp"
 
 #ifndef SKED_REPLICA
 #error "SKED_REPLICA must name the replica program"
@@ -34,18 +34,8 @@ pid_t spawn_replica(int port, const std::string& name, const std::string& audit,
                     std::vector<std::string> settings = {}, std::vector<std::string> environment = {}) {
     std::vector<std::string> args{SKED_REPLICA, std::to_string(port), name, audit, std::to_string(seconds)};
     args.insert(args.end(), settings.begin(), settings.end());
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (char** e = environ; *e != nullptr; ++e)
-        envp.push_back(*e);
-    for (auto& e : environment)
-        envp.push_back(e.data());
-    envp.push_back(nullptr);
-    pid_t child = 0;
-    REQUIRE(::posix_spawn(&child, args[0].c_str(), nullptr, nullptr, argv.data(), envp.data()) == 0);
+    const pid_t child = spawn_process(std::move(args), std::move(environment));
+    REQUIRE(child > 0);
     return child;
 }
 
