@@ -2,8 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "../lock/contract.hpp"
 #include "../lock/jobs_contract.hpp"
@@ -135,6 +137,35 @@ TEST_SUITE("postgres") {
         const auto refused = error_of(postgres::migrate(on_port(free_loopback_port())));
         CHECK_MESSAGE(refused.code == backend_errc::unreachable, refused.message());
     }
+
+#ifdef SKED_TOOL
+    TEST_CASE("sked migrate URL SCHEMA: from a shell, once, then already done; a wrong password exits 2 saying so") {
+        const auto run = [](const std::string& arguments) {
+            const auto command = std::string(SKED_TOOL) + " migrate " + arguments + " 2>&1";
+            std::FILE* pipe = ::popen(command.c_str(), "r");
+            REQUIRE(pipe != nullptr);
+            std::string output;
+            char buffer[512];
+            while (std::fgets(buffer, sizeof buffer, pipe) != nullptr)
+                output += buffer;
+            const int status = ::pclose(pipe);
+            return std::pair{WEXITSTATUS(status), output};
+        };
+        const auto schema = fresh_schema();
+        const auto url = "'" + shared_postgres_server().url() + "'";
+        const auto first = run(url + " " + schema);
+        CHECK(first.first == 0);
+        CHECK(first.second ==
+              "schema " + schema + ": version 0 -> " + std::to_string(postgres::detail::latest_version) + "\n");
+        const auto again = run(url + " " + schema);
+        CHECK(again.first == 0);
+        CHECK(again.second ==
+              "schema " + schema + ": already at version " + std::to_string(postgres::detail::latest_version) + "\n");
+        const auto refused = run("'" + shared_postgres_server().url("wrong") + "' " + schema);
+        CHECK(refused.first == 2);
+        CHECK_MESSAGE(refused.second.starts_with("sked: migrate: auth: "), refused.second);
+    }
+#endif
 
     TEST_CASE("a bad schema name is refused before anything is sent") {
         auto settings = shared_postgres_server().client(std::string(64, 's'));

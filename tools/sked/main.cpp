@@ -28,6 +28,9 @@
 #include "service_commands.hpp"
 #endif
 #include "stagger_commands.hpp"
+#ifdef SKED_TOOL_POSTGRES
+#include <sked/postgres/migrate.hpp>
+#endif
 
 namespace {
 
@@ -50,6 +53,11 @@ constexpr const char* service_usage =
     "URL is a replica's HTTP address (http://127.0.0.1:3000); the token is --token or\n"
     "SKED_TOKEN. status exits 0 healthy, 1 unhealthy, 2 unreachable (docs/operations.md).\n";
 
+constexpr const char* migrate_usage =
+    "       sked migrate URL [SCHEMA]\n"
+    "URL is libpq's (postgresql://USER@HOST/DB); SCHEMA is sked's schema there (sked).\n"
+    "Creates or upgrades it (docs/locks.md, \"PostgreSQL\"); exits 0 done, 2 refused or failed.\n";
+
 bool is_service_command(std::string_view command) {
     return command == "status" || command == "pause" || command == "resume" || command == "run" ||
            command == "stagger-off" || command == "stagger-on";
@@ -58,6 +66,7 @@ bool is_service_command(std::string_view command) {
 void print_usage(std::FILE* out) {
     std::fputs(usage, out);
     std::fputs(service_usage, out);
+    std::fputs(migrate_usage, out);
 }
 
 struct arguments {
@@ -72,6 +81,26 @@ struct arguments {
 int fail(const std::string& message) {
     std::fprintf(stderr, "sked: %s\n", message.c_str());
     return 2;
+}
+
+// sked migrate URL [SCHEMA]: sked::postgres::migrate from a shell (a deploy step).
+int run_migrate(int argc, char** argv) {
+    if (argc < 3 || argc > 4) return print_usage(stderr), fail("migrate takes URL [SCHEMA]");
+#ifdef SKED_TOOL_POSTGRES
+    sked::postgres::options settings{.url = argv[2]};
+    if (argc == 4) settings.schema = argv[3];
+    const auto done = sked::postgres::migrate(settings);
+    if (!done) return fail("migrate: " + done.error().message());
+    if (done->from == done->to) {
+        std::printf("schema %s: already at version %d\n", settings.schema.c_str(), done->to);
+    } else {
+        std::printf("schema %s: version %d -> %d\n", settings.schema.c_str(), done->from, done->to);
+    }
+    return 0;
+#else
+    (void)argv;
+    return fail("migrate: this build of sked has no PostgreSQL client (install libpq-dev and configure again)");
+#endif
 }
 
 std::optional<arguments> read_arguments(int argc, char** argv, std::string& problem) {
@@ -174,6 +203,7 @@ int main(int argc, char** argv) {
                     "configure again)");
 #endif
     }
+    if (argc >= 2 && std::string_view(argv[1]) == "migrate") return run_migrate(argc, argv);
     if (argc >= 2 && (std::string_view(argv[1]) == "check" || std::string_view(argv[1]) == "plan")) {
         const auto stagger = sked::tool::read_stagger_arguments(argc, argv, problem);
         if (!stagger) return print_usage(stderr), fail(problem);

@@ -1,0 +1,77 @@
+// Co-due one-offs on PostgreSQL: N jobs due at once, taken and run by R scheduler
+// replicas (each its own store, thread pool and runner), exactly once.
+//   postgres_one_offs URL SCHEMA [N=10000] [R=3]
+// Prints how long from the moment they were due until every job had run, and whether
+// any ran twice or not at all.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sked/postgres/store.hpp>
+#include <sked/runner.hpp>
+#include <sked/scheduler.hpp>
+#include <sked/thread_pool.hpp>
+
+int main(int argc, char** argv) {
+    if (argc < 3) {
+        std::fprintf(stderr, "usage: postgres_one_offs URL SCHEMA [N] [R]\n");
+        return 2;
+    }
+    using namespace std::chrono;
+    const sked::postgres::options settings{.url = argv[1], .schema = argv[2]};
+    const std::size_t n = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 10'000;
+    const std::size_t r = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 3;
+    if (auto done = sked::postgres::migrate(settings); !done) {
+        std::fprintf(stderr, "%s\n", done.error().message().c_str());
+        return 1;
+    }
+    // Created due a few seconds ahead, so the replicas are up and waiting when they come due.
+    sked::postgres::keys creator{settings};
+    const auto due = ceil<seconds>(system_clock::now()) + seconds{3 + n / 4000};
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto key = "job-" + std::to_string(i);
+        auto created = creator.create_job({"bench", key, due, sked::instant{due}, ""});
+        if (!created || *created != sked::create_status::created) {
+            std::fprintf(stderr, "create %s: %s\n", key.c_str(),
+                         created ? "not created" : created.error().message().c_str());
+            return 1;
+        }
+    }
+    std::vector<std::atomic<int>> runs(n);
+    std::atomic<std::size_t> ran{0};
+    std::vector<std::unique_ptr<sked::postgres::keys>> stores;
+    std::vector<std::unique_ptr<sked::thread_pool>> pools;
+    std::vector<std::unique_ptr<sked::scheduler>> replicas;
+    std::vector<std::unique_ptr<sked::runner>> runners;
+    for (std::size_t i = 0; i < r; ++i) {
+        stores.push_back(std::make_unique<sked::postgres::keys>(settings));
+        pools.push_back(std::make_unique<sked::thread_pool>(4));
+        replicas.push_back(std::make_unique<sked::scheduler>(sked::scheduler_options{
+            .backend = *stores.back(), .replica = "r" + std::to_string(i), .executor = pools.back()->executor()}));
+        (void)replicas.back()->on("bench", [&](const sked::one_off_context& c) {
+            runs[std::strtoul(std::string(c.key.substr(4)).c_str(), nullptr, 10)].fetch_add(1);
+            ran.fetch_add(1);
+        });
+        runners.push_back(std::make_unique<sked::runner>(*replicas.back()));
+    }
+    std::this_thread::sleep_until(due);
+    const auto started = steady_clock::now();
+    while (ran.load() < n && steady_clock::now() - started < seconds{60})
+        std::this_thread::sleep_for(milliseconds{1});
+    const auto took = duration_cast<milliseconds>(steady_clock::now() - started);
+    for (auto& runner : runners)
+        (void)runner->stop(seconds{5});
+    const auto twice = std::count_if(runs.begin(), runs.end(), [](const auto& c) { return c.load() > 1; });
+    const auto never = std::count_if(runs.begin(), runs.end(), [](const auto& c) { return c.load() == 0; });
+    std::printf(
+        "%zu one-offs due at once, %zu replicas: all ran within %lld ms of their due time; %ld twice, %ld never\n", n,
+        r, static_cast<long long>(took.count()), static_cast<long>(twice), static_cast<long>(never));
+    return twice == 0 && never == 0 ? 0 : 1;
+}
