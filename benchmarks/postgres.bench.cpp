@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -25,16 +26,19 @@ std::unique_ptr<sked::postgres::keys> store_or_skip(benchmark::State& state) {
     }
     const char* schema = std::getenv("SKED_POSTGRES_SCHEMA");
     sked::postgres::options settings{.url = url, .schema = schema ? schema : "sked_bench"};
-    if (state.thread_index() == 0) {
-        if (auto done = sked::postgres::migrate(settings); !done) {
-            state.SkipWithError(done.error().message().c_str());
-            return nullptr;
-        }
+    // Every thread: its claims must not start before the schema is there (migrate is
+    // safe to run at once, and applies each migration once).
+    if (auto done = sked::postgres::migrate(settings); !done) {
+        state.SkipWithError(done.error().message().c_str());
+        return nullptr;
     }
     return std::make_unique<sked::postgres::keys>(settings);
 }
 
-std::string fresh_key() { return "bench@" + std::to_string(next_key.fetch_add(1)); }
+// Fresh in every run of the program too: the server keeps the keys of the runs before.
+const std::string key_prefix = "bench-" + std::to_string(std::random_device{}()) + "@";
+
+std::string fresh_key() { return key_prefix + std::to_string(next_key.fetch_add(1)); }
 
 void postgres_claim(benchmark::State& state) {
     auto keys = store_or_skip(state);

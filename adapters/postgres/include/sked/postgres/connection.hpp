@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "sked/backend_error.hpp"
@@ -102,6 +103,33 @@ public:
         });
     }
 
+    /// run(), with the statement prepared once per connection (named sked_1, sked_2, ...)
+    /// and executed by name after: the server parses and plans it once, not per call.
+    /// For the store's own statements, a few fixed texts.
+    result<rows_ptr, backend_error> run_prepared(const std::string& sql, std::span<const std::string> params) {
+        if (!link_) {
+            if (auto failed = connect()) return *std::move(failed);
+        }
+        auto found = prepared_.find(sql);
+        if (found == prepared_.end()) {
+            auto name = "sked_" + std::to_string(prepared_.size() + 1);
+            auto made = call([&](PGconn* link) {
+                return PQsendPrepare(link, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr) == 1;
+            });
+            if (!made) return made.error();
+            found = prepared_.emplace(sql, std::move(name)).first;
+        }
+        std::vector<const char*> values;
+        values.reserve(params.size());
+        for (const auto& param : params)
+            values.push_back(param.c_str());
+        const auto& name = found->second;
+        return call([&](PGconn* link) {
+            return PQsendQueryPrepared(link, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                                       nullptr, 0) == 1;
+        });
+    }
+
     /// Statements without parameters, separated by ';' (a migration): the last answer.
     result<rows_ptr, backend_error> run_script(const std::string& sql) {
         return call([&](PGconn* link) { return PQsendQuery(link, sql.c_str()) == 1; });
@@ -118,7 +146,10 @@ public:
     /// False before the first call and after a failure that dropped the connection.
     [[nodiscard]] bool connected() const noexcept { return link_ != nullptr; }
     /// Drops the connection; the next call connects again.
-    void reset() noexcept { link_.reset(); }
+    void reset() noexcept {
+        link_.reset();
+        prepared_.clear();  // a new connection has prepared nothing
+    }
 
 private:
     using clock = std::chrono::steady_clock;
@@ -235,6 +266,7 @@ private:
     options settings_;
     std::chrono::milliseconds limit_{};  // the wait of the step under way, for messages
     std::unique_ptr<PGconn, connection_deleter> link_;
+    std::unordered_map<std::string, std::string> prepared_;  // statement text -> its name here
 };
 
 }  // namespace sked::postgres::detail

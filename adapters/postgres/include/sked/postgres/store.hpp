@@ -111,7 +111,7 @@ public:
         if (auto bad = ready()) return *std::move(bad);
         std::string sql = "SELECT ";
         sql.append(columns).append(" FROM ").append(schema_).append(".").append(function);
-        return link_.run(sql.c_str(), params);
+        return link_.run_prepared(sql, params);
     }
 
     /// A statement that reads no table of the schema.
