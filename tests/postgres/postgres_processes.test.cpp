@@ -1,8 +1,9 @@
 // Reward replicas as processes on a real PostgreSQL, with the defaults a user gets (the
 // 30 s lease): each run writes one reward per player for its slot in the run's
 // transaction. One replica is SIGKILLed between its writes and COMMIT (and started
-// again), or the server itself is killed and restarted mid-run; afterwards the database
-// itself is asked: every player holds exactly one reward per slot, and no slot is missing.
+// again), or the server itself is killed and restarted mid-run; once the killed slots
+// have run again (a lease later), the replicas are stopped and the database itself is
+// asked: every player holds exactly one reward per slot, and no slot is missing.
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -28,7 +29,7 @@ using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
 constexpr int players = 50;
-constexpr int seconds = 42;  // the last kill (at about 8 s) + the lease (30 s) + margin
+constexpr int seconds = 120;  // longer than any case: the test stops them when it has seen enough
 
 struct reward_fleet {
     postgres::options settings = migrated_schema();
@@ -102,10 +103,24 @@ struct reward_fleet {
         return out;
     }
 
-    void wait_for_all() {
+    // Waits until every slot from first_slot through `through` holds its rewards (a
+    // killed run's slot runs again once its 30 s lease has run out), at most 60 s; then
+    // stops the replicas. Answers the last slot every replica had time to finish.
+    long long stop_when_complete(long long through) {
+        postgres::detail::connection admin{settings};
+        const std::string params[] = {std::to_string(first_slot), std::to_string(through), std::to_string(players)};
+        const auto sql = "SELECT count(*) FROM generate_series($1::bigint, $2::bigint) s WHERE (SELECT count(*) FROM " +
+                         table + " r WHERE r.slot = s) < $3::int";
+        for (const auto deadline = steady::now() + 60s; steady::now() < deadline;) {
+            auto missing = admin.run(sql.c_str(), params);
+            if (missing && postgres::detail::text_at(**missing, 0, 0) == "0") break;
+            std::this_thread::sleep_for(500ms);
+        }
+        const auto stopped = now_seconds();
         for (const pid_t pid : pids)
-            ::waitpid(pid, nullptr, 0);
+            ::kill(pid, SIGKILL), ::waitpid(pid, nullptr, 0);
         pids.clear();
+        return stopped - 3;  // a slot that began then had 2 s to commit its 300 ms run
     }
 
     // The database's own answer: for each slot of [first_slot, last_slot], how many
@@ -138,43 +153,38 @@ struct reward_fleet {
 TEST_SUITE("postgres processes") {
     TEST_CASE("three replicas, one SIGKILLed twice between its writes and COMMIT: one reward per player per slot") {
         reward_fleet f;
-        const auto end = reward_fleet::now_seconds() + seconds;
         f.spawn("r1", seconds);
         f.spawn("r2", seconds);
         const auto victim = f.spawn("r3", seconds);
         std::this_thread::sleep_for(3s);
         const auto first_killed = f.kill_between_writes_and_commit("r3", victim);
-        const auto again = f.spawn("r3-again", static_cast<int>(end - reward_fleet::now_seconds()));
+        const auto again = f.spawn("r3-again", seconds);
         std::this_thread::sleep_for(3s);
         const auto second_killed = f.kill_between_writes_and_commit("r3-again", again);
         MESSAGE("killed with writes made: slots " << first_killed << " and " << second_killed);
-        f.wait_for_all();
-        f.check_each_player_once_per_slot(end - 4);
+        f.check_each_player_once_per_slot(f.stop_when_complete(second_killed + 3));
     }
 
     TEST_CASE("two replicas, one SIGKILLed between its writes and COMMIT: one reward per player per slot") {
         reward_fleet f;
-        const auto end = reward_fleet::now_seconds() + seconds;
         f.spawn("r1", seconds);
         const auto victim = f.spawn("r2", seconds);
         std::this_thread::sleep_for(4s);
-        MESSAGE("killed with writes made: slot " << f.kill_between_writes_and_commit("r2", victim));
-        f.spawn("r2-again", static_cast<int>(end - reward_fleet::now_seconds()));
-        f.wait_for_all();
-        f.check_each_player_once_per_slot(end - 4);
+        const auto killed = f.kill_between_writes_and_commit("r2", victim);
+        MESSAGE("killed with writes made: slot " << killed);
+        f.spawn("r2-again", seconds);
+        f.check_each_player_once_per_slot(f.stop_when_complete(killed + 3));
     }
 
     TEST_CASE("two replicas, the server SIGKILLed mid-run and started again: one reward per player per slot") {
         reward_fleet f;  // on the shared server of this process, which only this case uses
-        const auto end = reward_fleet::now_seconds() + seconds;
         f.spawn("r1", seconds);
         f.spawn("r2", seconds);
         std::this_thread::sleep_for(5s);
         shared_postgres_server().kill();  // every server process: transactions in flight are lost
         std::this_thread::sleep_for(1s);
         shared_postgres_server().start();  // recovers from the write-ahead log
-        f.wait_for_all();
-        f.check_each_player_once_per_slot(end - 4);
+        f.check_each_player_once_per_slot(f.stop_when_complete(reward_fleet::now_seconds() + 3));
     }
 }
 
