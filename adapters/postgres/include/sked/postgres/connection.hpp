@@ -93,10 +93,7 @@ public:
 
     /// One statement with text parameters ($1, $2, ...), answered within command_timeout.
     result<rows_ptr, backend_error> run(const char* sql, std::span<const std::string> params = {}) {
-        std::vector<const char*> values;
-        values.reserve(params.size());
-        for (const auto& param : params)
-            values.push_back(param.c_str());
+        const auto values = c_strings(params);
         return call([&](PGconn* link) {
             return PQsendQueryParams(link, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr,
                                      nullptr, 0) == 1;
@@ -119,10 +116,7 @@ public:
             if (!made) return made.error();
             found = prepared_.emplace(sql, std::move(name)).first;
         }
-        std::vector<const char*> values;
-        values.reserve(params.size());
-        for (const auto& param : params)
-            values.push_back(param.c_str());
+        const auto values = c_strings(params);
         const auto& name = found->second;
         return call([&](PGconn* link) {
             return PQsendQueryPrepared(link, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
@@ -135,8 +129,8 @@ public:
         return call([&](PGconn* link) { return PQsendQuery(link, sql.c_str()) == 1; });
     }
 
-    /// The server this connection reached, as "host:port" (for messages), or the URL's
-    /// words' absence of one.
+    /// The server this connection reached, as "host:port" (for messages); "the server"
+    /// before a connection was made.
     [[nodiscard]] std::string where() const {
         if (!link_) return "the server";
         return std::string(PQhost(link_.get())) + ":" + PQport(link_.get());
@@ -153,6 +147,15 @@ public:
 
 private:
     using clock = std::chrono::steady_clock;
+
+    // libpq takes parameters as C strings, in text format.
+    static std::vector<const char*> c_strings(std::span<const std::string> params) {
+        std::vector<const char*> values;
+        values.reserve(params.size());
+        for (const auto& param : params)
+            values.push_back(param.c_str());
+        return values;
+    }
 
     template <class Send>
     result<rows_ptr, backend_error> call(Send&& send) {

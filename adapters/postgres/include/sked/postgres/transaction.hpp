@@ -79,7 +79,8 @@ public:
     /// Ends the transaction with nothing written (also what the destructor does).
     void rollback() noexcept {
         if (!link_) return;
-        if (!ended_) (void)link_->run("ROLLBACK");
+        // A dropped connection took its transaction with it: nothing to roll back.
+        if (!ended_ && link_->connected()) (void)link_->run("ROLLBACK");
         ended_ = true;
         pool_->give(std::move(link_));
     }
