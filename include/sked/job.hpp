@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -21,6 +22,13 @@
 
 namespace sked {
 
+namespace detail {
+/// What a run tells the scheduler besides returning or throwing (job_context::abandon).
+struct run_signals {
+    std::atomic<bool> abandoned{false};
+};
+}  // namespace detail
+
 /// What a running job is told.
 struct job_context {
     std::string_view job;  ///< the job's name
@@ -29,10 +37,26 @@ struct job_context {
     std::uint32_t attempt = 1;  ///< 1 for the first try of the slot, 2 for its first retry, ...
     fence_token fence = 0;  ///< pass with every write; 0 when the job runs locally
     std::stop_token stop;  ///< stopped on timeout, lease loss, cancel or shutdown
+    detail::run_signals* signals = nullptr;  ///< the scheduler's, for abandon(); null outside a scheduler
 
     /// "<job>@<nominal RFC 3339>": the same on every replica and every retry of the slot.
     [[nodiscard]] std::string run_key() const { return sked::run_key(job, nominal); }
     [[nodiscard]] bool stop_requested() const noexcept { return stop.stop_requested(); }
+
+    /// Ends this run, when the job returns or throws, as if its replica had died: its run
+    /// key is neither completed nor released, so once the key's lease runs out the slot
+    /// runs again, here or on another replica, with a higher fencing token. For a run
+    /// that cannot know whether its effects happened, because the connection they went
+    /// through was lost (sked::postgres's run transaction calls it then). Reported as a
+    /// failure, never retried as one (the slot's next run is attempt 1 again). A run
+    /// without a run key (distribution::local, single_runner, a retry stored as a
+    /// one-off) ends as it returned or threw.
+    void abandon() const noexcept {
+        if (signals != nullptr) signals->abandoned.store(true, std::memory_order_relaxed);
+    }
+    [[nodiscard]] bool abandoned() const noexcept {
+        return signals != nullptr && signals->abandoned.load(std::memory_order_relaxed);
+    }
 };
 
 /// The job's code. Returning is success; throwing is failure (the exception's what()

@@ -233,7 +233,8 @@ private:
         return claims_.claims_run_keys(l.options->mode) && l.stored_retry == 0 && !l.confirm && !l.key_claimed;
     }
     std::optional<result<grant, backend_error>> claimed_key(detail::launch& l);
-    run_exit finish(detail::launch& l, bool succeeded, std::string failure);
+    run_exit finish(detail::launch& l, bool succeeded, std::string failure, bool abandoned);
+    run_exit abandon(detail::launch& l, const moment& ended, detail::run_end& end, std::string failure);
     static void settled_as(detail::run_outcome& outcome, bool handed_over, bool record,
                            detail::claim_protocol::settled&& settled);
     run_exit conclude(const detail::launch& l, const moment& ended, const detail::run_end& end,
@@ -584,7 +585,9 @@ inline scheduler::run_exit scheduler::run(detail::launch& l) {
     if (!claim(l, leases)) return run_exit::still_counted;
     const moment started = read_clocks();
     if (!l.started) record([&](after_unlock& out) { dispatch_.run_started(l, leases, started, out); });
-    const job_context context{l.name, l.slot, l.started.value_or(started.wall), l.attempt, leases.fence(), l.stop};
+    detail::run_signals signals;
+    const job_context context{l.name, l.slot,  l.started.value_or(started.wall), l.attempt, leases.fence(),
+                              l.stop, &signals};
     bool succeeded = true;
     std::string failure;
     try {
@@ -593,7 +596,7 @@ inline scheduler::run_exit scheduler::run(detail::launch& l) {
         succeeded = false;
         failure = detail::failure_text(std::current_exception());
     }
-    return finish(l, succeeded, std::move(failure));
+    return finish(l, succeeded, std::move(failure), context.abandoned());
 }
 
 // Slots that came due together claim their run keys in one round trip, a batch per lease
@@ -731,7 +734,7 @@ inline bool scheduler::claim(detail::launch& l, detail::run_leases& leases) {
     return false;
 }
 
-inline scheduler::run_exit scheduler::finish(detail::launch& l, bool succeeded, std::string failure) {
+inline scheduler::run_exit scheduler::finish(detail::launch& l, bool succeeded, std::string failure, bool abandoned) {
     const moment ended = read_clocks();
     after_unlock out;
     auto end = [&] {
@@ -739,6 +742,7 @@ inline scheduler::run_exit scheduler::finish(detail::launch& l, bool succeeded, 
         return dispatch_.run_returned(l, ended, out);
     }();
     if (!out.empty()) deliver(out);
+    if (abandoned && end.leases.key) return abandon(l, ended, end, std::move(failure));
     detail::run_outcome outcome;
     // A run whose lease was lost may have overlapped the next holder: not a success.
     outcome.ok = succeeded && !end.timed_out && !end.lease_lost;
@@ -772,6 +776,26 @@ inline scheduler::run_exit scheduler::finish(detail::launch& l, bool succeeded, 
         if (conclude(e->l, e->ended, e->end, std::move(e->outcome)) == run_exit::still_counted) count_out();
     });
     return run_exit::counted_out;  // by the answer, perhaps already: the scheduler may be gone
+}
+
+// An abandoned run (job_context::abandon) leaves its run key to the lease, as a dead
+// replica's run would: nothing is completed, released or recorded, and this replica looks
+// at the slot again once the lease has run out (dispatcher::run_ended), so the slot runs
+// again even with no other replica. Only the job's lease, if any, is let go.
+inline scheduler::run_exit scheduler::abandon(detail::launch& l, const moment& ended, detail::run_end& end,
+                                              std::string failure) {
+    detail::run_outcome outcome;
+    outcome.final_attempt = true;
+    outcome.abandoned = true;
+    outcome.failure = (failure.empty() ? std::string{"returned"} : std::move(failure)) +
+                      " (abandoned: its run key is left to its lease; the slot runs again once that runs out)";
+    if (end.leases.lock) {
+        detail::run_leases lock_only;
+        lock_only.lock = end.leases.lock;
+        settled_as(outcome, false, false,
+                   claims_.settle(lock_only, l.name, l.slot, *l.options, false, false, ended.steady));
+    }
+    return conclude(l, ended, end, std::move(outcome));
 }
 
 // What settling the run at the backend came to, in its outcome.

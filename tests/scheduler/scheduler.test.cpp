@@ -725,6 +725,69 @@ TEST_SUITE("scheduler") {
         CHECK(sim.events.count(event_kind::started) == 1);
         CHECK(sim.events.count(event_kind::skipped, skip_reason::already_done) == 1);  // said once, no recheck
     }
+
+    TEST_CASE("an abandoned run leaves its key to the lease: the slot runs again after it, here, with a higher token") {
+        auto mode = distribution::exactly_once;
+        SUBCASE("exactly_once") {}
+        SUBCASE("exactly_once_serial") { mode = distribution::exactly_once_serial; }
+        simulation sim;
+        flaky_keys keys{lease_time(sim.clock)};
+        scheduler s{sim.options("alone", keys)};
+        std::vector<fence_token> fences;
+        const auto job = [&](const job_context& run) {
+            fences.push_back(run.fence);
+            if (fences.size() == 1) {
+                run.abandon();  // as a run whose connection was lost: nothing known to be written
+                throw std::runtime_error("connection lost");
+            }
+        };
+        REQUIRE(s.add(every("tick", 3600s, job, {.mode = mode, .retry = {.max_attempts = 3}, .lease_ttl = 10s})));
+        sim.run_until("2026-11-23T00:00:05Z", {&s});
+        REQUIRE(fences.size() == 1);
+        // The key neither completed nor released: left to its lease. The job's lease is let go.
+        CHECK(keys.settles == (mode == distribution::exactly_once_serial ? 1 : 0));
+        const auto failed = sim.events.of(event_kind::failed);
+        REQUIRE(failed.size() == 1);
+        CHECK(failed[0].message ==
+              "connection lost (abandoned: its run key is left to its lease; the slot runs "
+              "again once that runs out)");
+        CHECK(sim.events.count(event_kind::retrying) == 0);  // not an attempt that failed: no retry
+        auto meanwhile = keys.inner.claim("tick@2026-11-23T00:00:00Z", 10s);
+        REQUIRE(meanwhile);
+        CHECK(meanwhile->status == grant_status::held_elsewhere);
+
+        sim.run_until("2026-11-23T00:00:30Z", {&s});
+        REQUIRE(fences.size() == 2);
+        CHECK(fences[1] > fences[0]);
+        const auto started = sim.events.of(event_kind::started);
+        REQUIRE(started.size() == 2);
+        CHECK(started[1].at == moment("2026-11-23T00:00:11Z"));  // the lease (10 s) and a margin of 1 s
+        CHECK(started[1].attempt == 1);
+        CHECK(sim.events.count(event_kind::succeeded) == 1);
+        auto after = keys.inner.claim("tick@2026-11-23T00:00:00Z", 10s);
+        REQUIRE(after);
+        CHECK(after->status == grant_status::already_done);
+    }
+
+    TEST_CASE(
+        "abandon() without a run key changes nothing: the run ends as it returned; outside a scheduler it is a no-op") {
+        simulation sim;
+        scheduler s{sim.options()};
+        int runs = 0;
+        REQUIRE(s.add(every("local", 3600s, [&](const job_context& run) {
+            ++runs;
+            run.abandon();
+            CHECK(run.abandoned());
+        })));
+        sim.run_until("2026-11-23T00:01:00Z", {&s});
+        CHECK(runs == 1);
+        const auto failed = sim.events.of(event_kind::failed);
+        CHECK(failed.empty());  // returned: a run with no key has nothing to leave to a lease
+        CHECK(sim.events.count(event_kind::succeeded) == 1);
+        const job_context outside{};
+        outside.abandon();
+        CHECK_FALSE(outside.abandoned());
+    }
 }
 
 }  // namespace

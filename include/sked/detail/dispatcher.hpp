@@ -73,6 +73,7 @@ struct run_outcome {
     std::vector<std::string> backend_failures{};  ///< what settling at the backend could not do
     std::optional<std::string> lost{};  ///< settling found the lease lost: why (the run is not ok)
     bool retry_stored = false;  ///< the next attempt is a one-off in the backend, for any replica
+    bool abandoned = false;  ///< job_context::abandon: the run key is left to its lease
     std::optional<settle_retry> settle_again{};  ///< the backend did not take the end: sent again later
 };
 
@@ -618,6 +619,13 @@ inline void dispatcher::run_ended(const launch& l, const moment& ended, const ru
                       .record = outcome.settle_again->record,
                       .tries = 1},
                      ended.steady, out);
+    if (outcome.abandoned && current) {
+        // As a replica that found the key held would: the slot is looked at again once
+        // the lease (renewed at most when the run ended) has run out.
+        const auto ttl = l.options->lease_ttl;
+        defer({j, job.generation, deferred_attempt::kind::recheck, slot_value(l.slot), l.attempt, 0},
+              ended.steady + claims_.recheck_delay(ttl), out);
+    }
     if (outcome.final_attempt) {
         job.last_handled = std::max(job.last_handled, slot_value(l.slot));
     } else if (current) {
