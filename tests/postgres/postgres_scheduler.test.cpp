@@ -6,6 +6,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sked/postgres/store.hpp>
@@ -103,6 +104,50 @@ TEST_SUITE("postgres scheduler") {
             CHECK(postgres::detail::text_at(**rows, i, 2) == (i % 3 == 0 ? "2" : "1"));  // the retry's row
         }
         CHECK(f.sim.events.count(event_kind::failed) == 5);  // 08:00:00, :30, 08:01:00, :30, 08:02:00
+    }
+
+    TEST_CASE("a run whose connection is lost mid-transaction is abandoned: alone, the replica runs the slot again") {
+        postgres_fleet f;
+        postgres::detail::connection admin{f.settings};
+        const auto table = "\"" + f.settings.schema + "\".rewards";
+        REQUIRE(admin.run_script("CREATE TABLE " + table + " (slot text, fence bigint)"));
+        const auto insert = "INSERT INTO " + table + " VALUES ($1, $2)";
+        auto& alone = f.start("alone");
+        auto& keys = *f.stores.back();
+        std::vector<fence_token> fences;
+        const auto rewarding = [&](const job_context& run) {
+            fences.push_back(run.fence);
+            auto tx = keys.begin(run);
+            if (!tx) throw std::runtime_error(tx.error().message());
+            const std::string row[] = {utc(run.nominal), std::to_string(run.fence)};
+            if (!tx->run(insert.c_str(), row)) throw std::runtime_error("insert failed");
+            if (fences.size() == 1) {  // the server ends this session (a restart, a failover, a proxy)
+                auto pid = tx->run("SELECT pg_backend_pid()");
+                REQUIRE(pid);
+                const std::string victim[] = {std::string(postgres::detail::text_at(**pid, 0, 0))};
+                REQUIRE(admin.run("SELECT pg_terminate_backend($1::int)", victim));
+            }
+            auto committed = tx->commit();
+            if (!committed) throw std::runtime_error(committed.error().message());
+            if (!*committed) throw std::runtime_error("lease lost");
+        };
+        // No retries (the default): a lost transaction is no failed attempt.
+        REQUIRE(alone.add({"reward", schedule::every(1h), rewarding, {.lease_ttl = 1s}}));
+        f.sim.run_for(500ms, f.running());  // the boot slot, 08:00:00
+        REQUIRE(fences.size() == 1);
+        const auto failed = f.sim.events.of(event_kind::failed);
+        REQUIRE(failed.size() == 1);
+        CHECK(failed[0].message.find("(abandoned: its run key is left to its lease") != std::string::npos);
+        std::this_thread::sleep_for(1200ms);  // the lease runs out on the server's clock
+        f.sim.run_until("2026-12-01T08:00:05Z", f.running());  // looked at again at 08:00:01.1
+        REQUIRE(fences.size() == 2);
+        CHECK(fences[1] > fences[0]);
+        CHECK(f.sim.events.count(event_kind::succeeded) == 1);
+        auto rows = admin.run_script("SELECT slot, fence FROM " + table);
+        REQUIRE(rows);
+        REQUIRE(PQntuples(rows->get()) == 1);  // the first run's insert went with its session
+        CHECK(postgres::detail::text_at(**rows, 0, 0) == "2026-12-01T08:00:00Z");
+        CHECK(postgres::detail::text_at(**rows, 0, 1) == std::to_string(fences[1]));
     }
 
     TEST_CASE("one-offs: created once, a failed attempt retried on another replica, then done") {

@@ -124,17 +124,51 @@ TEST_SUITE("postgres run transactions") {
     TEST_CASE("the connection drops before COMMIT: nothing is written, and the key is claimable once its lease ends") {
         effects_fixture f;
         const auto key = f.claim();
-        auto tx = value_of_answer(f.keys.begin(f.context(key)));
+        detail::run_signals signals;
+        auto run = f.context(key);
+        run.signals = &signals;
+        auto tx = value_of_answer(f.keys.begin(run));
         f.write(tx, "ana");
         const auto pid = value_of_answer(tx.run("SELECT pg_backend_pid()"));
+        CHECK_FALSE(run.abandoned());
         const std::string params[] = {std::string(postgres::detail::text_at(*pid, 0, 0))};
         REQUIRE(f.admin.run("SELECT pg_terminate_backend($1::int)", params));
         const auto committed = tx.commit();
         REQUIRE_FALSE(committed.has_value());
         CHECK_MESSAGE(committed.error().code == backend_errc::unreachable, committed.error().message());
+        CHECK(run.abandoned());  // the scheduler leaves the key to its lease: the slot runs again
         CHECK(f.rows() == 0);
         std::this_thread::sleep_for(200ms);
         CHECK(status_of(f.other.claim(f.key(), 150ms)) == grant_status::acquired);
+    }
+
+    TEST_CASE("a statement the server refuses is the job's failure, not an abandoned run") {
+        effects_fixture f;
+        detail::run_signals signals;
+        auto run = f.context(f.claim());
+        run.signals = &signals;
+        auto tx = value_of_answer(f.keys.begin(run));
+        CHECK_FALSE(tx.run("SELECT 1/0").has_value());
+        CHECK_FALSE(run.abandoned());
+    }
+
+    TEST_CASE("an idle connection whose session the server ended (a restart) is replaced at the next begin") {
+        effects_fixture f;
+        auto first = value_of_answer(f.keys.begin(f.context(f.claim())));
+        const auto pid = value_of_answer(first.run("SELECT pg_backend_pid()"));
+        const std::string params[] = {std::string(postgres::detail::text_at(*pid, 0, 0))};
+        first.rollback();  // its connection goes back to the pool, idle
+        REQUIRE(f.admin.run("SELECT pg_terminate_backend($1::int)", params));
+        std::this_thread::sleep_for(100ms);
+        f.slot += std::chrono::days{1};
+        detail::run_signals signals;
+        auto run = f.context(f.claim());
+        run.signals = &signals;
+        auto second = value_of_answer(f.keys.begin(run));
+        f.write(second, "ana");
+        CHECK(value_of_answer(second.commit()));
+        CHECK_FALSE(run.abandoned());
+        CHECK(f.rows() == 1);
     }
 
     TEST_CASE("begin refuses a run without a run key, or one whose key another token holds, naming it") {

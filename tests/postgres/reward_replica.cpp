@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "../support/append_file.hpp"
+#include "sked/log_hook.hpp"
 #include "sked/postgres/store.hpp"
 #include "sked/runner.hpp"
 #include "sked/scheduler.hpp"
@@ -50,7 +51,17 @@ int main(int argc, char** argv) {
 
     sked::postgres::keys keys{settings};
     sked::thread_pool pool{4};
-    sked::scheduler engine{{.backend = keys, .replica = name, .executor = pool.executor()}};
+    // What went wrong, on stderr (the test's output when it fails): every event but a run
+    // that started or completed, and a slot another replica had or ran.
+    const auto log = [&name](const sked::event& e) {
+        using sked::event_kind, sked::skip_reason;
+        if (e.kind == event_kind::started || e.kind == event_kind::succeeded) return;
+        if (e.kind == event_kind::skipped &&
+            (e.reason == skip_reason::held_elsewhere || e.reason == skip_reason::already_done))
+            return;
+        std::fprintf(stderr, "%s: %s\n", name.c_str(), sked::log_line(e).c_str());
+    };
+    sked::scheduler engine{{.backend = keys, .replica = name, .executor = pool.executor(), .hooks = {log}}};
     const auto grant = [&](const sked::job_context& run) {
         auto tx = keys.begin(run);
         if (!tx) throw std::runtime_error(tx.error().message());

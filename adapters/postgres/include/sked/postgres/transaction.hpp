@@ -14,6 +14,8 @@
 //         if (!*committed) throw std::runtime_error("lease lost: nothing was written");
 //     }
 //
+// A call that loses the connection abandons the run (job_context::abandon): the slot
+// runs again once the key's lease runs out, whatever the job does with the error.
 // What each failure leaves is in docs/locks.md ("A run's writes in its transaction").
 #pragma once
 
@@ -47,7 +49,7 @@ public:
     /// fails too, and nothing is written.
     result<detail::rows_ptr, backend_error> run(const char* sql, std::span<const std::string> params = {}) {
         if (!open()) return ended_error();
-        return link_->run(sql, params);
+        return noted(link_->run(sql, params));
     }
     result<detail::rows_ptr, backend_error> run(const char* sql, std::initializer_list<std::string> params) {
         return run(sql, std::span<const std::string>{params.begin(), params.size()});
@@ -64,13 +66,13 @@ public:
         if (!open()) return ended_error();
         const std::string params[] = {key_, std::to_string(attempt_), std::to_string(fence_),
                                       std::string(stored_retry_kind), std::to_string(keep_.count())};
-        auto held = link_->run(complete_sql_.c_str(), params);
+        auto held = noted(link_->run(complete_sql_.c_str(), params));
         if (!held || detail::text_at(**held, 0, 0) != "t") {
             rollback();
             if (!held) return held.error();
             return false;
         }
-        auto committed = link_->run("COMMIT");
+        auto committed = noted(link_->run("COMMIT"));
         ended_ = true;
         if (!committed) return committed.error();
         return true;
@@ -98,14 +100,19 @@ public:
                                  "job " + std::string(run.job) +
                                      " runs without a run key (distribution::local, or no backend): there is no "
                                      "completion to commit with its writes"};
-        run_transaction tx{std::move(pool), schema, run.run_key(), run.attempt, run.fence, keep};
-        if (auto begun = tx.link_->run("BEGIN"); !begun) {
+        run_transaction tx{std::move(pool), schema, run, keep};
+        const bool was_idle = tx.link_->connected();
+        auto begun = tx.link_->run("BEGIN");
+        // An idle connection the server dropped (it restarted) fails at its first use;
+        // BEGIN changes nothing, so it is sent once more, on a new connection.
+        if (!begun && was_idle && !tx.link_->connected()) begun = tx.link_->run("BEGIN");
+        if (begun = tx.noted(std::move(begun)); !begun) {
             tx.ended_ = true;
             return begun.error();
         }
         const std::string params[] = {tx.key_, std::to_string(tx.attempt_), std::to_string(tx.fence_),
                                       std::string(stored_retry_kind)};
-        auto held = tx.link_->run(("SELECT " + schema + ".holds_run($1, $2, $3, $4)").c_str(), params);
+        auto held = tx.noted(tx.link_->run(("SELECT " + schema + ".holds_run($1, $2, $3, $4)").c_str(), params));
         if (!held) return held.error();
         if (detail::text_at(**held, 0, 0) != "t")
             return backend_error{backend_errc::invalid_argument,
@@ -116,15 +123,28 @@ public:
     }
 
 private:
-    run_transaction(std::shared_ptr<detail::connection_pool> pool, const std::string& schema, std::string key,
-                    std::uint32_t attempt, fence_token fence, std::chrono::milliseconds keep)
+    run_transaction(std::shared_ptr<detail::connection_pool> pool, const std::string& schema, const job_context& run,
+                    std::chrono::milliseconds keep)
         : pool_(std::move(pool)),
           link_(pool_->take()),
           complete_sql_("SELECT " + schema + ".complete_run($1, $2, $3, $4, $5)"),
-          key_(std::move(key)),
-          attempt_(attempt),
-          fence_(fence),
-          keep_(keep) {}
+          key_(run.run_key()),
+          attempt_(run.attempt),
+          fence_(run.fence),
+          keep_(keep),
+          run_(run) {}
+
+    // A call that lost the connection (the server went away, or did not answer within
+    // transaction_timeout) took the transaction with it: nothing is known to be written,
+    // or after COMMIT, the key's state says whether all of it was. The run is abandoned
+    // (job_context::abandon), so the slot runs again once the key's lease runs out, and
+    // finds the key done if the COMMIT made it. A statement the server refused (its
+    // statement_timeout, a constraint) is the job's failure, as any other.
+    template <class T>
+    result<T, backend_error> noted(result<T, backend_error> answer) {
+        if (!answer && !link_->connected()) run_.abandon();
+        return answer;
+    }
 
     [[nodiscard]] bool open() const noexcept { return link_ && !ended_; }
     backend_error ended_error() const {
@@ -138,6 +158,7 @@ private:
     std::uint32_t attempt_;
     fence_token fence_;
     std::chrono::milliseconds keep_;
+    job_context run_;  // a copy: its abandon() reaches the scheduler's run while the run lasts
     bool ended_ = false;
 };
 
