@@ -983,10 +983,16 @@ inline std::size_t scheduler::serve_one_offs(const moment& now) {
     for (auto run : renewals)
         renew_one_off(run);
     std::size_t started = 0;
-    // A take that came back full is followed by the next at once, while there is room.
-    for (int round = 0; round < 64 && !takes.empty(); ++round) {
+    // A take that came back full is followed by the next at once, while there is room, for
+    // at most 64 rounds a pass (the next pass goes on at once: took() left the kind due).
+    // A round is only started once it is to be taken: start_takes() marks each kind as
+    // taking until its take is answered, and a mark left behind stopped the kind for good
+    // (10,000 co-due jobs on PostgreSQL, a store with 4 connections: 2,000 never ran).
+    constexpr int max_rounds = 64;
+    for (int round = 1; !takes.empty(); ++round) {
         for (auto kind : takes)
             started += take_one_offs(kind, now);
+        if (round == max_rounds) break;
         std::lock_guard hold{mutex_};
         if (!dispatching_) break;
         takes = one_offs_.start_takes(now.wall.time_since_epoch().count());

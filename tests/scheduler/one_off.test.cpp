@@ -274,6 +274,24 @@ TEST_CASE("one-off: 3 replicas take 2,000 co-due jobs in batches, each exactly o
     CHECK(keys.size() == 2000);
 }
 
+TEST_CASE("one-off: more full batches than one pass takes: the next pass takes the rest, none is left") {
+    fleet f;
+    auto& alone = f.start("alone");
+    alone.on("expire_node", f.recording("alone"), {.batch = 2});  // inline runs: every take comes back full
+    for (std::size_t i = 0; i < 300; ++i)
+        REQUIRE(*alone.create({.kind = "expire_node", .key = numbered("n", i), .due = floor<seconds>(t0) + 1s}) ==
+                create_status::created);
+    f.clock.advance(1s);
+    CHECK(alone.run_due(f.clock.now()) == 128);  // 64 rounds of 2
+    REQUIRE(alone.next_wakeup());
+    CHECK(*alone.next_wakeup() == f.clock.now());  // more is due: at once
+    f.pass(2s);
+    CHECK(f.runs.size() == 300);
+    const auto status = alone.status();
+    REQUIRE(status.one_offs.size() == 1);
+    CHECK(status.one_offs[0].queue.pending == 0);
+}
+
 }  // namespace
 }  // namespace sked::test
 
