@@ -25,7 +25,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     using namespace std::chrono;
-    const sked::postgres::options settings{.url = argv[1], .schema = argv[2]};
+    sked::postgres::options settings{.url = argv[1], .schema = argv[2]};
+    // SKED_STORE_CONNECTIONS: options::store_connections (each replica's store)
+    if (const char* connections = std::getenv("SKED_STORE_CONNECTIONS"))
+        settings.store_connections = std::strtoul(connections, nullptr, 10);
     const std::size_t n = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 10'000;
     const std::size_t r = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 3;
     if (auto done = sked::postgres::migrate(settings); !done) {

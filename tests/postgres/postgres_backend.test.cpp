@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -182,6 +183,37 @@ TEST_SUITE("postgres") {
         postgres::keys keys{settings};
         CHECK(status_of(keys.claim("daily@1", 10s)) == grant_status::acquired);
         CHECK(status_of(keys.claim("daily@1", 10s)) == grant_status::held_elsewhere);
+    }
+
+    // store_connections: a call that waits at the server (here on a row lock) holds up
+    // only its own connection; with one connection, every other call waited behind it.
+    TEST_CASE("a store's calls go on several connections: one held up at the server does not hold up the rest") {
+        auto settings = migrated_schema();
+        settings.store_connections = 2;
+        settings.command_timeout = 10s;  // the held call waits for the test, not for its deadline
+        postgres::keys keys{settings};
+        const auto blocked = acquired_lease(keys.claim("blocked", 10s));
+        postgres::detail::connection holder{settings}, watcher{settings};
+        const auto table = postgres::detail::quoted_identifier(settings.schema) + ".leases";
+        REQUIRE(holder.run_script("BEGIN; SELECT 1 FROM " + table + " WHERE name = 'blocked' FOR UPDATE"));
+        std::atomic<bool> renewed{false};
+        std::thread held{[&] {
+            auto copy = blocked;
+            (void)keys.renew(copy, 10s);  // waits for the row lock
+            renewed = true;
+        }};
+        const auto waiting = [&] {
+            auto rows = watcher.run_script("SELECT count(*) FROM pg_locks WHERE NOT granted");
+            return rows && postgres::detail::text_at(**rows, 0, 0) != "0";
+        };
+        for (int i = 0; i < 500 && !waiting(); ++i)
+            std::this_thread::sleep_for(10ms);
+        REQUIRE(waiting());
+        CHECK(status_of(keys.claim("free", 10s)) == grant_status::acquired);  // on the other connection
+        CHECK_FALSE(renewed.load());  // answered while the first call still waited
+        REQUIRE(holder.run_script("ROLLBACK"));
+        held.join();
+        CHECK(renewed.load());
     }
 
     // A batch goes to the server as array literals (detail::array_literal); the server

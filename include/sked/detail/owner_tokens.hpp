@@ -1,6 +1,7 @@
 // sked/detail/owner_tokens.hpp — the owner of each lease a client object takes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -22,11 +23,12 @@ public:
         base_ = text;
     }
 
-    std::string next() { return base_ + "-" + std::to_string(++issued_); }
+    /// Safe from any thread.
+    std::string next() { return base_ + "-" + std::to_string(issued_.fetch_add(1, std::memory_order_relaxed) + 1); }
 
 private:
     std::string base_;
-    std::uint64_t issued_ = 0;
+    std::atomic<std::uint64_t> issued_{0};
 };
 
 }  // namespace sked::detail

@@ -35,6 +35,10 @@ struct options {
     /// How many idle connections for runs' transactions a store keeps (it opens more
     /// when more runs write at once, and closes those when they end).
     std::size_t idle_transaction_connections = 4;
+    /// How many connections a store makes its own calls on (claims, settles, one-offs),
+    /// opened as calls overlap: that many calls from the replica's threads at once, each
+    /// its own commit, which the server flushes together. At least 1.
+    std::size_t store_connections = 4;
 };
 
 namespace detail {

@@ -12,7 +12,9 @@
 // as with Redis (docs/locks.md, "PostgreSQL").
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -136,6 +138,56 @@ private:
     bool checked_ = false;
 };
 
+/// The store's own connections (options::store_connections): a call borrows one that
+/// is free, opening one while fewer than the limit are open, else waits for one.
+class client_pool {
+public:
+    explicit client_pool(options settings)
+        : settings_(std::move(settings)), limit_(std::max<std::size_t>(settings_.store_connections, 1)) {}
+
+    class loan {
+    public:
+        loan(client_pool& pool, std::unique_ptr<schema_client> client) : pool_(pool), client_(std::move(client)) {}
+        loan(const loan&) = delete;
+        loan& operator=(const loan&) = delete;
+        ~loan() { pool_.give_back(std::move(client_)); }
+        schema_client& operator*() const noexcept { return *client_; }
+
+    private:
+        client_pool& pool_;
+        std::unique_ptr<schema_client> client_;
+    };
+
+    loan borrow() {
+        std::unique_lock hold{mutex_};
+        freed_.wait(hold, [this] { return !idle_.empty() || opened_ < limit_; });
+        if (!idle_.empty()) {
+            auto client = std::move(idle_.back());
+            idle_.pop_back();
+            return {*this, std::move(client)};
+        }
+        ++opened_;
+        hold.unlock();
+        return {*this, std::make_unique<schema_client>(settings_)};  // connects at its first call
+    }
+
+private:
+    void give_back(std::unique_ptr<schema_client> client) {
+        {
+            std::lock_guard hold{mutex_};
+            idle_.push_back(std::move(client));
+        }
+        freed_.notify_one();
+    }
+
+    options settings_;
+    std::size_t limit_;
+    std::mutex mutex_;
+    std::condition_variable freed_;
+    std::size_t opened_ = 0;
+    std::vector<std::unique_ptr<schema_client>> idle_;
+};
+
 /// Rows of `rows` as `expected` rows of `columns` columns, or a protocol error.
 inline std::optional<backend_error> check_shape(const PGresult& rows, std::size_t expected, int columns,
                                                 std::string_view doing) {
@@ -156,13 +208,19 @@ inline result<bool, backend_error> flag_answer(result<rows_ptr, backend_error> a
 class lease_table {
 public:
     lease_table(options settings, char space, std::string_view what)
-        : client_(std::move(settings)), space_(1, space), what_(what) {}
+        : clients_(std::move(settings)), space_(1, space), what_(what) {}
+
+    /// Runs `work(client)` on a connection no other call is using: the store's other calls.
+    template <class Work>
+    auto with_client(Work&& work) {
+        auto lent = clients_.borrow();
+        return std::forward<Work>(work)(*lent);
+    }
 
     result<std::vector<grant>, backend_error> claim_many(std::span<const std::string> names,
                                                          std::chrono::milliseconds ttl) {
         if (auto bad = sked::detail::check_names(what_, names)) return *std::move(bad);
         if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
-        std::lock_guard hold{mutex_};
         // One owner per name, so a name twice in a batch is held by the first.
         std::vector<std::string> owners(names.size());
         for (auto& owner : owners)
@@ -171,7 +229,9 @@ public:
         const std::string params[] = {space_, array_literal(names, as_text), array_literal(owners, as_text),
                                       ms_text(ttl)};
         const auto sent_at = lease_clock::now();
-        auto answer = client_.call("o_status, o_fence, o_left_ms", "claim($1, $2, $3, $4)", params);
+        auto answer = with_client([&](schema_client& client) {
+            return client.call("o_status, o_fence, o_left_ms", "claim($1, $2, $3, $4)", params);
+        });
         if (!answer) return answer.error();
         if (auto bad = check_shape(**answer, names.size(), 3, "claim")) return *std::move(bad);
         std::vector<grant> grants(names.size());
@@ -208,10 +268,11 @@ public:
     result<bool, backend_error> renew(lease& held, std::chrono::milliseconds ttl) {
         if (auto bad = sked::detail::check_ttl("ttl", ttl)) return *std::move(bad);
         if (auto bad = sked::detail::check_name(what_, held.name)) return *std::move(bad);
-        std::lock_guard hold{mutex_};
         const std::string params[] = {space_, held.name, held.owner, ms_text(ttl)};
         const auto sent_at = lease_clock::now();
-        auto renewed = flag_answer(client_.call("*", "renew($1, $2, $3, $4)", params), "renew");
+        auto renewed = flag_answer(
+            with_client([&](schema_client& client) { return client.call("*", "renew($1, $2, $3, $4)", params); }),
+            "renew");
         if (renewed && *renewed) held.valid_until = sent_at + ttl - sked::detail::drift_allowance(ttl);
         return renewed;
     }
@@ -222,22 +283,15 @@ public:
             if (auto bad = sked::detail::check_ttl("keep_for", *keep)) return *std::move(bad);
         }
         if (auto bad = sked::detail::check_name(what_, held.name)) return *std::move(bad);
-        std::lock_guard hold{mutex_};
         const std::string params[] = {space_, held.name, held.owner, keep ? "t" : "f",
                                       ms_text(keep.value_or(std::chrono::milliseconds{0}))};
-        return flag_answer(client_.call("*", "finish($1, $2, $3, $4, $5)", params), "finish");
-    }
-
-    /// Runs `work(client)` under this table's lock: the store's other calls.
-    template <class Work>
-    auto with_client(Work&& work) {
-        std::lock_guard hold{mutex_};
-        return std::forward<Work>(work)(client_);
+        return flag_answer(
+            with_client([&](schema_client& client) { return client.call("*", "finish($1, $2, $3, $4, $5)", params); }),
+            "finish");
     }
 
 private:
-    std::mutex mutex_;
-    schema_client client_;
+    client_pool clients_;
     sked::detail::owner_tokens owners_;
     std::string space_;
     std::string_view what_;
@@ -523,7 +577,7 @@ private:
     std::shared_ptr<detail::connection_pool> pool_;
     std::string schema_;
     detail::lease_table table_;
-    sked::detail::owner_tokens owners_;  // one per take; used under the table's lock
+    sked::detail::owner_tokens owners_;  // one per take
 };
 
 }  // namespace sked::postgres
