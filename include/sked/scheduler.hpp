@@ -234,7 +234,7 @@ private:
     }
     std::optional<result<grant, backend_error>> claimed_key(detail::launch& l);
     run_exit finish(detail::launch& l, bool succeeded, std::string failure, bool abandoned);
-    run_exit abandon(detail::launch& l, const moment& ended, detail::run_end& end, std::string failure);
+    run_exit abandon(const detail::launch& l, const moment& ended, const detail::run_end& end, std::string failure);
     static void settled_as(detail::run_outcome& outcome, bool handed_over, bool record,
                            detail::claim_protocol::settled&& settled);
     run_exit conclude(const detail::launch& l, const moment& ended, const detail::run_end& end,
@@ -782,7 +782,7 @@ inline scheduler::run_exit scheduler::finish(detail::launch& l, bool succeeded, 
 // replica's run would: nothing is completed, released or recorded, and this replica looks
 // at the slot again once the lease has run out (dispatcher::run_ended), so the slot runs
 // again even with no other replica. Only the job's lease, if any, is let go.
-inline scheduler::run_exit scheduler::abandon(detail::launch& l, const moment& ended, detail::run_end& end,
+inline scheduler::run_exit scheduler::abandon(const detail::launch& l, const moment& ended, const detail::run_end& end,
                                               std::string failure) {
     detail::run_outcome outcome;
     outcome.final_attempt = true;

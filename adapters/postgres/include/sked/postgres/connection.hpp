@@ -104,9 +104,7 @@ public:
     /// and executed by name after: the server parses and plans it once, not per call.
     /// For the store's own statements, a few fixed texts.
     result<rows_ptr, backend_error> run_prepared(const std::string& sql, std::span<const std::string> params) {
-        if (!link_) {
-            if (auto failed = connect()) return *std::move(failed);
-        }
+        // Not connected, nothing is prepared (reset() forgets it): the prepare connects.
         auto found = prepared_.find(sql);
         if (found == prepared_.end()) {
             auto name = "sked_" + std::to_string(prepared_.size() + 1);
