@@ -1,8 +1,10 @@
 // Co-due one-offs on PostgreSQL: N jobs due at once, taken and run by R scheduler
 // replicas (each its own store, thread pool and runner), exactly once.
 //   postgres_one_offs URL SCHEMA [N=10000] [R=3]
-// Prints how long from the moment they were due until every job had run, and whether
-// any ran twice or not at all.
+// Prints how long the creates took (SKED_CREATORS threads, 1; each create one commit,
+// which NOTIFYs listeners unless SKED_NOTICES=off disables migration 3's trigger), how
+// long from the moment they were due until every job had run, and whether any ran twice
+// or not at all.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -35,18 +37,47 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s\n", done.error().message().c_str());
         return 1;
     }
-    // Created due a few seconds ahead, so the replicas are up and waiting when they come due.
-    sked::postgres::keys creator{settings};
-    const auto due = ceil<seconds>(system_clock::now()) + seconds{3 + n / 4000};
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto key = "job-" + std::to_string(i);
-        auto created = creator.create_job({"bench", key, due, sked::instant{due}, ""});
-        if (!created || *created != sked::create_status::created) {
-            std::fprintf(stderr, "create %s: %s\n", key.c_str(),
-                         created ? "not created" : created.error().message().c_str());
-            return 1;
-        }
+    const char* notices = std::getenv("SKED_NOTICES");
+    const bool notify = !(notices && std::string(notices) == "off");
+    sked::postgres::detail::connection admin{settings};
+    const auto trigger = std::string("ALTER TABLE ") + sked::postgres::detail::quoted_identifier(settings.schema) +
+                         ".one_offs " + (notify ? "ENABLE" : "DISABLE") + " TRIGGER one_offs_due_notice";
+    if (auto altered = admin.run(trigger.c_str()); !altered) {
+        std::fprintf(stderr, "%s\n", altered.error().message().c_str());
+        return 1;
     }
+    // Created due a few seconds ahead, so the replicas are up and waiting when they come due.
+    const std::size_t creators =
+        std::getenv("SKED_CREATORS") ? std::strtoul(std::getenv("SKED_CREATORS"), nullptr, 10) : 1;
+    settings.store_connections = std::max(settings.store_connections, creators);
+    sked::postgres::keys creator{settings};
+    const auto due = ceil<seconds>(system_clock::now()) + seconds{3 + n / 1000};
+    std::atomic<bool> failed{false};
+    const auto creating = steady_clock::now();
+    {
+        std::vector<std::jthread> threads;
+        for (std::size_t t = 0; t < std::max<std::size_t>(creators, 1); ++t)
+            threads.emplace_back([&, t] {
+                for (std::size_t i = t; i < n; i += std::max<std::size_t>(creators, 1)) {
+                    const auto key = "job-" + std::to_string(i);
+                    auto created = creator.create_job({"bench", key, due, sked::instant{due}, ""});
+                    if (!created || *created != sked::create_status::created) {
+                        std::fprintf(stderr, "create %s: %s\n", key.c_str(),
+                                     created ? "not created" : created.error().message().c_str());
+                        failed = true;
+                        return;
+                    }
+                }
+            });
+    }
+    if (failed) return 1;
+    if (system_clock::now() >= due) {
+        std::fprintf(stderr, "the creates ended after the jobs were due: give fewer jobs or more creators\n");
+        return 1;
+    }
+    std::printf("created %zu one-offs with %zu threads in %lld ms (notices %s)\n", n, creators,
+                static_cast<long long>(duration_cast<milliseconds>(steady_clock::now() - creating).count()),
+                notify ? "on" : "off");
     std::vector<std::atomic<int>> runs(n);
     std::atomic<std::size_t> ran{0};
     std::vector<std::unique_ptr<sked::postgres::keys>> stores;

@@ -96,6 +96,8 @@ struct scheduler_options {
     std::chrono::milliseconds max_clock_offset{5'000};
     /// How often a one-off kind this replica handles is looked at in the backend when
     /// nothing is known to be due sooner (a take also says when the next job is due).
+    /// With a listener that tells the scheduler of jobs other replicas store
+    /// (sked::postgres::one_off_listener), polling is only the fallback: a minute will do.
     std::chrono::milliseconds one_off_poll_every{1'000};
 };
 
@@ -162,6 +164,13 @@ public:
     result<create_status, backend_error> create(const one_off_request& request);
     /// Removes a pending job (or a running one, which is not stopped); false when none.
     result<bool, backend_error> cancel(std::string_view kind, std::string_view key);
+    /// Another replica stored a one-off of `kind` due at `run_at` (a backend's notice,
+    /// e.g. sked::postgres::one_off_listener): this replica takes the kind then, not a
+    /// poll later. A kind not handled here is ignored.
+    void one_off_noticed(std::string_view kind, instant run_at);
+    /// Notices may have been missed (a listener connected again): every kind handled
+    /// here is taken now, as at a poll.
+    void one_off_notices_missed();
 
     /// Runs the job now, as slot floor(now) (its own run key), outside its schedule.
     bool run_now(std::string_view name);
@@ -969,6 +978,25 @@ inline result<create_status, backend_error> scheduler::create(const one_off_requ
 inline result<bool, backend_error> scheduler::cancel(std::string_view kind, std::string_view key) {
     if (!claims_.keeps_jobs()) return false;
     return claims_.cancel_job(kind, key);
+}
+
+inline void scheduler::one_off_noticed(std::string_view kind, instant run_at) {
+    after_unlock out;
+    {
+        std::lock_guard hold{mutex_};
+        out.wake = one_offs_.created(kind, run_at);
+    }
+    deliver(out);
+}
+
+inline void scheduler::one_off_notices_missed() {
+    const auto now = clock_();
+    after_unlock out;
+    {
+        std::lock_guard hold{mutex_};
+        out.wake = one_offs_.all_taken_by(now);
+    }
+    deliver(out);
 }
 
 // Renews the leases that are due, then takes what is due of each kind with room.

@@ -2,7 +2,9 @@
 // bytea column in hex output (the server's reply) decodes, or is refused, without
 // reading past its end; whatever decodes encodes back to the same text; any bytes
 // encode and decode to themselves. An array literal has one element per item, each
-// opened and closed by an unescaped quote.
+// opened and closed by an unescaped quote. A NOTIFY payload (listener.hpp) is read only
+// for its own schema, and what migration 3 writes reads back.
+#include <sked/postgres/listener.hpp>
 #include <sked/postgres/store.hpp>
 
 #include <cstddef>
@@ -46,11 +48,27 @@ void array_literal_shape(std::string_view text) {
     if (quotes != 2 * items.size()) std::abort();
 }
 
+// The input up to its first '|' is the schema; the rest is read as a payload, and used
+// as a kind in a payload made as migration 3 makes it.
+void due_notice(std::string_view text) {
+    const auto bar = text.find('|');
+    if (bar == std::string_view::npos) return;
+    const auto schema = text.substr(0, bar), rest = text.substr(bar + 1);
+    if (const auto read = sked::postgres::detail::due_notice_of(rest, schema)) {
+        const std::string tail = std::string(schema) + std::string(read->kind);
+        if (read->kind.empty() || !rest.ends_with(tail)) std::abort();
+    }
+    const auto made = "1765000000000 " + std::to_string(schema.size()) + " " + std::string(schema) + std::string(rest);
+    const auto back = sked::postgres::detail::due_notice_of(made, schema);
+    if (rest.empty() ? back.has_value() : !back || back->kind != rest) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     bytea_round_trip(text);
     array_literal_shape(text);
+    due_notice(text);
     return 0;
 }

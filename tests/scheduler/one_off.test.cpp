@@ -47,12 +47,13 @@ struct fleet {
     std::vector<ran> runs;
     std::vector<std::unique_ptr<scheduler>> replicas;
 
-    scheduler& start(std::string name) {
+    scheduler& start(std::string name, milliseconds poll_every = 1s) {
         replicas.push_back(std::make_unique<scheduler>(scheduler_options{.clock = clock.source(),
                                                                          .steady = clock.steady_source(),
                                                                          .backend = backend_ref{keys},
                                                                          .replica = std::move(name),
-                                                                         .hooks = {events.hook()}}));
+                                                                         .hooks = {events.hook()},
+                                                                         .one_off_poll_every = poll_every}));
         return *replicas.back();
     }
     /// A handler that records its runs; it fails while `fail(attempt)` says so.
@@ -112,6 +113,43 @@ TEST_CASE("one-off: created on one replica, run once on another, with its payloa
     CHECK(f.events.count(event_kind::succeeded) == 1);
     CHECK(*api.create({.kind = "expire_node", .key = "node-42", .due = floor<seconds>(t0)}) == create_status::done);
     CHECK(worker.status().one_offs[0].succeeded == 1);
+}
+
+TEST_CASE("one-off: a replica that polls hourly takes another's job when told of it, and all kinds after missed news") {
+    fleet f;
+    auto& api = f.start("api");
+    auto& worker = f.start("worker", 1h);
+    REQUIRE(worker.on("expire_node", f.recording("worker")).has_value());
+    f.pass(2s);  // the first take finds nothing: the next is an hour away
+    const auto due_a = floor<seconds>(f.clock.now()) + 10s;
+    REQUIRE(*api.create({.kind = "expire_node", .key = "a", .due = due_a}) == create_status::created);
+    f.pass(30s);
+    CHECK(f.runs.empty());  // stored elsewhere, nobody told this replica
+
+    worker.one_off_noticed("expire_node", instant{due_a});
+    f.pass(1s);
+    REQUIRE(f.runs.size() == 1);
+    CHECK(f.runs[0].key == "a");
+
+    const auto due_b = floor<seconds>(f.clock.now()) + 60s;
+    REQUIRE(*api.create({.kind = "expire_node", .key = "b", .due = due_b}) == create_status::created);
+    worker.one_off_noticed("expire_node", instant{due_b});
+    worker.one_off_noticed("not_handled_here", instant{due_a});  // ignored
+    f.pass(due_b - f.clock.now() - 1s);
+    CHECK(f.runs.size() == 1);  // not before it is due
+    f.pass(2s);
+    REQUIRE(f.runs.size() == 2);
+    CHECK(f.runs[1].key == "b");
+    CHECK(f.runs[1].started - instant{due_b} < 1s);
+
+    REQUIRE(*api.create({.kind = "expire_node", .key = "c", .due = floor<seconds>(f.clock.now())}) ==
+            create_status::created);
+    f.pass(10s);
+    CHECK(f.runs.size() == 2);
+    worker.one_off_notices_missed();  // a listener connected again: what it missed is taken now
+    f.pass(1s);
+    REQUIRE(f.runs.size() == 3);
+    CHECK(f.runs[2].key == "c");
 }
 
 TEST_CASE("one-off: a due time outside the calendar moves to the next allowed instant -- the slot stays") {

@@ -110,12 +110,15 @@ public:
     /// A job of the kind was created here, due at `run_at`: take it then, not a poll later.
     bool created(std::string_view kind, instant run_at) {
         const auto i = find(kind);
-        if (!i) return false;
-        auto& k = kinds_[*i];
-        const auto at = run_at.time_since_epoch().count();
-        if (at >= k.next_take_ms) return false;
-        k.next_take_ms = at;
-        return true;
+        return i && take_by(kinds_[*i], run_at);
+    }
+    /// Every kind is taken by `at` (news of jobs may have been missed); true when that
+    /// moved a take earlier.
+    bool all_taken_by(instant at) {
+        bool earlier = false;
+        for (auto& k : kinds_)
+            earlier = take_by(k, at) || earlier;
+        return earlier;
     }
 
     /// The earliest take of a kind with room (wall ms), or never_ms.
@@ -187,6 +190,13 @@ public:
     }
 
 private:
+    static bool take_by(one_off_kind& k, instant at) {
+        const auto at_ms = at.time_since_epoch().count();
+        if (at_ms >= k.next_take_ms) return false;
+        k.next_take_ms = at_ms;
+        return true;
+    }
+
     std::vector<one_off_kind> kinds_;
     std::unordered_map<std::uint32_t, one_off_run> runs_;
     std::uint32_t next_run_ = 0;

@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -37,6 +38,11 @@ using rows_ptr = std::unique_ptr<PGresult, result_deleter>;
 
 struct connection_deleter {
     void operator()(PGconn* link) const noexcept { PQfinish(link); }
+};
+
+/// A NOTIFY that arrived on a channel the session listens to.
+struct notice {
+    std::string channel, payload;
 };
 
 /// The text of a column of a row ("" for NULL).
@@ -127,6 +133,23 @@ public:
         return call([&](PGconn* link) { return PQsendQuery(link, sql.c_str()) == 1; });
     }
 
+    /// What arrived on the channels this session LISTENs to: waits up to `wait` for the
+    /// first notice, and returns early (with none) when `interrupt` (a file descriptor)
+    /// becomes readable. An error means the connection is gone.
+    result<std::vector<notice>, backend_error> notices(std::chrono::milliseconds wait, int interrupt) {
+        std::vector<notice> out;
+        if (!link_) return backend_error{backend_errc::unreachable, "not connected to " + where()};
+        if (drain(out)) return out;
+        pollfd ready[] = {{PQsocket(link_.get()), POLLIN, 0}, {interrupt, POLLIN, 0}};
+        const int got = ::poll(ready, 2, static_cast<int>(wait.count()));
+        if (got < 0 && errno != EINTR) return dropped(backend_errc::unreachable, "waiting for " + where());
+        if (got > 0 && ready[0].revents != 0 && PQconsumeInput(link_.get()) == 0)
+            return dropped(backend_errc::unreachable,
+                           "reading from " + where() + ": " + trimmed(PQerrorMessage(link_.get())));
+        drain(out);
+        return out;
+    }
+
     /// The server this connection reached, as "host:port" (for messages); "the server"
     /// before a connection was made.
     [[nodiscard]] std::string where() const {
@@ -153,6 +176,15 @@ private:
         for (const auto& param : params)
             values.push_back(param.c_str());
         return values;
+    }
+
+    // Moves the notices libpq has read into `out`; true when there were any.
+    bool drain(std::vector<notice>& out) {
+        while (PGnotify* n = PQnotifies(link_.get())) {
+            out.push_back({n->relname, n->extra});
+            PQfreemem(n);
+        }
+        return !out.empty();
     }
 
     template <class Send>

@@ -310,7 +310,27 @@ LANGUAGE sql AS $$
         DELETE FROM @schema@.one_offs WHERE kind = p_kind AND key = p_key AND state <> 'd' RETURNING 1)
     SELECT count(*) = 1 FROM removed $$;
 )sql"},
+    migration{3, "one-offs due: notify listeners", R"sql(
+-- A one-off that becomes pending (created, created again after its keep, retried, put
+-- back by a replica that stopped) is told on channel sked_one_offs to every session that
+-- listens (sked::postgres::one_off_listener), when its transaction commits, so the
+-- replicas that handle its kind take it when it is due rather than at their next poll.
+-- Payload: "<run_at ms> <bytes of the schema's name> <schema><kind>", so a listener
+-- picks out its schema's notices whatever the names hold.
+CREATE FUNCTION @schema@.notify_due() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('sked_one_offs', @schema@.time_ms(NEW.run_at) || ' ' || octet_length(TG_TABLE_SCHEMA) || ' ' ||
+                                       TG_TABLE_SCHEMA || NEW.kind);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER one_offs_due_notice AFTER INSERT OR UPDATE OF state, run_at ON @schema@.one_offs
+FOR EACH ROW WHEN (NEW.state = 'p') EXECUTE FUNCTION @schema@.notify_due();
+)sql"},
 };
+
+/// The channel of migration 3's notices.
+inline constexpr const char* due_channel = "sked_one_offs";
 
 /// The version a schema has once every migration above is applied.
 inline constexpr int latest_version = migrations.back().version;
