@@ -6,6 +6,7 @@
 //     --redis HOST:PORT   Redis instead of the in-memory backend
 //     --sentinel H:P,...  Redis through Sentinel (with --master NAME)
 //     --redis-cluster H:P,...  Redis Cluster, known by some of its nodes
+//     --postgres URL      PostgreSQL (libpq's URL): the backend, and the example's store
 //     --audit FILE        one JSON line per execution, appended
 //     --check FILE...     check merged audit files of earlier runs, print the summary, exit
 //
@@ -52,7 +53,8 @@ struct options {
     std::string master{};  ///< --master: the name the sentinels know the master by
     std::vector<std::pair<std::string, int>> cluster{};  ///< --redis-cluster: some of its nodes
     int wait_replicas = 0;  ///< --wait-replicas: WAIT for this many replicas after each write
-    std::string prefix{};  ///< Redis key prefix; empty: chosen by the example
+    std::string prefix{};  ///< Redis key prefix, or PostgreSQL schema; empty: chosen by the example
+    std::optional<std::string> postgres_url{};  ///< --postgres: the backend and the store in PostgreSQL
     std::string name = "replica";  ///< replicas are "<name>-1" .. "<name>-N"
     std::optional<std::string> audit{};
     std::optional<std::string> log{};  ///< default: standard error
@@ -72,6 +74,10 @@ struct options {
     /// Redis, one server (--redis), through Sentinel (--sentinel) or a Cluster
     /// (--redis-cluster), rather than memory.
     [[nodiscard]] bool uses_redis() const { return redis_host.has_value() || !sentinels.empty() || !cluster.empty(); }
+    /// PostgreSQL (--postgres): the backend, and the stores of the examples that have one there.
+    [[nodiscard]] bool uses_postgres() const { return postgres_url.has_value(); }
+    /// A backend other processes may share (--prefix names what they share).
+    [[nodiscard]] bool uses_server() const { return uses_redis() || uses_postgres(); }
 
     [[nodiscard]] std::string extra_or(std::string_view flag, std::string fallback) const {
         const auto found = extra.find(flag);
@@ -122,7 +128,8 @@ inline std::string usage(std::string_view program, const std::vector<extra_optio
         << "  --run DUR           real time: stop after DUR (default: until Ctrl-C)\n"
         << "  --outage AT+DUR     stop every replica AT into the run for DUR (e.g. 9d15h+2h)\n"
         << "  --redis HOST:PORT   use Redis instead of the in-memory backend\n"
-        << "  --prefix P          Redis key prefix (replicas in several processes share it)\n"
+        << "  --prefix P          Redis key prefix, or PostgreSQL schema (processes that share it share the jobs)\n"
+        << "  --postgres URL      real time: PostgreSQL (a libpq URL) for the backend and the example's store\n"
         << "  --name NAME         replicas are NAME-1 .. NAME-N (replica)\n"
         << "  --tick DUR          run every DUR instead of the job's real schedule\n"
         << "  --lease DUR         lease time-to-live (30s)\n"
@@ -308,6 +315,12 @@ inline sked::result<options, std::string> parse_command_line(int argc, char** ar
             o.http_token = value;
         } else if (flag == "--misfire" || flag == "--overlap") {
             if (auto bad = set_policy(o, flag, value)) return fail(flag, *bad);
+        } else if (flag == "--postgres") {
+            if (!value.starts_with("postgres://") && !value.starts_with("postgresql://") &&
+                value.find('=') == std::string_view::npos)
+                return fail(flag, "expected a libpq URL such as postgresql://user@127.0.0.1:5432/app, got '" +
+                                      std::string(value) + "'");
+            o.postgres_url = std::string(value);
         } else if (flag == "--redis-user") {
             o.redis_user = value;
         } else if (flag == "--redis-password") {
@@ -328,6 +341,9 @@ inline sked::result<options, std::string> parse_command_line(int argc, char** ar
         }
     }
     if (auto bad = redis_problem(o)) return *bad;
+    if (o.uses_postgres() && o.uses_redis()) return std::string("--postgres and Redis: choose one backend");
+    if (o.uses_postgres() && o.simulate)
+        return std::string("--postgres: only in real time (--run): the server times its leases on its own clock");
     if (o.simulate && o.run_for) return std::string("--simulate and --run: choose one (virtual or real time)");
     if (!o.simulate && !o.outages.empty()) return std::string("--outage: only with --simulate");
     if (o.simulate && o.http_host) return std::string("--http: only in real time (--run, or until Ctrl-C)");

@@ -52,6 +52,10 @@
 #ifdef SKED_EXAMPLES_WITH_REDIS
 #include <sked/redis/store.hpp>
 #endif
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+#include <sked/postgres/migrate.hpp>
+#include <sked/postgres/store.hpp>
+#endif
 
 #include "audit.hpp"
 #include "command_line.hpp"
@@ -81,8 +85,13 @@ public:
     /// The simulation's clocks, or empty: the system's.
     [[nodiscard]] sked::clock_source clock() const;
     [[nodiscard]] sked::steady_source steady() const;
-    /// sked::redis::keys (--redis), or the sked::memory_keys every replica here shares.
+    /// sked::redis::keys (--redis), sked::postgres::keys (--postgres), or the
+    /// sked::memory_keys every replica here shares.
     [[nodiscard]] sked::backend_ref backend() const;
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+    /// With --postgres, this replica's store (a job opens its run's transaction there); else null.
+    [[nodiscard]] sked::postgres::keys* postgres() const;
+#endif
     /// A sked::thread_pool's executor (in a simulation, one that counts sleeping jobs).
     [[nodiscard]] sked::executor_function executor() const;
     /// Where sked::log_lines writes: --log, standard error, or nowhere with --quiet.
@@ -190,7 +199,9 @@ public:
     /// Every audit line this process wrote.
     [[nodiscard]] std::vector<execution> audit_lines() const { return audit_.all(); }
     /// False when other processes share the Redis prefix, so this process sees only its part.
-    [[nodiscard]] bool sees_every_replica() const { return !options_.uses_redis() || options_.prefix.empty(); }
+    [[nodiscard]] bool sees_every_replica() const { return !options_.uses_server() || options_.prefix.empty(); }
+    /// The Redis prefix or PostgreSQL schema the replicas use: --prefix, or one made for this run.
+    [[nodiscard]] const std::string& shared_name() const { return shared_name_; }
 
     /// --check: the merged audit files of earlier runs, from their first slot to their last.
     static int check(const sked::job_spec& job, const std::vector<std::string>& files) {
@@ -237,13 +248,14 @@ private:
         if (options_.http_host)
             return std::string("--http: this build has no HTTP support (install libboost-dev and configure again)");
 #endif
+        shared_name_ = options_.prefix;
+        if (shared_name_.empty())  // a run of its own starts from a clean slate
+            shared_name_ = "sked_example_" + std::to_string(::getpid()) + "_" + std::to_string(std::time(nullptr));
+        if (options_.uses_postgres()) return connect_postgres();
         if (!options_.uses_redis()) return std::nullopt;
 #ifdef SKED_EXAMPLES_WITH_REDIS
-        std::string prefix = options_.prefix;
-        if (prefix.empty())  // a simulation starts from a clean slate each time
-            prefix = "sked-example-" + std::to_string(::getpid()) + "-" + std::to_string(std::time(nullptr));
         for (std::size_t i = 0; i < options_.replicas; ++i) {
-            redis_.push_back(std::make_unique<sked::redis::keys>(redis_options(prefix)));
+            redis_.push_back(std::make_unique<sked::redis::keys>(redis_options(shared_name_)));
             if (auto answer = redis_.back()->last_slot("probe"); !answer)
                 return redis_flag() + ": " + answer.error().message();
         }
@@ -253,6 +265,20 @@ private:
                            : options_.cluster.empty() ? "--sentinel"
                                                       : "--redis-cluster") +
                ": this build has no Redis support (install libhiredis-dev and configure again)";
+#endif
+    }
+
+    // --postgres: the schema migrated (every process may do it at start), a store per replica.
+    std::optional<std::string> connect_postgres() {
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+        const sked::postgres::options settings{.url = *options_.postgres_url, .schema = shared_name_};
+        if (auto migrated = sked::postgres::migrate(settings); !migrated)
+            return "--postgres: " + migrated.error().message();
+        for (std::size_t i = 0; i < options_.replicas; ++i)
+            postgres_.push_back(std::make_unique<sked::postgres::keys>(settings));
+        return std::nullopt;
+#else
+        return std::string("--postgres: this build has no PostgreSQL support (install libpq-dev and configure again)");
 #endif
     }
 
@@ -289,6 +315,9 @@ private:
     sked::backend_ref backend(std::size_t index) {
 #ifdef SKED_EXAMPLES_WITH_REDIS
         if (!redis_.empty()) return sked::backend_ref{*redis_[index]};
+#endif
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+        if (!postgres_.empty()) return sked::backend_ref{*postgres_[index]};
 #endif
         (void)index;
         return sked::backend_ref{*memory_};
@@ -474,6 +503,10 @@ private:
 #ifdef SKED_EXAMPLES_WITH_REDIS
     std::vector<std::unique_ptr<sked::redis::keys>> redis_;
 #endif
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+    std::vector<std::unique_ptr<sked::postgres::keys>> postgres_;
+#endif
+    std::string shared_name_;
     std::string job_name_;
     serve_function serve_;
     std::atomic<int> in_flight_{0};
@@ -498,6 +531,11 @@ inline sked::steady_source replica::steady() const {
     return fleet_.sim_ ? fleet_.sim_->steady_source() : sked::steady_source{};
 }
 inline sked::backend_ref replica::backend() const { return fleet_.backend(index_); }
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+inline sked::postgres::keys* replica::postgres() const {
+    return fleet_.postgres_.empty() ? nullptr : fleet_.postgres_[index_].get();
+}
+#endif
 inline sked::executor_function replica::executor() const {
     return fleet_.sim_ ? fleet_.sim_->executor() : fleet_.pool_->executor();
 }

@@ -8,6 +8,7 @@
 // A midnight missed while every replica was down is granted once, when they come back.
 // What each replica does is serve() below; examples/harness runs it on N replicas.
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -19,6 +20,9 @@
 
 #include "../harness/program.hpp"
 #include "reward_store.hpp"
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+#include "postgres_reward_store.hpp"
+#endif
 
 namespace {
 
@@ -69,6 +73,25 @@ int main(int argc, char** argv) {
         return example::outcome{"ok", detail};
     };
 
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+    // --postgres: the rewards are rows, written in the run's own transaction.
+    std::optional<reward::postgres_reward_store> database;
+    if (o.uses_postgres())
+        database.emplace(
+            example::or_exit(reward::postgres_reward_store::open(*o.postgres_url, fleet->shared_name(), players)));
+    const auto grant_in_database = [&](sked::postgres::keys& keys) {
+        return [&](const sked::job_context& c) {
+            // The writes first, then the work, then COMMIT: a replica killed while it works
+            // leaves no reward and no completed run key, and the slot runs again elsewhere.
+            auto written = database->grant_all(keys, c, [&] { return fleet->spend(c, work); });
+            if (!written) throw std::runtime_error(written.error());
+            if (written->stale)
+                return example::outcome{"fenced", "the run's lease ran out before COMMIT: nothing written"};
+            return example::outcome{"ok", "granted " + std::to_string(written->granted) + " rewards"};
+        };
+    };
+#endif
+
     // One replica of the service, as it would run in a process of its own.
     const auto serve = [&](example::replica& replica) {
         sked::scheduler scheduler{{.clock = replica.clock(),  // empty: the system clocks
@@ -79,6 +102,9 @@ int main(int argc, char** argv) {
                                    .hooks = replica.hooks()}};
         auto spec = job;
         spec.run = replica.audited(grant);  // grant(), and a line in the audit file
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+        if (auto* keys = replica.postgres()) spec.run = replica.audited(grant_in_database(*keys));
+#endif
         if (auto added = scheduler.add(std::move(spec)); !added) return replica.refused(added.error().message);
         if (replica.simulated()) return replica.simulate(scheduler);  // the harness drives virtual time
         sked::runner runner{scheduler};  // a thread: sleeps until the next due time, runs what is due
@@ -88,6 +114,17 @@ int main(int argc, char** argv) {
     };
 
     const bool slots_ok = example::run_and_summarize(*fleet, job, serve);
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+    if (database) {
+        const auto held = example::or_exit(database->count());
+        std::printf("rewards in PostgreSQL (schema %s): %lld players, each holds %lld", fleet->shared_name().c_str(),
+                    static_cast<long long>(held.players), static_cast<long long>(held.fewest));
+        if (held.most != held.fewest) std::printf(" to %lld", static_cast<long long>(held.most));
+        std::printf("; %lld granted twice, %lld slots not granted to every player\n",
+                    static_cast<long long>(held.twice), static_cast<long long>(held.partial));
+        return slots_ok && held.twice == 0 && held.partial == 0 ? 0 : 1;
+    }
+#endif
     const auto [fewest, most] = store.reward_range();
     std::printf("rewards: %zu players, each holds %zu", store.players(), fewest);
     if (most != fewest) std::printf(" to %zu", most);

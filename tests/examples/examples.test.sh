@@ -102,6 +102,13 @@ expect "campaign: any hour, half the calls refused: some fail for good after 5 a
 expect "campaign: bad --hours" 2 "--hours: expected business or always, got 'night'" -- "$bin/campaign" --hours night
 expect "campaign: bad --fail-rate" 2 "--fail-rate: expected a number from 0 to 1, got '2'" -- "$bin/campaign" --fail-rate 2
 expect "unreachable Redis" 2 "--redis 127.0.0.1:1: unreachable" -- "$bin/reward" --redis 127.0.0.1:1 --simulate 1d
+expect "--postgres only in real time" 2 "--postgres: only in real time \(--run\)" -- \
+  "$bin/reward" --postgres postgresql://127.0.0.1:1/x --simulate 1d
+expect "--postgres and Redis" 2 "--postgres and Redis: choose one backend" -- \
+  "$bin/reward" --postgres postgresql://127.0.0.1:1/x --redis 127.0.0.1:1 --run 1s
+expect "--postgres not a URL" 2 "--postgres: expected a libpq URL such as postgresql://" -- "$bin/reward" --postgres db1
+expect "unreachable PostgreSQL" 2 "--postgres: unreachable: connecting to 127.0.0.1:1" -- \
+  "$bin/reward" --postgres postgresql://sked@127.0.0.1:1/postgres --run 1s
 expect "--help" 0 "usage: .*reward" "--tz ZONE" -- "$bin/reward" --help
 
 # The same simulation on a real Redis (a fresh prefix per run).
