@@ -281,9 +281,12 @@ int main(int argc, char** argv) {
                                    .replica = replica.name(),
                                    .executor = replica.executor(),
                                    .hooks = replica.hooks(),
-                                   // In virtual time a poll is cheap to skip: a replica takes what it
-                                   // creates when due, and others look every 30 s.
-                                   .one_off_poll_every = replica.simulated() ? milliseconds{30s} : milliseconds{1s}}};
+                                   // A replica takes what it creates when due; others look every 30 s
+                                   // in virtual time (a poll is cheap to skip), every second in real
+                                   // time, or once a minute when PostgreSQL tells them (below).
+                                   .one_off_poll_every = replica.simulated()           ? milliseconds{30s}
+                                                         : replica.hears_of_one_offs() ? milliseconds{60s}
+                                                                                       : milliseconds{1s}}};
         // Every replica handles the timeouts, whoever created them. In virtual time a call
         // holds one of the harness's few threads while it sleeps: one at a time per replica.
         auto mine = options;
@@ -295,6 +298,7 @@ int main(int argc, char** argv) {
         if (auto added = scheduler.add(std::move(spec)); !added) return replica.refused(added.error().message);
         if (replica.simulated()) return replica.simulate(scheduler);
         sked::runner runner{scheduler};
+        const auto news = replica.listen(scheduler);  // --postgres: LISTEN for one-offs others create
         const auto web = replica.serve_http(scheduler);  // --http: /health, /metrics, /scheduler
         replica.wait_for_shutdown();
         replica.report(runner.stop(5s));

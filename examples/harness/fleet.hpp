@@ -53,6 +53,7 @@
 #include <sked/redis/store.hpp>
 #endif
 #ifdef SKED_EXAMPLES_WITH_POSTGRES
+#include <sked/postgres/listener.hpp>
 #include <sked/postgres/migrate.hpp>
 #include <sked/postgres/store.hpp>
 #endif
@@ -101,6 +102,12 @@ public:
     /// With --http (real time): serves this replica's endpoints until the result goes,
     /// on port PORT + index; refuses the replica when it cannot listen. Else nothing.
     [[nodiscard]] std::unique_ptr<http_service> serve_http(sked::scheduler& s);
+    /// True when the backend tells a replica of one-offs others store (--postgres), so
+    /// polling is only the fallback.
+    [[nodiscard]] bool hears_of_one_offs() const;
+    /// With --postgres: a sked::postgres::one_off_listener that wakes `s` for one-offs
+    /// other replicas store, until the result goes. Else nothing.
+    [[nodiscard]] std::shared_ptr<void> listen(sked::scheduler& s) const;
     /// `body` as a sked::job_function that appends one audit line per execution.
     [[nodiscard]] sked::job_function audited(job_body body) const;
     /// `body` as a sked::one_off_function that appends one audit line per attempt.
@@ -531,6 +538,15 @@ inline sked::steady_source replica::steady() const {
     return fleet_.sim_ ? fleet_.sim_->steady_source() : sked::steady_source{};
 }
 inline sked::backend_ref replica::backend() const { return fleet_.backend(index_); }
+inline bool replica::hears_of_one_offs() const { return fleet_.options_.uses_postgres(); }
+inline std::shared_ptr<void> replica::listen([[maybe_unused]] sked::scheduler& s) const {
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+    if (fleet_.options_.uses_postgres())
+        return std::make_shared<sked::postgres::one_off_listener>(
+            sked::postgres::options{.url = *fleet_.options_.postgres_url, .schema = fleet_.shared_name_}, s);
+#endif
+    return nullptr;
+}
 #ifdef SKED_EXAMPLES_WITH_POSTGRES
 inline sked::postgres::keys* replica::postgres() const {
     return fleet_.postgres_.empty() ? nullptr : fleet_.postgres_[index_].get();
