@@ -60,18 +60,8 @@ replica p3 "$seconds"
 # Kill a replica while its job works: its log's last line says the job started, and the
 # grant writes its rows first, then works 300 ms, then commits.
 sleep 6
-victim_name=""
-for _ in $(seq 1500); do  # up to 15 s
-  for name in p1 p2 p3; do
-    last=$(tail -n 1 "$work/$name.log" 2> /dev/null || true)
-    if [[ "$last" == *"job started"* ]]; then
-      victim_name=$name
-      break 2
-    fi
-  done
-  sleep 0.01
-done
-[[ -n "$victim_name" ]] || { echo "FAIL: no replica started a run to kill" >&2; exit 1; }
+source "$(dirname "$0")/running-replica.sh"
+running_replica "$work" p1 p2 p3 || { echo "FAIL: no replica started a run to kill" >&2; exit 1; }
 sleep 0.1  # into the work: the rows are written, COMMIT is 200 ms away
 victim=${replica_pids[${victim_name#p} - 1]}
 kill -9 "$victim"

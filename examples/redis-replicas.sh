@@ -47,18 +47,8 @@ replica p3 "$seconds"
 # Whichever it is: which replica wins a slot's claim is a race, and under load one
 # replica can win for many seconds in a row.
 sleep $((seconds / 3))
-victim_name=""
-for _ in $(seq 1500); do  # up to 15 s
-  for name in p1 p2 p3; do
-    last=$(tail -n 1 "$work/$name.log" 2> /dev/null || true)
-    if [[ "$last" == *"job started"* ]]; then
-      victim_name=$name
-      break 2
-    fi
-  done
-  sleep 0.01
-done
-[[ -n "$victim_name" ]] || { echo "FAIL: no replica started a run to kill" >&2; exit 1; }
+source "$(dirname "$0")/running-replica.sh"
+running_replica "$work" p1 p2 p3 || { echo "FAIL: no replica started a run to kill" >&2; exit 1; }
 victim=${replica_pids[${victim_name#p} - 1]}
 kill -9 "$victim"
 { wait "$victim"; } 2> /dev/null || true  # reap it quietly
