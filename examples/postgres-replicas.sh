@@ -15,35 +15,18 @@ set -euo pipefail
 bin=${1:-"$(cd "$(dirname "$0")/.." && pwd)/build/demo/examples"}
 seconds=${2:-50}
 [[ -x "$bin/reward" ]] || { echo "no $bin/reward: build the examples first (tools/demo.sh does)" >&2; exit 2; }
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)
-[[ -x "$pg_bin/initdb" ]] || { echo "no PostgreSQL server (apt-get install postgresql)" >&2; exit 2; }
-
 work=$(mktemp -d /tmp/sked-pg-replicas-XXXXXX)
-chmod 755 "$work"
-as_server=()
-if ((EUID == 0)); then  # PostgreSQL refuses to run as root
-  mkdir "$work/data" && chown postgres: "$work/data"
-  as_server=(runuser -u postgres --)
-fi
-port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"${as_server[@]}" "$pg_bin/initdb" -D "$work/data" -U sked -A trust --no-sync -E UTF8 --locale C > "$work/initdb.log"
-"${as_server[@]}" "$pg_bin/postgres" -D "$work/data" -p "$port" -c listen_addresses=127.0.0.1 -k "$work/data" \
-  > "$work/postgres.log" 2>&1 &
-server_pid=$!
+source "$(dirname "$0")/local-postgres.sh"
+source "$(dirname "$0")/running-replica.sh"
 replica_pids=()
 cleanup() {
   for pid in "${replica_pids[@]}"; do kill -9 "$pid" 2> /dev/null || true; done
-  # The postmaster itself (as root, $server_pid is runuser's): fast shutdown.
-  kill -INT "$(head -n 1 "$work/data/postmaster.pid" 2> /dev/null || echo "$server_pid")" 2> /dev/null || true
+  stop_postgres "$work"
   wait 2> /dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-url="postgresql://sked@127.0.0.1:$port/postgres"
-for _ in $(seq 100); do
-  psql "$url" -Atc 'SELECT 1' > /dev/null 2>&1 && break
-  sleep 0.1
-done
+start_postgres "$work"
 sql() { psql "$url" -v ON_ERROR_STOP=1 -Atc "$1"; }
 
 replica() {  # replica NAME SECONDS: one reward process, appending to NAME's audit file
@@ -51,7 +34,7 @@ replica() {  # replica NAME SECONDS: one reward process, appending to NAME's aud
     --run "$2s" --name "$1" --audit "$work/$1.jsonl" --log "$work/$1.log" > "$work/$1.out" &
   replica_pids+=($!)
 }
-echo "postgres on 127.0.0.1:$port; 3 reward replicas for ${seconds}s, the default lease"
+echo "postgres at $url; 3 reward replicas for ${seconds}s, the default lease"
 started=$SECONDS
 replica p1 "$seconds"
 replica p2 "$seconds"
@@ -60,7 +43,6 @@ replica p3 "$seconds"
 # Kill a replica while its job works: its log's last line says the job started, and the
 # grant writes its rows first, then works 300 ms, then commits.
 sleep 6
-source "$(dirname "$0")/running-replica.sh"
 running_replica "$work" p1 p2 p3 || { echo "FAIL: no replica started a run to kill" >&2; exit 1; }
 sleep 0.1  # into the work: the rows are written, COMMIT is 200 ms away
 victim=${replica_pids[${victim_name#p} - 1]}

@@ -8,6 +8,7 @@
 // the fencing token when a drop begins and again when it is committed.
 // What each replica does is serve() below; examples/harness runs it on N replicas.
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +21,9 @@
 #include "../harness/program.hpp"
 #include "chat_activity.hpp"
 #include "drop_store.hpp"
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+#include "postgres_drop_store.hpp"
+#endif
 
 namespace {
 
@@ -89,6 +93,26 @@ int main(int argc, char** argv) {
                                           sked::format_duration(takes)};
     };
 
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+    // --postgres: a drop is a row, written in the run's own transaction.
+    std::optional<drop::postgres_drop_store> database;
+    if (o.uses_postgres())
+        database.emplace(example::or_exit(drop::postgres_drop_store::open(*o.postgres_url, fleet->shared_name())));
+    const auto drop_in_database = [&](sked::postgres::keys& keys) {
+        return [&](const sked::job_context& c) {
+            const auto messages = chat.messages_between(c.nominal - window, c.nominal);
+            if (messages < needed) return example::outcome{"ok", "quiet: " + std::to_string(messages) + " messages"};
+            const auto takes = spawn_time(c.nominal, window);
+            auto written = database->spawn(keys, c, messages, [&] { return fleet->spend(c, takes); });
+            if (!written) throw std::runtime_error(written.error());
+            if (*written == drop::postgres_drop_store::spawned::stale)
+                return example::outcome{"fenced", "the run's lease ran out before COMMIT: nothing written"};
+            return example::outcome{"ok", "dropped after " + std::to_string(messages) + " messages, spawning took " +
+                                              sked::format_duration(takes)};
+        };
+    };
+#endif
+
     // One replica of the service, as it would run in a process of its own.
     const auto serve = [&](example::replica& replica) {
         sked::scheduler scheduler{{.clock = replica.clock(),  // empty: the system clocks
@@ -99,6 +123,9 @@ int main(int argc, char** argv) {
                                    .hooks = replica.hooks()}};
         auto spec = job;
         spec.run = replica.audited(maybe_drop);  // maybe_drop(), and a line in the audit file
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+        if (auto* keys = replica.postgres()) spec.run = replica.audited(drop_in_database(*keys));
+#endif
         if (auto added = scheduler.add(std::move(spec)); !added) return replica.refused(added.error().message);
         if (replica.simulated()) return replica.simulate(scheduler);  // the harness drives virtual time
         sked::runner runner{scheduler};  // a thread: sleeps until the next due time, runs what is due
@@ -108,6 +135,16 @@ int main(int argc, char** argv) {
     };
 
     const bool slots_ok = example::run_and_summarize(*fleet, job, serve);
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+    if (database) {
+        const auto held = example::or_exit(database->count());
+        std::printf(
+            "drops in PostgreSQL (schema %s): %lld spawned; %lld windows dropped twice, %lld pairs spawned at once\n",
+            fleet->shared_name().c_str(), static_cast<long long>(held.drops), static_cast<long long>(held.twice),
+            static_cast<long long>(held.overlapping));
+        return slots_ok && held.twice == 0 && held.overlapping == 0 ? 0 : 1;
+    }
+#endif
     const auto at_once = store.max_spawning_at_once();
     std::printf("drops: %zu spawned, at most %zu being spawned at once\n", store.drops(), at_once);
     return slots_ok && at_once <= 1 ? 0 : 1;

@@ -8,6 +8,7 @@
 // does not fire at :00 with everything else.
 // What each replica does is serve() below; examples/harness runs it on N replicas.
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -18,6 +19,9 @@
 
 #include "../harness/program.hpp"
 #include "trade_store.hpp"
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+#include "postgres_trade_store.hpp"
+#endif
 
 namespace {
 
@@ -50,9 +54,13 @@ int main(int argc, char** argv) {
     if (!o.check.empty()) return example::fleet::check(job, o.check);
 
     const auto horizon = o.simulate.value_or(o.run_for.value_or(std::chrono::hours{24}));
-    const auto start = o.simulate ? o.start : std::chrono::floor<std::chrono::seconds>(sked::system_now());
     const std::chrono::seconds minute = o.tick.value_or(std::chrono::minutes{1});
-    expiry::trade_store store{start, start + std::chrono::ceil<std::chrono::seconds>(horizon), minute};
+    const auto start = o.simulate ? o.start : std::chrono::floor<std::chrono::seconds>(sked::system_now());
+    // In real time the market opened a while before the service started: its first sweep
+    // finds trades already past their time-to-live (at most 30 minutes).
+    const auto opened = o.simulate ? start : start - 30 * minute;
+    const auto trades = expiry::market(opened, start + std::chrono::ceil<std::chrono::seconds>(horizon), minute);
+    expiry::trade_store store{trades};
     auto fleet = example::open_or_exit(o);
     const auto sweep = [&](const sked::job_context& c) {
         if (!fleet->spend(c, work)) throw std::runtime_error("stopped before the sweep committed");
@@ -64,6 +72,26 @@ int main(int argc, char** argv) {
             "ok", "expired " + std::to_string(swept.expired) + ", accepted " + std::to_string(swept.accepted)};
     };
 
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+    // --postgres: the trades and their outbox are tables, swept in the run's own transaction.
+    std::optional<expiry::postgres_trade_store> database;
+    if (o.uses_postgres())
+        database.emplace(
+            example::or_exit(expiry::postgres_trade_store::open(*o.postgres_url, fleet->shared_name(), trades)));
+    const auto sweep_in_database = [&](sked::postgres::keys& keys) {
+        return [&](const sked::job_context& c) {
+            // The writes first, then the work, then COMMIT: a sweep killed while it works
+            // leaves nothing, and the slot is swept again elsewhere.
+            auto swept = database->sweep(keys, c, [&] { return fleet->spend(c, work); });
+            if (!swept) throw std::runtime_error(swept.error());
+            if (swept->stale)
+                return example::outcome{"fenced", "the run's lease ran out before COMMIT: nothing written"};
+            return example::outcome{
+                "ok", "expired " + std::to_string(swept->expired) + ", accepted " + std::to_string(swept->accepted)};
+        };
+    };
+#endif
+
     // One replica of the service, as it would run in a process of its own.
     const auto serve = [&](example::replica& replica) {
         sked::scheduler scheduler{{.clock = replica.clock(),  // empty: the system clocks
@@ -74,6 +102,9 @@ int main(int argc, char** argv) {
                                    .hooks = replica.hooks()}};
         auto spec = job;
         spec.run = replica.audited(sweep);  // sweep(), and a line in the audit file
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+        if (auto* keys = replica.postgres()) spec.run = replica.audited(sweep_in_database(*keys));
+#endif
         if (auto added = scheduler.add(std::move(spec)); !added) return replica.refused(added.error().message);
         if (replica.simulated()) return replica.simulate(scheduler);  // the harness drives virtual time
         sked::runner runner{scheduler};  // a thread: sleeps until the next due time, runs what is due
@@ -84,10 +115,20 @@ int main(int argc, char** argv) {
 
     const bool slots_ok = example::run_and_summarize(*fleet, job, serve);
     const auto now = std::chrono::floor<std::chrono::seconds>(fleet->now());
-    const auto a = store.check(now, 2 * minute);
-    std::printf(
-        "trades: %zu opened, %zu accepted, %zu expired with %zu notifications; %zu expired early, "
-        "%zu overdue\n",
-        a.trades, a.accepted, a.expired, a.notifications, a.expired_early, a.overdue);
-    return slots_ok && a.expired == a.notifications && a.expired_early == 0 && a.overdue == 0 ? 0 : 1;
+    const auto report = [](const expiry::trade_store::audit& a) {
+        std::printf(
+            "trades: %zu opened, %zu accepted, %zu expired with %zu notifications; %zu expired early, "
+            "%zu overdue\n",
+            a.trades, a.accepted, a.expired, a.notifications, a.expired_early, a.overdue);
+        return a.expired == a.notifications && a.expired_early == 0 && a.overdue == 0;
+    };
+#ifdef SKED_EXAMPLES_WITH_POSTGRES
+    if (database) {  // the tables, not this process's copy of the market
+        const auto held = example::or_exit(database->check(now, 2 * minute));
+        std::printf("in PostgreSQL (schema %s): %lld trades notified twice; ", fleet->shared_name().c_str(),
+                    static_cast<long long>(held.twice));
+        return slots_ok && report(held.trades) && held.twice == 0 ? 0 : 1;
+    }
+#endif
+    return slots_ok && report(store.check(now, 2 * minute)) ? 0 : 1;
 }

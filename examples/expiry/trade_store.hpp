@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include <sked/hash.hpp>
@@ -37,22 +38,29 @@ struct sweep_result {
     bool stale = false;  ///< a sweep with a newer fencing token ran: nothing was written
 };
 
+/// The market from `from` to `to`: about one trade per `minute` (a real minute, or the
+/// --tick period when watching in real time), each with a time-to-live of 5 to 30 of
+/// them; a third are accepted before they expire. Deterministic: the trade opened in a
+/// given second is the same in every process.
+inline std::vector<trade> market(std::chrono::sys_seconds from, std::chrono::sys_seconds to,
+                                 std::chrono::seconds minute = std::chrono::minutes{1}) {
+    std::vector<trade> trades;
+    const auto step = std::max(minute / 3, std::chrono::seconds{1});
+    for (auto t = from; t < to; t += step) {
+        const auto h = sked::splitmix64(static_cast<std::uint64_t>(t.time_since_epoch().count()));
+        if (h % 3 != 0) continue;
+        trade x{t, t + minute * (5 + static_cast<std::int64_t>(h % 26))};
+        if ((h >> 8) % 3 == 0) x.accepted = t + (x.expires - t) * static_cast<std::int64_t>((h >> 16) % 90) / 100;
+        trades.push_back(x);
+    }
+    return trades;
+}
+
 class trade_store {
 public:
-    /// The market from `from` to `to`: about one trade per `minute` (a real minute, or the
-    /// --tick period when watching in real time), each with a time-to-live of 5 to 30 of
-    /// them; a third are accepted before they expire. Deterministic.
-    trade_store(std::chrono::sys_seconds from, std::chrono::sys_seconds to,
-                std::chrono::seconds minute = std::chrono::minutes{1}) {
-        const auto step = std::max(minute / 3, std::chrono::seconds{1});
-        for (auto t = from; t < to; t += step) {
-            const auto h = sked::splitmix64(static_cast<std::uint64_t>(t.time_since_epoch().count()));
-            if (h % 3 != 0) continue;
-            trade x{t, t + minute * (5 + static_cast<std::int64_t>(h % 26))};
-            if ((h >> 8) % 3 == 0) x.accepted = t + (x.expires - t) * static_cast<std::int64_t>((h >> 16) % 90) / 100;
-            by_expiry_.emplace(x.expires, trades_.size());
-            trades_.push_back(x);
-        }
+    explicit trade_store(std::vector<trade> trades) : trades_(std::move(trades)) {
+        for (std::size_t i = 0; i < trades_.size(); ++i)
+            by_expiry_.emplace(trades_[i].expires, i);
     }
 
     /// Expires every open trade whose time-to-live ended by `slot`, with a notification each.

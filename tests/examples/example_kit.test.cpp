@@ -126,7 +126,7 @@ TEST_CASE("examples: one drop per window -- a superseded spawner commits nothing
 }
 
 TEST_CASE("examples: an expiry sweep run twice changes nothing the second time") {
-    expiry::trade_store store{day0, day0 + 1h};
+    expiry::trade_store store{expiry::market(day0, day0 + 1h)};
     const auto first = store.sweep(day0 + 40min, 3);
     CHECK(first.expired > 0);
     const auto second = store.sweep(day0 + 40min, 4);
