@@ -2,12 +2,15 @@
 # The whole test suite, as CI runs it (.ci/run calls exactly this):
 #   1. installs the dependencies (Debian packages; the npm references from package-lock.json)
 #   2. GCC 12, warnings as errors: build, then every test under CTest
-#   3. Clang 14, warnings as errors: the same, plus the parser fuzzers for a bounded time,
-#      less the tests labelled "processes" (replica processes in real time, tens of
-#      seconds each, the same code as in pass 2; passes 2 and 4 run them)
+#   3. Clang 14, warnings as errors, unoptimized with assertions on (build type None: it
+#      builds in a third of Release's time; pass 2 tests the optimized code): the same,
+#      plus the parser fuzzers (built -O1) for a bounded time, less the tests labelled
+#      "processes" (replica processes in real time, tens of seconds each, the same code
+#      as in pass 2, which runs them)
 #   4. GCC 12 with AddressSanitizer + UndefinedBehaviorSanitizer: every test again, less
-#      the two that only compile or install (every header alone, the package consumers):
-#      passes 2 and 3 run them, and a sanitizer adds nothing to a compile
+#      the "processes" ones (mostly asleep; the in-process fault and restart tests run
+#      here) and the two that only compile or install (every header alone, the package
+#      consumers): passes 2 and 3 run them, and a sanitizer adds nothing to a compile
 #   5. GCC 12 with ThreadSanitizer: the concurrent code (memory backend, lease renewal, batches,
 #      the runner, the Redis backend's contention and clock tests, the PostgreSQL backend, the
 #      examples' virtual time, the asio driver, the HTTP server)
@@ -41,9 +44,9 @@ run() {  # run NAME with|without-processes [--exclude-regex RE] -- CMAKE_ARGS...
 
 mkdir -p "$root/build"
 run gcc with-processes -- -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Release
-run clang without-processes -- -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Release -DSKED_FUZZ=ON \
-  -DSKED_FUZZ_SECONDS=60
-run sanitize with-processes --exclude-regex '^(headers_compile_alone|package[.]consumers)$' -- \
+run clang without-processes -- -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=None -DSKED_FUZZ=ON \
+  -DSKED_FUZZ_SECONDS=30
+run sanitize without-processes --exclude-regex '^(headers_compile_alone|package[.]consumers)$' -- \
   -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Debug -DSKED_BUILD_BENCHMARKS=OFF \
   "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
