@@ -96,6 +96,13 @@ public:
     result<bool, backend_error> finish_job(const taken_job& held, std::chrono::milliseconds keep) const {
         return model_->finish_job(held, keep);
     }
+    /// Whether the store finishes many one-offs in one round trip (sked::batch_finishes).
+    [[nodiscard]] bool finishes_in_batches() const noexcept { return model_ && model_->finishes_in_batches(); }
+    /// sked::batch_finishes; a store without it answers with an error.
+    result<std::vector<result<bool, backend_error>>, backend_error> finish_jobs(
+        std::span<const job_finish> batch) const {
+        return model_->finish_jobs(batch);
+    }
     result<bool, backend_error> retry_job(const taken_job& held, instant at, std::uint32_t attempt) const {
         return model_->retry_job(held, at, attempt);
     }
@@ -126,6 +133,9 @@ private:
                                                              std::chrono::milliseconds) = 0;
         virtual result<bool, backend_error> renew_job(taken_job&, std::chrono::milliseconds) = 0;
         virtual result<bool, backend_error> finish_job(const taken_job&, std::chrono::milliseconds) = 0;
+        virtual bool finishes_in_batches() const noexcept = 0;
+        virtual result<std::vector<result<bool, backend_error>>, backend_error> finish_jobs(
+            std::span<const job_finish>) = 0;
         virtual result<bool, backend_error> retry_job(const taken_job&, instant, std::uint32_t) = 0;
         virtual result<bool, backend_error> release_job(const taken_job&) = 0;
     };
@@ -225,6 +235,15 @@ private:
                 return store.finish_job(held, keep);
             else
                 return keeps_no_jobs();
+        }
+        bool finishes_in_batches() const noexcept override { return batch_finishes<Store>; }
+        result<std::vector<result<bool, backend_error>>, backend_error> finish_jobs(
+            std::span<const job_finish> batch) override {
+            if constexpr (batch_finishes<Store>)
+                return store.finish_jobs(batch);
+            else
+                return backend_error{backend_errc::invalid_argument,
+                                     "this backend finishes no batches (it is no sked::batch_finishes)"};
         }
         result<bool, backend_error> retry_job(const taken_job& held, instant at, std::uint32_t attempt) override {
             if constexpr (durable_jobs<Store>)

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -119,6 +120,22 @@ concept durable_jobs = requires(S& store, const one_off_record& record, std::str
     { store.finish_job(finished, ttl) } -> std::same_as<result<bool, backend_error>>;
     { store.retry_job(finished, now, attempt) } -> std::same_as<result<bool, backend_error>>;
     { store.release_job(finished) } -> std::same_as<result<bool, backend_error>>;
+};
+
+/// One finish of a batch: finish_job(*job, keep).
+struct job_finish {
+    const taken_job* job = nullptr;
+    std::chrono::milliseconds keep{0};
+};
+
+/// Optional for a store with durable_jobs: the finishes of many one-offs in one round
+/// trip (a database commits them together).
+///   finish_jobs(batch)     finish_job's answer for each item, in order; an error means
+///                          the round trip failed (which items took effect is unknown)
+/// The scheduler sends the finishes of one-offs that end together with it.
+template <class S>
+concept batch_finishes = durable_jobs<S> && requires(S& store, std::span<const job_finish> batch) {
+    { store.finish_jobs(batch) } -> std::same_as<result<std::vector<result<bool, backend_error>>, backend_error>>;
 };
 
 /// What a one-off job's handler is told.

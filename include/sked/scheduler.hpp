@@ -260,6 +260,8 @@ private:
     void renew_one_off(std::uint32_t run);
     void execute_one_off(std::uint32_t run);
     void settle_one_off(std::uint32_t run, std::string failure);
+    void one_off_settled(std::uint32_t run, const taken_job& job, event e, std::string failure, bool lost,
+                         result<bool, backend_error> settled);
     void put_back_one_off(std::uint32_t run, const taken_job& job, const moment& now,
                           std::optional<std::chrono::sys_seconds> next);
     void one_off_ended(after_unlock& out);
@@ -1178,7 +1180,9 @@ inline void scheduler::one_off_ended(after_unlock& out) {
     count_out();
 }
 
-// Finishes, retries or releases the job at the backend, and ends the run here.
+// Finishes, retries or releases the job at the backend, and ends the run here. A finish
+// on a backend that finishes in batches goes with the others that end meanwhile
+// (detail::finish_queue), and the run ends on whichever thread sends the batch.
 inline void scheduler::settle_one_off(std::uint32_t id, std::string failure) {
     taken_job job;
     one_off_options options;
@@ -1197,9 +1201,10 @@ inline void scheduler::settle_one_off(std::uint32_t id, std::string failure) {
     if (lost && failure.empty()) failure = "lease lost";
     event e{.nominal = job.slot, .at = ended.wall, .attempt = job.attempt, .fence = job.lease.fence};
     result<bool, backend_error> settled = false;
+    bool finishing = false;  // the call to make is finish_job
     if (failure.empty()) {
         e.kind = event_kind::succeeded;
-        settled = claims_.finish_job(job, options.keep_done);
+        finishing = true;
     } else if (stopping && !lost) {
         // Shut down before or while it ran: back to pending as it was, for any replica.
         e.kind = event_kind::failed;
@@ -1211,9 +1216,31 @@ inline void scheduler::settle_one_off(std::uint32_t id, std::string failure) {
         settled = claims_.retry_job(job, ended.wall + e.duration, job.attempt + 1);
     } else {
         e.kind = event_kind::failed;
-        settled = lost ? result<bool, backend_error>{false} : claims_.finish_job(job, options.keep_done);
+        finishing = !lost;
     }
     if (e.kind != event_kind::retrying) e.duration = std::chrono::duration_cast<milliseconds>(ended.steady - started);
+    if (finishing && claims_.finishes_in_batch()) {
+        struct ending {
+            std::uint32_t id;
+            taken_job job;
+            event e;
+            std::string failure;
+            job_finish item{};
+        };
+        auto end = std::make_shared<ending>(ending{id, std::move(job), e, std::move(failure)});
+        end->item = {.job = &end->job, .keep = options.keep_done};
+        claims_.finish_in_batch(end->item, [this, end](result<bool, backend_error> answer) {
+            one_off_settled(end->id, end->job, end->e, std::move(end->failure), false, std::move(answer));
+        });
+        return;  // the answer ends the run, perhaps already: the scheduler may be gone
+    }
+    if (finishing) settled = claims_.finish_job(job, options.keep_done);
+    one_off_settled(id, job, e, std::move(failure), lost, std::move(settled));
+}
+
+// What the backend said to a one-off's end: its event and counts, and the run leaves.
+inline void scheduler::one_off_settled(std::uint32_t id, const taken_job& job, event e, std::string failure, bool lost,
+                                       result<bool, backend_error> settled) {
     if (!settled) {
         failure += (failure.empty() ? "" : "; ") + std::string("the backend did not record the end: ") +
                    settled.error().message() + " (it runs again once its lease runs out)";

@@ -1,12 +1,14 @@
 // The contract every sked::durable_jobs backend keeps (memory in sked_tests, Redis in
-// sked_redis_tests). A fixture provides `keys`, `ttl` and `pass(duration)` as for
+// sked_redis_tests, PostgreSQL in sked_postgres_tests). A fixture provides `keys`, `ttl` and `pass(duration)` as for
 // contract.hpp; due times are instants the test passes in, so they need no clock.
 #pragma once
 
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -141,6 +143,34 @@ TEST_CASE_TEMPLATE_DEFINE("jobs contract: one take hands out a batch of co-due j
     CHECK(keys.size() == 300);
     CHECK(fences.size() == 300);
     CHECK(second.jobs.front().lease.fence > first.jobs.back().lease.fence);
+}
+
+// For a backend with sked::batch_finishes (memory, PostgreSQL).
+TEST_CASE_TEMPLATE_DEFINE("jobs contract: a batch of finishes answers each in order -- false for a job not the taker's",
+                          Fixture, jobs_finish_batch_contract) {
+    Fixture f;
+    for (std::size_t i = 0; i < 5; ++i)
+        REQUIRE(value_of(f.keys.create_job(job_at(numbered("n", i), jobs_t0))) == create_status::created);
+    auto taken = value_of(f.keys.take_jobs("expire_node", jobs_t0, 16, f.ttl));
+    REQUIRE(taken.jobs.size() == 5);
+    CHECK(value_of(f.keys.cancel_job("expire_node", taken.jobs[1].key)));  // cancelled while it ran
+    CHECK(value_of(f.keys.finish_job(taken.jobs[3], 1000ms)));  // finished on its own already
+    std::vector<job_finish> batch;
+    for (const auto& job : taken.jobs)
+        batch.push_back({.job = &job, .keep = 1000ms});
+    batch.push_back({.job = &taken.jobs[0], .keep = 1000ms});  // twice in one batch
+    const auto answers = value_of(f.keys.finish_jobs(batch));
+    REQUIRE(answers.size() == 6);
+    const bool expected[] = {true, false, true, false, true, false};
+    for (std::size_t i = 0; i < 6; ++i) {
+        CAPTURE(i);
+        REQUIRE(answers[i].has_value());
+        CHECK(*answers[i] == expected[i]);
+    }
+    for (const std::size_t done : std::initializer_list<std::size_t>{0, 2, 3, 4})
+        CHECK(value_of(f.keys.create_job(job_at(taken.jobs[done].key, jobs_t0))) == create_status::done);
+    CHECK(value_of(f.keys.create_job(job_at(taken.jobs[1].key, jobs_t0))) == create_status::created);  // cancelled
+    CHECK(value_of(f.keys.finish_jobs(std::span<const job_finish>{})).empty());
 }
 
 TEST_CASE_TEMPLATE_DEFINE("jobs contract: bad input is refused with what and where, and nothing is stored", Fixture,

@@ -39,6 +39,7 @@ TEST_CASE_TEMPLATE_INVOKE(jobs_lease_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(jobs_retry_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(jobs_cancel_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(jobs_batch_contract, memory_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_finish_batch_contract, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(jobs_input_contract, memory_fixture);
 
 TEST_SUITE("locks") {

@@ -44,6 +44,7 @@ TEST_CASE_TEMPLATE_INVOKE(jobs_lease_contract, postgres_fixture);
 TEST_CASE_TEMPLATE_INVOKE(jobs_retry_contract, postgres_fixture);
 TEST_CASE_TEMPLATE_INVOKE(jobs_cancel_contract, postgres_fixture);
 TEST_CASE_TEMPLATE_INVOKE(jobs_batch_contract, postgres_fixture);
+TEST_CASE_TEMPLATE_INVOKE(jobs_finish_batch_contract, postgres_fixture);
 TEST_CASE_TEMPLATE_INVOKE(jobs_input_contract, postgres_fixture);
 
 }  // namespace

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -19,6 +21,7 @@
 #include <sked/status_format.hpp>
 #include <sked/thread_pool.hpp>
 
+#include "../support/eventually.hpp"
 #include "../support/numbered.hpp"
 #include "sim.hpp"
 
@@ -328,6 +331,87 @@ TEST_CASE("one-off: more full batches than one pass takes: the next pass takes t
     const auto status = alone.status();
     REQUIRE(status.one_offs.size() == 1);
     CHECK(status.one_offs[0].queue.pending == 0);
+}
+
+// A memory backend whose finish_jobs holds its first batch until the test lets it go.
+struct held_finishes {
+    memory_keys keys;
+    std::mutex mutex;
+    std::condition_variable released;
+    bool holding = true;
+    std::vector<std::size_t> batches;
+    std::atomic<int> single_finishes{0};
+
+    result<grant, backend_error> claim(std::string_view k, milliseconds ttl) { return keys.claim(k, ttl); }
+    result<bool, backend_error> renew(lease& l, milliseconds ttl) { return keys.renew(l, ttl); }
+    result<bool, backend_error> complete(const lease& l, milliseconds keep) { return keys.complete(l, keep); }
+    result<bool, backend_error> release(const lease& l) { return keys.release(l); }
+    result<create_status, backend_error> create_job(const one_off_record& r) { return keys.create_job(r); }
+    result<bool, backend_error> cancel_job(std::string_view kind, std::string_view key) {
+        return keys.cancel_job(kind, key);
+    }
+    result<taken_batch, backend_error> take_jobs(std::string_view kind, instant now, std::size_t n, milliseconds ttl) {
+        return keys.take_jobs(kind, now, n, ttl);
+    }
+    result<bool, backend_error> renew_job(taken_job& held, milliseconds ttl) { return keys.renew_job(held, ttl); }
+    result<bool, backend_error> finish_job(const taken_job& held, milliseconds keep) {
+        ++single_finishes;
+        return keys.finish_job(held, keep);
+    }
+    result<bool, backend_error> retry_job(const taken_job& held, instant at, std::uint32_t attempt) {
+        return keys.retry_job(held, at, attempt);
+    }
+    result<bool, backend_error> release_job(const taken_job& held) { return keys.release_job(held); }
+    result<std::vector<result<bool, backend_error>>, backend_error> finish_jobs(std::span<const job_finish> batch) {
+        {
+            std::unique_lock lock{mutex};
+            batches.push_back(batch.size());
+            if (batches.size() == 1) released.wait(lock, [&] { return !holding; });
+        }
+        return keys.finish_jobs(batch);
+    }
+    std::vector<std::size_t> batches_sent() {
+        std::lock_guard hold{mutex};
+        return batches;
+    }
+    void let_go() {
+        std::lock_guard hold{mutex};
+        holding = false;
+        released.notify_all();
+    }
+};
+
+TEST_CASE("one-off: runs that end while a finish is on the wire finish together in the next, and do not wait") {
+    held_finishes store;
+    static_assert(batch_finishes<held_finishes>);
+    thread_pool pool{4};
+    scheduler s{{.backend = backend_ref{store}, .executor = pool.executor()}};
+    std::atomic<int> runs{0};
+    REQUIRE(s.on("expire_node", [&](const one_off_context&) { ++runs; }).has_value());
+    const auto due = floor<seconds>(system_now());
+    for (std::size_t i = 0; i < 9; ++i)
+        REQUIRE(*s.create({.kind = "expire_node", .key = numbered("n", i), .due = due}) == create_status::created);
+    std::atomic<bool> done{false};
+    std::thread driver{[&] {
+        while (!done) {
+            s.run_due();
+            std::this_thread::sleep_for(1ms);
+        }
+    }};
+    // The first run to end sends its finish and is held there; the other 8 end on the
+    // pool's other 3 threads, which queue their finishes and go back to work.
+    CHECK(eventually([&] { return runs == 9; }));
+    CHECK(store.batches_sent() == std::vector<std::size_t>{1});
+    CHECK(s.status().one_offs.at(0).succeeded == 0);  // no answer yet: none has ended
+    store.let_go();
+    CHECK(eventually([&] { return s.status().one_offs.at(0).succeeded == 9; }));
+    done = true;
+    driver.join();
+    CHECK(s.wait_idle(steady_clock::now() + 5s).empty());
+    CHECK(store.batches_sent() == std::vector<std::size_t>{1, 8});
+    CHECK(store.single_finishes == 0);
+    for (std::size_t i = 0; i < 9; ++i)
+        CHECK(*store.keys.create_job({"expire_node", numbered("n", i), due, due, ""}) == create_status::done);
 }
 
 }  // namespace

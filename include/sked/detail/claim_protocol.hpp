@@ -11,7 +11,7 @@
 //
 // This is the only code that talks to the backend for a run, and the only code that
 // knows which lease's token fences a run's writes. It holds no lock and no state but
-// the backend handle and the queue of run ends sent together (detail/settle_queue.hpp);
+// the backend handle and the queues of run ends sent together (detail/batch_queue.hpp);
 // every call here is a round trip, made off the scheduler's lock.
 #pragma once
 
@@ -35,7 +35,7 @@
 #include "../lock.hpp"
 #include "../one_off.hpp"
 #include "../rfc3339.hpp"
-#include "settle_queue.hpp"
+#include "batch_queue.hpp"
 
 namespace sked::detail {
 
@@ -79,7 +79,8 @@ class claim_protocol {
 public:
     explicit claim_protocol(backend_ref backend)
         : backend_(std::move(backend)),
-          settles_(backend_.settles_in_batches() ? std::make_unique<settle_queue>(backend_) : nullptr) {}
+          settles_(backend_.settles_in_batches() ? std::make_unique<settle_queue>(backend_) : nullptr),
+          finishes_(backend_.finishes_in_batches() ? std::make_unique<finish_queue>(backend_) : nullptr) {}
 
     /// Whether runs of a job in `mode` claim anything (not without a backend).
     [[nodiscard]] bool claims(distribution mode) const noexcept { return backend_ && mode != distribution::local; }
@@ -115,6 +116,14 @@ public:
     }
     result<bool, backend_error> finish_job(const taken_job& held, std::chrono::milliseconds keep) const {
         return backend_.finish_job(held, keep);
+    }
+    /// Whether finish_in_batch() can be used: the backend finishes one-offs in batches.
+    [[nodiscard]] bool finishes_in_batch() const noexcept { return finishes_ != nullptr; }
+    /// finish_job() without waiting (finishes_in_batch()): `then` gets the answer on
+    /// whichever thread sends the batch, perhaps before this returns; `item` must stay
+    /// valid until then.
+    void finish_in_batch(const job_finish& item, std::function<void(result<bool, backend_error>)> then) const {
+        finishes_->settle(item, std::move(then));
     }
     result<bool, backend_error> retry_job(const taken_job& held, instant at, std::uint32_t attempt) const {
         return backend_.retry_job(held, at, attempt);
@@ -399,6 +408,7 @@ private:
 
     backend_ref backend_;
     std::unique_ptr<settle_queue> settles_;  // when the backend settles in batches
+    std::unique_ptr<finish_queue> finishes_;  // when it finishes one-offs in batches
 };
 
 }  // namespace sked::detail

@@ -329,6 +329,14 @@ public:
     result<bool, backend_error> finish_job(const taken_job& held, std::chrono::milliseconds keep) {
         return jobs_.finish(held, keep);
     }
+    /// sked::batch_finishes: each item as finish_job().
+    result<std::vector<result<bool, backend_error>>, backend_error> finish_jobs(std::span<const job_finish> batch) {
+        std::vector<result<bool, backend_error>> out;
+        out.reserve(batch.size());
+        for (const auto& item : batch)
+            out.push_back(finish_job(*item.job, item.keep));
+        return out;
+    }
     result<bool, backend_error> retry_job(const taken_job& held, instant at, std::uint32_t attempt) {
         return jobs_.reschedule(held, at, attempt);
     }
@@ -347,6 +355,6 @@ private:
 
 static_assert(lock_backend<memory_locks>);
 static_assert(key_store<memory_keys> && batch_claims<memory_keys> && batch_settles<memory_keys> &&
-              slot_progress<memory_keys> && durable_jobs<memory_keys>);
+              slot_progress<memory_keys> && durable_jobs<memory_keys> && batch_finishes<memory_keys>);
 
 }  // namespace sked

@@ -327,6 +327,28 @@ END $$;
 CREATE TRIGGER one_offs_due_notice AFTER INSERT OR UPDATE OF state, run_at ON @schema@.one_offs
 FOR EACH ROW WHEN (NEW.state = 'p') EXECUTE FUNCTION @schema@.notify_due();
 )sql"},
+    migration{4, "one-offs: finished in batches", R"sql(
+-- The finishes of many one-offs in one transaction, so they share one commit:
+-- finish_job() of each (o_ended[i] its answer), then a few jobs past their keep forgotten.
+CREATE FUNCTION @schema@.finish_jobs(p_kinds text[], p_keys text[], p_owners text[], p_keep_ms bigint[])
+RETURNS TABLE (o_ended boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    at timestamptz := clock_timestamp();
+    items integer := coalesce(array_length(p_kinds, 1), 0);
+BEGIN
+    FOR i IN 1 .. items LOOP
+        UPDATE @schema@.one_offs j SET state = 'd', payload = '', owner = NULL, lease_until = NULL,
+                                       keep_until = at + p_keep_ms[i] * interval '1 millisecond'
+        WHERE j.kind = p_kinds[i] AND j.key = p_keys[i] AND j.state IN ('r', 'd') AND j.owner = p_owners[i];
+        o_ended := FOUND;
+        RETURN NEXT;
+    END LOOP;
+    DELETE FROM @schema@.one_offs WHERE ctid = ANY (ARRAY(
+        SELECT ctid FROM @schema@.one_offs j WHERE j.state = 'd' AND j.keep_until < at
+        LIMIT 2 * items + 16 FOR UPDATE SKIP LOCKED));
+END $$;
+)sql"},
 };
 
 /// The channel of migration 3's notices.

@@ -517,6 +517,34 @@ public:
         const std::string params[] = {held.kind, held.key, held.lease.owner, detail::ms_text(keep)};
         return job_flag("finish_job($1, $2, $3, $4)", params, "finishing", held.kind, held.key);
     }
+    /// sked::batch_finishes: one round trip, one commit for the whole batch.
+    result<std::vector<result<bool, backend_error>>, backend_error> finish_jobs(std::span<const job_finish> batch) {
+        for (std::size_t i = 0; i < batch.size(); ++i)
+            if (auto bad = sked::detail::check_ttl("keep", batch[i].keep)) {
+                bad->detail += " (item " + std::to_string(i) + " of the batch)";
+                return *std::move(bad);
+            }
+        using item = job_finish;
+        const auto text = [](auto field) {
+            return [field](const item& i) { return std::optional<std::string>{field(i)}; };
+        };
+        return table_.with_client(
+            [&](detail::schema_client& client) -> result<std::vector<result<bool, backend_error>>, backend_error> {
+                const std::string params[] = {
+                    detail::array_literal(batch, text([](const item& i) { return i.job->kind; })),
+                    detail::array_literal(batch, text([](const item& i) { return i.job->key; })),
+                    detail::array_literal(batch, text([](const item& i) { return i.job->lease.owner; })),
+                    detail::array_literal(batch, text([](const item& i) { return detail::ms_text(i.keep); }))};
+                auto answer = client.call("o_ended", "finish_jobs($1, $2, $3, $4)", params);
+                if (!answer) return answer.error();
+                if (auto bad = detail::check_shape(**answer, batch.size(), 1, "finish_jobs")) return *std::move(bad);
+                std::vector<result<bool, backend_error>> out;
+                out.reserve(batch.size());
+                for (std::size_t i = 0; i < batch.size(); ++i)
+                    out.emplace_back(detail::text_at(**answer, static_cast<int>(i), 0) == "t");
+                return out;
+            });
+    }
 
     result<bool, backend_error> retry_job(const taken_job& held, instant at, std::uint32_t attempt) {
         const std::string params[] = {held.kind, held.key, held.lease.owner, detail::ms_text(at),
@@ -579,5 +607,8 @@ private:
     detail::lease_table table_;
     sked::detail::owner_tokens owners_;  // one per take
 };
+
+static_assert(key_store<keys> && batch_claims<keys> && batch_settles<keys> && slot_progress<keys> &&
+              durable_jobs<keys> && batch_finishes<keys>);
 
 }  // namespace sked::postgres

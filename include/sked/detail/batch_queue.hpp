@@ -1,5 +1,7 @@
-// sked/detail/settle_queue.hpp — the ends of runs that finish together, sent to the
-// backend in one round trip (sked::batch_settles), as a database commits a group.
+// sked/detail/batch_queue.hpp — the ends of runs that finish together, sent to the
+// backend in one round trip, as a database commits a group: run keys settled
+// (settle_queue, sked::batch_settles) and one-offs finished (finish_queue,
+// sked::batch_finishes).
 //
 // No thread waits to fill a batch, and none waits for another's. A run that ends while
 // no batch is on the wire sends at once, alone or with whatever is queued, and goes on
@@ -18,28 +20,53 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <span>
 #include <utility>
 #include <vector>
 
 #include "../backend_ref.hpp"
 #include "../idempotency.hpp"
+#include "../one_off.hpp"
 
 namespace sked::detail {
 
-class settle_queue {
+/// Run keys: settle_many.
+struct settle_calls {
+    using item = key_settlement;
+    using answer = key_settled;
+    static result<std::vector<answer>, backend_error> send(const backend_ref& b, std::span<const item> items) {
+        return b.settle_many(items);
+    }
+    static answer failed(const backend_error& e) { return {e, e}; }
+};
+
+/// One-offs: finish_jobs.
+struct finish_calls {
+    using item = job_finish;
+    using answer = result<bool, backend_error>;
+    static result<std::vector<answer>, backend_error> send(const backend_ref& b, std::span<const item> items) {
+        return b.finish_jobs(items);
+    }
+    static answer failed(const backend_error& e) { return e; }
+};
+
+template <class Calls>
+class batch_queue {
 public:
+    using item_type = typename Calls::item;
+    using answer_type = typename Calls::answer;
     static constexpr std::size_t max_batch = 256;
     /// What to do with an end's answer. It is called on whichever thread sent the batch,
     /// with no lock held; `item`'s pointers must stay valid until it has been called.
-    using answered = std::function<void(key_settled)>;
+    using answered = std::function<void(answer_type)>;
 
-    explicit settle_queue(backend_ref backend) : backend_(std::move(backend)) {}
+    explicit batch_queue(backend_ref backend) : backend_(std::move(backend)) {}
 
     /// Settles `item` with whatever else is queued, and hands its answer to `then`:
     /// before this returns when this thread sends the batch, else on the sender's thread.
     /// After the last answer it hands on, the queue is not touched again, so an answer
     /// may end what owns the queue.
-    void settle(const key_settlement& item, answered then) {
+    void settle(const item_type& item, answered then) {
         std::vector<waiting> batch;
         {
             std::lock_guard hold{mutex_};
@@ -53,10 +80,10 @@ public:
     }
 
     /// Settles `item` and waits for its answer.
-    key_settled settle(const key_settlement& item) {
-        std::promise<key_settled> answer;
+    answer_type settle(const item_type& item) {
+        std::promise<answer_type> answer;
         auto ready = answer.get_future();
-        settle(item, [&answer](key_settled a) { answer.set_value(std::move(a)); });
+        settle(item, [&answer](answer_type a) { answer.set_value(std::move(a)); });
         return ready.get();
     }
 
@@ -68,7 +95,7 @@ public:
 
 private:
     struct waiting {
-        const key_settlement* item;
+        const item_type* item;
         answered then;
     };
 
@@ -82,11 +109,11 @@ private:
     // Sends `batch`, takes the next (or stops sending), then hands on the answers: the
     // queue is touched before the answers, never after the last of them.
     std::vector<waiting> send(std::vector<waiting> batch) {
-        std::vector<key_settlement> items;
+        std::vector<item_type> items;
         items.reserve(batch.size());
         for (const auto& w : batch)
             items.push_back(*w.item);
-        auto answers = backend_.settle_many(items);
+        auto answers = Calls::send(backend_, items);
         std::vector<waiting> next;
         {
             std::lock_guard hold{mutex_};
@@ -97,9 +124,9 @@ private:
             if (answers && i < answers->size())
                 batch[i].then(std::move((*answers)[i]));
             else if (answers)
-                batch[i].then(key_settled{unanswered(), unanswered()});
+                batch[i].then(Calls::failed(unanswered()));
             else
-                batch[i].then(key_settled{answers.error(), answers.error()});
+                batch[i].then(Calls::failed(answers.error()));
         }
         return next;
     }
@@ -113,5 +140,8 @@ private:
     std::vector<waiting> queued_;
     bool sending_ = false;
 };
+
+using settle_queue = batch_queue<settle_calls>;
+using finish_queue = batch_queue<finish_calls>;
 
 }  // namespace sked::detail
