@@ -362,7 +362,10 @@ struct held_finishes {
         return keys.retry_job(held, at, attempt);
     }
     result<bool, backend_error> release_job(const taken_job& held) { return keys.release_job(held); }
+    bool fail_batches = false;  // every finish_jobs answers a timeout
     result<std::vector<result<bool, backend_error>>, backend_error> finish_jobs(std::span<const job_finish> batch) {
+        if (fail_batches)
+            return backend_error{backend_errc::timeout, "postgres at 127.0.0.1 did not answer in 5000 ms"};
         {
             std::unique_lock lock{mutex};
             batches.push_back(batch.size());
@@ -412,6 +415,29 @@ TEST_CASE("one-off: runs that end while a finish is on the wire finish together 
     CHECK(store.single_finishes == 0);
     for (std::size_t i = 0; i < 9; ++i)
         CHECK(*store.keys.create_job({"expire_node", numbered("n", i), due, due, ""}) == create_status::done);
+}
+
+TEST_CASE("one-off: a batch of finishes the backend did not answer: each run says so, and its job stays taken") {
+    held_finishes store;
+    store.fail_batches = true;
+    recorder events;
+    scheduler s{{.backend = backend_ref{store}, .hooks = {events.hook()}}};
+    REQUIRE(s.on("expire_node", [](const one_off_context&) {}).has_value());
+    const auto due = floor<seconds>(system_now());
+    for (std::size_t i = 0; i < 3; ++i)
+        REQUIRE(*s.create({.kind = "expire_node", .key = numbered("n", i), .due = due}) == create_status::created);
+    s.run_due();  // inline: each run sends its own batch
+    // The handler did succeed; the event says the end was not recorded, and why.
+    const auto ended = events.of(event_kind::succeeded);
+    REQUIRE(ended.size() == 3);
+    for (const auto& e : ended)
+        CHECK(e.message ==
+              "the backend did not record the end: timeout: postgres at 127.0.0.1 did not answer in 5000 ms "
+              "(it runs again once its lease runs out)");
+    CHECK(events.count(event_kind::failed) == 0);
+    CHECK(store.single_finishes == 0);
+    for (std::size_t i = 0; i < 3; ++i)  // still taken: its lease decides
+        CHECK(*store.keys.create_job({"expire_node", numbered("n", i), due, due, ""}) == create_status::exists);
 }
 
 }  // namespace
