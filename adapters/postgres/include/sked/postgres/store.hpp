@@ -52,6 +52,7 @@ inline void append_element(std::string& literal, std::string_view item) {
 }
 
 /// A PostgreSQL array literal of `items` as text, e.g. {"a","b"}: one parameter for a batch.
+/// `text_of` answers a string, or an optional one (nullopt: NULL).
 template <class Range, class Text>
 std::string array_literal(const Range& items, Text text_of) {
     std::string literal = "{";
@@ -357,35 +358,33 @@ public:
             }
         }
         using item = key_settlement;
-        const auto text = [](auto field) {
-            return [field](const item& i) { return std::optional<std::string>{field(i)}; };
-        };
-        return table_.with_client([&](detail::schema_client& client)
-                                      -> result<std::vector<key_settled>, backend_error> {
-            const std::string params[] = {
-                detail::array_literal(batch, text([](const item& i) { return i.key->name; })),
-                detail::array_literal(batch, text([](const item& i) { return i.key->owner; })),
-                detail::array_literal(batch, text([](const item& i) { return std::string(i.completed ? "t" : "f"); })),
-                detail::array_literal(batch, text([](const item& i) { return detail::ms_text(i.keep); })),
-                detail::array_literal(
-                    batch, [](const item& i) { return i.record ? std::optional{std::string(i.job)} : std::nullopt; }),
-                detail::array_literal(
-                    batch,
-                    [](const item& i) {
-                        return i.record ? std::optional{std::to_string(i.record->time_since_epoch().count())}
-                                        : std::nullopt;
-                    }),
-                detail::ms_text(client.settings().fence_memory)};
-            auto answer = client.call("o_key, o_recorded", "settle($1, $2, $3, $4, $5, $6, $7)", params);
-            if (!answer) return answer.error();
-            if (auto bad = detail::check_shape(**answer, batch.size(), 2, "settle")) return *std::move(bad);
-            std::vector<key_settled> out(batch.size());
-            for (std::size_t i = 0; i < batch.size(); ++i) {
-                out[i].key = detail::text_at(**answer, static_cast<int>(i), 0) == "t";
-                out[i].recorded = detail::text_at(**answer, static_cast<int>(i), 1) == "t";
-            }
-            return out;
-        });
+        return table_.with_client(
+            [&](detail::schema_client& client) -> result<std::vector<key_settled>, backend_error> {
+                const std::string params[] = {
+                    detail::array_literal(batch, [](const item& i) { return i.key->name; }),
+                    detail::array_literal(batch, [](const item& i) { return i.key->owner; }),
+                    detail::array_literal(batch, [](const item& i) { return std::string(i.completed ? "t" : "f"); }),
+                    detail::array_literal(batch, [](const item& i) { return detail::ms_text(i.keep); }),
+                    detail::array_literal(
+                        batch,
+                        [](const item& i) { return i.record ? std::optional{std::string(i.job)} : std::nullopt; }),
+                    detail::array_literal(
+                        batch,
+                        [](const item& i) {
+                            return i.record ? std::optional{std::to_string(i.record->time_since_epoch().count())}
+                                            : std::nullopt;
+                        }),
+                    detail::ms_text(client.settings().fence_memory)};
+                auto answer = client.call("o_key, o_recorded", "settle($1, $2, $3, $4, $5, $6, $7)", params);
+                if (!answer) return answer.error();
+                if (auto bad = detail::check_shape(**answer, batch.size(), 2, "settle")) return *std::move(bad);
+                std::vector<key_settled> out(batch.size());
+                for (std::size_t i = 0; i < batch.size(); ++i) {
+                    out[i].key = detail::text_at(**answer, static_cast<int>(i), 0) == "t";
+                    out[i].recorded = detail::text_at(**answer, static_cast<int>(i), 1) == "t";
+                }
+                return out;
+            });
     }
 
     /// sked::slot_progress.
@@ -525,16 +524,13 @@ public:
                 return *std::move(bad);
             }
         using item = job_finish;
-        const auto text = [](auto field) {
-            return [field](const item& i) { return std::optional<std::string>{field(i)}; };
-        };
         return table_.with_client(
             [&](detail::schema_client& client) -> result<std::vector<result<bool, backend_error>>, backend_error> {
                 const std::string params[] = {
-                    detail::array_literal(batch, text([](const item& i) { return i.job->kind; })),
-                    detail::array_literal(batch, text([](const item& i) { return i.job->key; })),
-                    detail::array_literal(batch, text([](const item& i) { return i.job->lease.owner; })),
-                    detail::array_literal(batch, text([](const item& i) { return detail::ms_text(i.keep); }))};
+                    detail::array_literal(batch, [](const item& i) { return i.job->kind; }),
+                    detail::array_literal(batch, [](const item& i) { return i.job->key; }),
+                    detail::array_literal(batch, [](const item& i) { return i.job->lease.owner; }),
+                    detail::array_literal(batch, [](const item& i) { return detail::ms_text(i.keep); })};
                 auto answer = client.call("o_ended", "finish_jobs($1, $2, $3, $4)", params);
                 if (!answer) return answer.error();
                 if (auto bad = detail::check_shape(**answer, batch.size(), 1, "finish_jobs")) return *std::move(bad);
