@@ -4,6 +4,8 @@
 // yourself and link their CMake targets.
 #pragma once
 
+#include "version.hpp"  // IWYU pragma: export
+
 // Cron expressions and time zones
 #include "any_zone.hpp"  // IWYU pragma: export
 #include "cron.hpp"  // IWYU pragma: export

@@ -54,15 +54,23 @@ for flavour in asio asio_standalone; do
   echo "ok   a consumer of sked::$flavour runs its job ($got)"
 done
 
-# A version the package is not compatible with must be refused.
-mkdir -p "$work/too_new"
-cat > "$work/too_new/CMakeLists.txt" <<'CMAKE'
+# Versions the package is not compatible with are refused: before 1.0 a minor version may
+# change the API (docs/install.md, "Versions and compatibility"), so 0.2 is not 0.1 either.
+version=$(sed -n 's/^#define SKED_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' "$source_dir/include/sked/version.hpp" | paste -sd.)
+mkdir -p "$work/versions"
+cat > "$work/versions/CMakeLists.txt" <<'CMAKE'
 cmake_minimum_required(VERSION 3.25)
-project(too_new LANGUAGES NONE)
-find_package(sked 1.0 CONFIG REQUIRED)
+project(versions LANGUAGES CXX)
+find_package(sked ${ASK} CONFIG REQUIRED)
 CMAKE
-if cmake -S "$work/too_new" -B "$work/too_new/build" -DCMAKE_PREFIX_PATH="$work/prefix" > "$work/too_new.log" 2>&1; then
-  echo "FAIL: find_package(sked 1.0) accepted version 0.1"; exit 1
-fi
-echo "ok   find_package(sked 1.0) is refused by 0.1"
+asks() {  # asks VERSION: true when find_package(sked VERSION) succeeds against the install
+  cmake -S "$work/versions" -B "$work/versions/build-$1" -DCMAKE_PREFIX_PATH="$work/prefix" -DASK="$1" \
+    > "$work/versions-$1.log" 2>&1
+}
+asks "${version%.*}" || { echo "FAIL: find_package(sked ${version%.*}) refused $version"; exit 1; }
+older_minor="${version%%.*}.$(( $(cut -d. -f2 <<< "$version") - 1 ))"
+for refused in 1.0 "$older_minor"; do
+  if asks "$refused"; then echo "FAIL: find_package(sked $refused) accepted version $version"; exit 1; fi
+done
+echo "ok   find_package(sked ${version%.*}) is accepted by $version; $older_minor and 1.0 are refused"
 echo "7 passed, 0 failed"
