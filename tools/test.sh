@@ -11,7 +11,10 @@
 #      the "processes" ones (mostly asleep; the in-process fault and restart tests run
 #      here) and the two that only compile or install (every header alone, the package
 #      consumers): passes 2 and 3 run them, and a sanitizer adds nothing to a compile
-#   5. GCC 12 with ThreadSanitizer: the concurrent code (memory backend, lease renewal, batches,
+#   5. packaging: the Conan recipe's and the vcpkg port's CMake steps for several option
+#      sets, each install used by test_package (tools/packaging/check.sh), and the .deb
+#      built, installed with dpkg, used from /usr and removed (tools/packaging/debian/check.sh)
+#   6. GCC 12 with ThreadSanitizer: the concurrent code (memory backend, lease renewal, batches,
 #      the runner, the Redis backend's contention and clock tests, the PostgreSQL backend, the
 #      examples' virtual time, the asio driver, the HTTP server)
 # Build trees go to build/<name>. Set SKED_SKIP_INSTALL=1 to skip step 1.
@@ -49,6 +52,10 @@ run clang without-processes -- -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYP
 run sanitize without-processes --exclude-regex '^(headers_compile_alone|package[.]consumers)$' -- \
   -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Debug -DSKED_BUILD_BENCHMARKS=OFF \
   "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+echo "==== packaging"
+bash "$root/tools/packaging/check.sh" "$root" clang++-14
+bash "$root/tools/packaging/debian/check.sh" "$root" g++-12
 
 echo "==== tsan"
 cmake -S "$root" -B "$root/build/tsan" -DSKED_WERROR=ON -DCMAKE_CXX_COMPILER=g++-12 -DCMAKE_BUILD_TYPE=Debug \
