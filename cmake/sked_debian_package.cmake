@@ -1,20 +1,48 @@
 # The Debian package, built with CPack from a build tree: `cpack -G DEB` makes
 # libsked-dev_<version>_all.deb of the headers, the CMake package, the pkg-config files
-# and the license (the install component "development"; the sked tool is not in it: it
-# is a program, and would make the package architecture-dependent). It depends on what
-# the adapters built in this tree link to. tools/packaging/debian/check.sh builds,
-# installs, uses and removes it.
+# and the license (the install component "development"), with Debian's copyright and
+# changelog files (component "debian", installed by nothing else). The sked tool is not
+# in it: it is a program, and would make the package architecture-dependent. It depends
+# on what the adapters built in this tree link to. tools/packaging/debian/check.sh
+# builds, lints, installs, uses and removes it.
+set(SKED_DEBIAN_MAINTAINER "sked maintainers <sked@localhost>" CACHE STRING
+    "The .deb's Maintainer: whoever publishes a package sets it (lintian: bogus-mail-host until then)")
 set(CPACK_PACKAGE_NAME libsked-dev)
 set(CPACK_PACKAGE_VENDOR "sked")
-set(CPACK_PACKAGE_CONTACT "sked maintainers <sked@localhost>")
+set(CPACK_PACKAGE_CONTACT "${SKED_DEBIAN_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "header-only C++20 scheduling: cron, zones, stagger, leases")
-set(CPACK_PACKAGE_DESCRIPTION "sked runs cron and one-off jobs in a service: cron expressions with time
-zones and DST, stagger offsets, run keys that execute a scheduled run once across
-replicas, and leases in memory, Redis or PostgreSQL. Headers, a CMake package
-(find_package(sked CONFIG)) and pkg-config files (sked, sked-<adapter>).")
+set(CPACK_PACKAGE_DESCRIPTION "sked runs cron and one-off jobs in a service: cron expressions
+with time zones and DST, stagger offsets, run keys that execute a
+scheduled run once across replicas, and leases in memory, Redis or
+PostgreSQL. Headers, a CMake package (find_package(sked CONFIG)) and
+pkg-config files (sked, sked-<adapter>).")
+
+# Debian policy: /usr/share/doc/<package>/copyright, and, for a native package, a
+# changelog.gz in Debian's format: one entry for this version, dated as CHANGELOG.md's
+# heading for it dates the release (today, while it has none), pointing to sked's own.
+set(sked_debian_doc "${CMAKE_INSTALL_DATADIR}/doc/libsked-dev")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/CHANGELOG.md")
+file(STRINGS "${PROJECT_SOURCE_DIR}/CHANGELOG.md" sked_release REGEX "^## ${PROJECT_VERSION} [(][0-9-]+[)]$")
+if(sked_release MATCHES "[(]([0-9-]+)[)]")
+  set(sked_release_day "${CMAKE_MATCH_1}")
+else()
+  string(TIMESTAMP sked_release_day "%Y-%m-%d" UTC)
+endif()
+execute_process(COMMAND date -u -R -d "${sked_release_day}" OUTPUT_VARIABLE sked_release_date
+                OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+file(WRITE "${PROJECT_BINARY_DIR}/debian/changelog" "libsked-dev (${PROJECT_VERSION}) unstable; urgency=medium
+
+  * sked ${PROJECT_VERSION}; what changed is in sked's CHANGELOG.md.
+
+ -- ${SKED_DEBIAN_MAINTAINER}  ${sked_release_date}
+")
+execute_process(COMMAND gzip -9nf "${PROJECT_BINARY_DIR}/debian/changelog" COMMAND_ERROR_IS_FATAL ANY)
+install(FILES LICENSE DESTINATION "${sked_debian_doc}" RENAME copyright COMPONENT debian EXCLUDE_FROM_ALL)
+install(FILES "${PROJECT_BINARY_DIR}/debian/changelog.gz" DESTINATION "${sked_debian_doc}" COMPONENT debian
+        EXCLUDE_FROM_ALL)
 set(CPACK_RESOURCE_FILE_LICENSE "${PROJECT_SOURCE_DIR}/LICENSE")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-set(CPACK_COMPONENTS_ALL development)
+set(CPACK_COMPONENTS_ALL development debian)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
 set(CPACK_DEBIAN_PACKAGE_NAME libsked-dev)

@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 demo=(cmake make g++ libhowardhinnant-date-dev tzdata libboost-dev nlohmann-json3-dev)  # Boost: --http; JSON: sked status
 all=("${demo[@]}" clang-14 clang-format-14 libclang-rt-14-dev doctest-dev libbenchmark-dev python3 python3-croniter git
      pkg-config libhiredis-dev redis-server redis-sentinel redis-tools faketime
-     libpq-dev postgresql
+     libpq-dev postgresql lintian
      libboost-dev libasio-dev prometheus chromium python3-pil fonts-dejavu-core curl
      python3-apscheduler python3-redis)  # the last two: benchmarks/peers
 

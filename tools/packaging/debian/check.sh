@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Debian package: built with CPack from a tree configured with every adapter (and the
-# sked tool, which must stay out of it), inspected, installed with dpkg, used from /usr by
+# sked tool, which must stay out of it), inspected, linted, installed with dpkg, used from /usr by
 # a CMake consumer (test_package, every component) and a Make consumer (pkg-config),
 # then removed. Needs root (dpkg -i); refuses to run where libsked-dev is already installed.
 #   check.sh SOURCE_DIR COMPILER
@@ -39,7 +39,8 @@ ok "cpack -G DEB made $(basename "$deb") ($(stat -c %s "$deb") bytes)"
 dpkg-deb -c "$deb" | awk '{print $6}' > "$work/contents"
 for path in ./usr/include/sked/cron.hpp ./usr/include/sked/redis/store.hpp ./usr/include/sked/asio.hpp \
             ./usr/share/cmake/sked/skedConfig.cmake ./usr/share/cmake/sked/skedTargets_http.cmake \
-            ./usr/share/pkgconfig/sked.pc ./usr/share/pkgconfig/sked-redis.pc ./usr/share/doc/sked/LICENSE; do
+            ./usr/share/pkgconfig/sked.pc ./usr/share/pkgconfig/sked-redis.pc ./usr/share/doc/sked/LICENSE \
+            ./usr/share/doc/libsked-dev/copyright ./usr/share/doc/libsked-dev/changelog.gz; do
   grep -qx "$path" "$work/contents" || fail "the package has no $path"
 done
 if grep -q '^./usr/bin/' "$work/contents"; then fail "the package has a program: $(grep '^./usr/bin/' "$work/contents")"; fi
@@ -49,6 +50,11 @@ for package in libhowardhinnant-date-dev libhiredis-dev libpq-dev libboost-dev l
   grep -qw "$package" <<< "$depends" || fail "Depends ($depends) does not name $package"
 done
 ok "dpkg-deb -c: $(wc -l < "$work/contents") entries, headers, CMake and pkg-config files, the license, no program; Architecture all; Depends: $depends"
+
+# The Maintainer is a placeholder until someone publishes the package (SKED_DEBIAN_MAINTAINER).
+lintian --fail-on error,warning --suppress-tags bogus-mail-host,bogus-mail-host-in-debian-changelog "$deb" \
+  > "$work/lintian.log" 2>&1 || { cat "$work/lintian.log"; fail "lintian"; }
+ok "lintian: no error or warning (but the placeholder Maintainer)"
 
 $sudo dpkg -i "$deb" > "$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i"; }
 [[ -f /usr/include/sked/cron.hpp && -f /usr/share/cmake/sked/skedConfig.cmake ]] || fail "dpkg -i installed no headers"
