@@ -28,18 +28,25 @@ if(sked_release MATCHES "[(]([0-9-]+)[)]")
 else()
   string(TIMESTAMP sked_release_day "%Y-%m-%d" UTC)
 endif()
-execute_process(COMMAND date -u -R -d "${sked_release_day}" OUTPUT_VARIABLE sked_release_date
-                OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
-file(WRITE "${PROJECT_BINARY_DIR}/debian/changelog" "libsked-dev (${PROJECT_VERSION}) unstable; urgency=medium
+# GNU date and gzip: on a machine without them (not Debian), no changelog; cpack -G DEB is
+# for Debian anyway.
+execute_process(COMMAND date -u -R -d "${sked_release_day}" RESULT_VARIABLE sked_date_status
+                OUTPUT_VARIABLE sked_release_date OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+find_program(SKED_GZIP gzip)
+if(sked_date_status EQUAL 0 AND SKED_GZIP)
+  file(WRITE "${PROJECT_BINARY_DIR}/debian/changelog" "libsked-dev (${PROJECT_VERSION}) unstable; urgency=medium
 
   * sked ${PROJECT_VERSION}; what changed is in sked's CHANGELOG.md.
 
  -- ${SKED_DEBIAN_MAINTAINER}  ${sked_release_date}
 ")
-execute_process(COMMAND gzip -9nf "${PROJECT_BINARY_DIR}/debian/changelog" COMMAND_ERROR_IS_FATAL ANY)
+  execute_process(COMMAND "${SKED_GZIP}" -9nf "${PROJECT_BINARY_DIR}/debian/changelog" COMMAND_ERROR_IS_FATAL ANY)
+  install(FILES "${PROJECT_BINARY_DIR}/debian/changelog.gz" DESTINATION "${sked_debian_doc}" COMPONENT debian
+          EXCLUDE_FROM_ALL)
+else()
+  message(STATUS "sked: no GNU date or gzip; a .deb made here would have no changelog.gz")
+endif()
 install(FILES LICENSE DESTINATION "${sked_debian_doc}" RENAME copyright COMPONENT debian EXCLUDE_FROM_ALL)
-install(FILES "${PROJECT_BINARY_DIR}/debian/changelog.gz" DESTINATION "${sked_debian_doc}" COMPONENT debian
-        EXCLUDE_FROM_ALL)
 set(CPACK_RESOURCE_FILE_LICENSE "${PROJECT_SOURCE_DIR}/LICENSE")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_COMPONENTS_ALL development debian)
