@@ -21,8 +21,11 @@ pkg-config files (sked, sked-<adapter>).")
 # changelog.gz in Debian's format: one entry for this version, dated as CHANGELOG.md's
 # heading for it dates the release (today, while it has none), pointing to sked's own.
 set(sked_debian_doc "${CMAKE_INSTALL_DATADIR}/doc/libsked-dev")
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/CHANGELOG.md")
-file(STRINGS "${PROJECT_SOURCE_DIR}/CHANGELOG.md" sked_release REGEX "^## ${PROJECT_VERSION} [(][0-9-]+[)]$")
+set(sked_release "")
+if(EXISTS "${PROJECT_SOURCE_DIR}/CHANGELOG.md")  # not in what the Conan recipe exports
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/CHANGELOG.md")
+  file(STRINGS "${PROJECT_SOURCE_DIR}/CHANGELOG.md" sked_release REGEX "^## ${PROJECT_VERSION} [(][0-9-]+[)]$")
+endif()
 if(sked_release MATCHES "[(]([0-9-]+)[)]")
   set(sked_release_day "${CMAKE_MATCH_1}")
 else()
